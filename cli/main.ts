@@ -1,0 +1,25 @@
+/**
+ * The `weightlens` command line. Each subcommand lives in cli/commands/<name>.ts and exports
+ * `register(program)`; this file only wires them and turns errors into one line on stderr
+ * (no stack traces for expected failures; set WEIGHTLENS_DEBUG=1 to see them).
+ */
+import { Command } from 'commander';
+import { errorLine } from '../lib/errors.ts';
+
+const program = new Command()
+  .name('weightlens')
+  .description(
+    'Data-free quality analysis of model checkpoints: heavy-tailed spectra and curvature, at scale.',
+  )
+  .version('0.1.0')
+  .showHelpAfterError();
+
+// Subcommands (one line each; keep sorted).
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (process.env.WEIGHTLENS_DEBUG) console.error(err);
+  process.stderr.write(`weightlens: ${errorLine(err)}\n`);
+  process.exitCode = process.exitCode || 1;
+}

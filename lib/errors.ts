@@ -1,0 +1,69 @@
+/**
+ * Typed errors shared by every layer. Each carries enough context (file, tensor, layer) to be
+ * printed as one line that tells the user what is wrong and, where it helps, what to do.
+ */
+
+export interface ErrorContext {
+  /** URI or path of the file the problem is in. */
+  file?: string;
+  /** Tensor name inside the file. */
+  tensor?: string;
+  /** Layer name (as reported in results). */
+  layer?: string;
+}
+
+export class WeightlensError extends Error {
+  readonly code: string;
+  readonly context: ErrorContext;
+  constructor(code: string, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.context = context;
+  }
+
+  /** One line for the terminal or a database row: "<file>: <tensor>: message". */
+  toLine(): string {
+    const where = [this.context.file, this.context.tensor ?? this.context.layer].filter(Boolean).join(': ');
+    return where ? `${where}: ${this.message}` : this.message;
+  }
+}
+
+/** The input itself is wrong (corrupt file, bad shape, unsupported dtype...). Never retried. */
+export class BadInputError extends WeightlensError {
+  constructor(message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super('BadInput', message, context, options);
+  }
+}
+
+/** A format or feature we do not support (yet). Never retried. */
+export class UnsupportedError extends WeightlensError {
+  constructor(message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super('Unsupported', message, context, options);
+  }
+}
+
+/** Misconfiguration of the environment (port taken, binary missing, credentials). */
+export class ConfigError extends WeightlensError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('Config', message, {}, options);
+  }
+}
+
+/** A transient failure (network, throttling) that may succeed when retried. */
+export class TransientError extends WeightlensError {
+  constructor(message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super('Transient', message, context, options);
+  }
+}
+
+export function isBadInput(err: unknown): boolean {
+  return err instanceof BadInputError || err instanceof UnsupportedError;
+}
+
+/** Render any thrown value as one line without a stack trace. */
+export function errorLine(err: unknown): string {
+  if (err instanceof WeightlensError) return err.toLine();
+  if (err instanceof Error) return err.message.split('\n')[0] ?? String(err);
+  return String(err);
+}

@@ -1,0 +1,85 @@
+/**
+ * The reader contract every checkpoint format implements. Readers see bytes only through a
+ * `RangeReader`, so the same code runs over local files and S3 ranged GETs, and a tensor is
+ * decoded without reading anything else.
+ */
+import type { LayerType, QuantizationInfo } from '../types.ts';
+
+/** Random access to one object's bytes. Implemented by storage/ (file, s3) and by tests (memory). */
+export interface RangeReader {
+  /** URI of the object, for error messages. */
+  readonly uri: string;
+  /** Total size in bytes. */
+  readonly size: number;
+  /** Read exactly `length` bytes at `offset`; rejects with BadInputError past the end. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
+/** Opens sibling objects (shards, external data, sidecars) relative to a checkpoint. */
+export interface ObjectOpener {
+  open(uri: string): Promise<RangeReader>;
+  /** Whether the object exists (for optional sidecars such as weightlens.json). */
+  exists(uri: string): Promise<boolean>;
+  /** URIs of the objects under a prefix (recursive). */
+  list(prefixUri: string): Promise<string[]>;
+}
+
+export type DType =
+  | 'F64'
+  | 'F32'
+  | 'F16'
+  | 'BF16'
+  | 'F8_E4M3'
+  | 'F8_E5M2'
+  | 'I64'
+  | 'I32'
+  | 'I16'
+  | 'I8'
+  | 'U64'
+  | 'U32'
+  | 'U16'
+  | 'U8'
+  | 'BOOL'
+  | 'Q4_0'
+  | 'Q4_1'
+  | 'Q5_0'
+  | 'Q5_1'
+  | 'Q8_0'
+  | 'Q4_K'
+  | 'Q5_K'
+  | 'Q6_K';
+
+export interface TensorInfo {
+  name: string;
+  dtype: DType;
+  /** Shape as stored in the file (its own layout). */
+  shape: number[];
+  /** URI of the object holding the bytes (a shard, an external data file...). */
+  uri: string;
+  /** Byte range inside that object. */
+  byteOffset: number;
+  byteLength: number;
+  /** Layout of a 4-D kernel as stored: 'OIHW' (torch/ONNX), 'HWIO' (tfjs/Keras), 'OHWI' (TFLite). */
+  layout?: 'OIHW' | 'HWIO' | 'OHWI';
+  quantization?: QuantizationInfo;
+}
+
+export type CheckpointFormat =
+  | 'safetensors'
+  | 'pytorch'
+  | 'gguf'
+  | 'onnx'
+  | 'tflite'
+  | 'keras-h5'
+  | 'keras'
+  | 'npy'
+  | 'npz'
+  | 'tfjs';
+
+/** A tensor the layer mapper decided about: analyzed as a layer, or skipped with a reason. */
+export interface MappedTensor {
+  tensor: TensorInfo;
+  layerType: LayerType | 'skipped';
+  analyzed: boolean;
+  reason?: string;
+}

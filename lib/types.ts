@@ -1,0 +1,29 @@
+/**
+ * Contracts between the layers of the analysis library. Readers (lib/formats) produce
+ * `LayerWeights`; the spectral and curvature code consumes them. Nothing here does I/O.
+ */
+
+/** WeightWatcher's layer types, plus the ones we skip with a reason. */
+export type LayerType = 'dense' | 'conv1d' | 'conv2d' | 'embedding';
+
+/**
+ * A weight tensor brought to the canonical layout the spectral code expects.
+ * - dense / embedding / conv1d(2-D): shape [rows, cols] as stored (only singular values matter).
+ * - conv2d: shape [kh, kw, in, out] (HWIO, as tfjs/Keras store it); every (p, q) kernel position
+ *   is a contiguous in×out block, so slicing needs no copy.
+ */
+export interface LayerWeights {
+  name: string;
+  layerType: LayerType;
+  shape: number[];
+  data: Float32Array | Float64Array;
+  /** How the stored values were quantized, if they were (it puts a noise floor in the ESD). */
+  quantization?: QuantizationInfo;
+}
+
+export interface QuantizationInfo {
+  /** e.g. 'uint8-affine', 'uint16-affine', 'float16', 'bfloat16', 'q4_0', 'q8_0' ... */
+  scheme: string;
+  scale?: number;
+  min?: number;
+}
