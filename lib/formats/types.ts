@@ -83,3 +83,35 @@ export interface MappedTensor {
   analyzed: boolean;
   reason?: string;
 }
+
+/** What the file itself says about a tensor's role (tfjs class names, ONNX op types...). */
+export interface LayerHint {
+  /** The op or layer class using the tensor, e.g. 'Conv2D', 'DepthwiseConv2D', 'Dense', 'Gemm', 'Conv'. */
+  op: string;
+  /** Set for depthwise/grouped convolutions (not analyzed as matrices). */
+  depthwise?: boolean;
+  /** Whether the tensor is the op's bias (1-D) or weight. */
+  role?: 'weight' | 'bias' | 'other';
+}
+
+/** A checkpoint opened from its headers alone: its tensor list, and decoding on demand. */
+export interface OpenedCheckpoint {
+  format: CheckpointFormat;
+  /** The checkpoint's URI (a file, or the directory/prefix holding its files). */
+  uri: string;
+  tensors: TensorInfo[];
+  /** Tensor name → what the file says about its role, when the format carries it. */
+  layerHints?: Map<string, LayerHint>;
+  /**
+   * Decode one tensor into floats, in its stored layout (`info.shape`). Reads only
+   * `info.byteLength` bytes at `info.byteOffset` of `info.uri`; memory is bounded by the decoded size.
+   */
+  readTensor(info: TensorInfo): Promise<Float32Array | Float64Array>;
+}
+
+/** One format's reader. `detect` is cheap (name + first bytes); `open` reads headers only. */
+export interface FormatReader {
+  format: CheckpointFormat;
+  detect(uri: string, head: Uint8Array): boolean;
+  open(uri: string, opener: ObjectOpener): Promise<OpenedCheckpoint>;
+}
