@@ -1,0 +1,31 @@
+/**
+ * The format registry: every `FormatReader` in one array, and `openCheckpoint`, which picks the
+ * reader by file name and first bytes. Adding a format is one import and one array entry.
+ */
+import { UnsupportedError } from '../errors.ts';
+import type { FormatReader, ObjectOpener, OpenedCheckpoint } from './types.ts';
+
+/** How many leading bytes `detect` sees (magic numbers, zip signature, JSON brace...). */
+export const DETECT_HEAD_BYTES = 64;
+
+/** Order matters only when two readers could claim one file; specific magics come first. */
+export const formatReaders: FormatReader[] = [];
+
+/** The reader that claims `uri`, given its first bytes; undefined when none does. */
+export function detectFormat(uri: string, head: Uint8Array): FormatReader | undefined {
+  return formatReaders.find((reader) => reader.detect(uri, head));
+}
+
+/** Open one checkpoint file (or index/manifest file) by detecting its format from name and head. */
+export async function openCheckpoint(uri: string, opener: ObjectOpener): Promise<OpenedCheckpoint> {
+  const reader = await opener.open(uri);
+  const head = await reader.read(0, Math.min(reader.size, DETECT_HEAD_BYTES));
+  const format = detectFormat(uri, head);
+  if (!format) {
+    throw new UnsupportedError(
+      `not a recognized checkpoint format (known: ${formatReaders.map((r) => r.format).join(', ')})`,
+      { file: uri },
+    );
+  }
+  return format.open(uri, opener);
+}
