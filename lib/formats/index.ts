@@ -3,13 +3,17 @@
  * reader by file name and first bytes. Adding a format is one import and one array entry.
  */
 import { UnsupportedError } from '../errors.ts';
+import { safetensorsReader } from './safetensors/index.ts';
 import type { FormatReader, ObjectOpener, OpenedCheckpoint } from './types.ts';
 
 /** How many leading bytes `detect` sees (magic numbers, zip signature, JSON brace...). */
 export const DETECT_HEAD_BYTES = 64;
 
 /** Order matters only when two readers could claim one file; specific magics come first. */
-export const formatReaders: FormatReader[] = [];
+export const formatReaders: FormatReader[] = [
+  // One reader per line, so parallel additions merge cleanly.
+  safetensorsReader,
+];
 
 /** The reader that claims `uri`, given its first bytes; undefined when none does. */
 export function detectFormat(uri: string, head: Uint8Array): FormatReader | undefined {

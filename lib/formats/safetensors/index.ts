@@ -1,0 +1,151 @@
+/**
+ * safetensors: an 8-byte little-endian header length, a JSON header
+ * {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {...}}, then the data.
+ * Sharded checkpoints add `model.safetensors.index.json` ({"weight_map": {tensor: shard}}).
+ * Only the header is read at open; each tensor is one ranged read.
+ */
+import { BadInputError, UnsupportedError } from '../../errors.ts';
+import { assertNoOverlap, decodeUtf8, isRecord, parseJson, ReaderCache, readPlainTensor } from '../checks.ts';
+import { isPlainDType, plainByteLength } from '../dtypes.ts';
+import type { FormatReader, ObjectOpener, OpenedCheckpoint, RangeReader, TensorInfo } from '../types.ts';
+import { basename, siblingUri } from '../uri.ts';
+import { readShardIndex } from './sharded.ts';
+
+/** The safetensors reference implementation refuses headers above 100 MB; so do we. */
+export const MAX_SAFETENSORS_HEADER_BYTES = 100_000_000;
+
+export interface SafetensorsHeader {
+  tensors: TensorInfo[];
+  metadata: Record<string, string>;
+}
+
+/** Parse the header of one safetensors file and validate every entry against the file size. */
+export async function readSafetensorsHeader(reader: RangeReader): Promise<SafetensorsHeader> {
+  const file = reader.uri;
+  if (reader.size < 8) throw new BadInputError('truncated: shorter than the 8-byte header length', { file });
+  const lengthBytes = await reader.read(0, 8);
+  const headerLength = new DataView(lengthBytes.buffer, lengthBytes.byteOffset, 8).getBigUint64(0, true);
+  if (headerLength > BigInt(MAX_SAFETENSORS_HEADER_BYTES)) {
+    throw new BadInputError(
+      `header length ${headerLength} exceeds the ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit`,
+      {
+        file,
+      },
+    );
+  }
+  if (headerLength + 8n > BigInt(reader.size)) {
+    throw new BadInputError(
+      `header length ${headerLength} runs past the end of the file (${reader.size} bytes)`,
+      {
+        file,
+      },
+    );
+  }
+  const dataStart = 8 + Number(headerLength);
+  const dataLength = reader.size - dataStart;
+  const header = parseJson(
+    decodeUtf8(await reader.read(8, Number(headerLength)), { file }),
+    { file },
+    'header JSON',
+  );
+  if (!isRecord(header)) throw new BadInputError('header JSON is not an object', { file });
+
+  const metadata: Record<string, string> = {};
+  const tensors: TensorInfo[] = [];
+  for (const [name, entry] of Object.entries(header)) {
+    const context = { file, tensor: name };
+    if (name === '__metadata__') {
+      if (!isRecord(entry)) throw new BadInputError('__metadata__ is not an object', { file });
+      for (const [k, v] of Object.entries(entry)) metadata[k] = typeof v === 'string' ? v : JSON.stringify(v);
+      continue;
+    }
+    if (!isRecord(entry)) throw new BadInputError('header entry is not an object', context);
+    const { dtype, shape, data_offsets: offsets } = entry;
+    if (typeof dtype !== 'string') throw new BadInputError('missing dtype', context);
+    if (!isPlainDType(dtype)) throw new UnsupportedError(`unknown dtype "${dtype}"`, context);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new BadInputError('shape is not a list of non-negative integers', context);
+    }
+    if (
+      !Array.isArray(offsets) ||
+      offsets.length !== 2 ||
+      !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) ||
+      offsets[0] > offsets[1]
+    ) {
+      throw new BadInputError('data_offsets is not an ordered pair of non-negative integers', context);
+    }
+    const [begin, end] = offsets as [number, number];
+    if (end > dataLength) {
+      throw new BadInputError(
+        `data_offsets [${begin}, ${end}] lie outside the data (${dataLength} bytes)`,
+        context,
+      );
+    }
+    const expected = plainByteLength(dtype, shape as number[], context);
+    if (expected !== end - begin) {
+      throw new BadInputError(
+        `shape [${shape.join(', ')}] × ${dtype} is ${expected} bytes but data_offsets span ${end - begin}`,
+        context,
+      );
+    }
+    tensors.push({
+      name,
+      dtype,
+      shape: shape as number[],
+      uri: file,
+      byteOffset: dataStart + begin,
+      byteLength: end - begin,
+    });
+  }
+  assertNoOverlap(tensors, file);
+  tensors.sort((a, b) => a.byteOffset - b.byteOffset);
+  return { tensors, metadata };
+}
+
+function isIndexName(uri: string): boolean {
+  return basename(uri).toLowerCase().endsWith('.safetensors.index.json');
+}
+
+export const safetensorsReader: FormatReader = {
+  format: 'safetensors',
+  detect(uri, head) {
+    if (isIndexName(uri)) return true;
+    if (basename(uri).toLowerCase().endsWith('.safetensors')) return true;
+    // Header length (u64 LE) followed by '{': how an extension-less safetensors file starts.
+    return head.length >= 9 && head[8] === 0x7b && head[6] === 0 && head[7] === 0;
+  },
+  async open(uri: string, opener: ObjectOpener): Promise<OpenedCheckpoint> {
+    const readers = new ReaderCache(opener);
+    let tensors: TensorInfo[];
+    if (isIndexName(uri)) {
+      const index = await readShardIndex(await readers.get(uri));
+      tensors = [];
+      for (const shardName of index.shards) {
+        const shardUri = siblingUri(uri, shardName, { file: uri });
+        const header = await readSafetensorsHeader(await readers.get(shardUri));
+        const wanted = index.tensorsByShard.get(shardName)!;
+        for (const t of header.tensors) if (wanted.has(t.name)) tensors.push(t);
+        const found = new Set(header.tensors.map((t) => t.name));
+        for (const name of wanted) {
+          if (!found.has(name)) {
+            throw new BadInputError(
+              `index maps the tensor to shard "${shardName}", which does not contain it`,
+              {
+                file: uri,
+                tensor: name,
+              },
+            );
+          }
+        }
+      }
+    } else {
+      tensors = (await readSafetensorsHeader(await readers.get(uri))).tensors;
+    }
+    return {
+      format: 'safetensors',
+      uri,
+      tensors,
+      readTensor: (info) => readPlainTensor(info, readers),
+    };
+  },
+};

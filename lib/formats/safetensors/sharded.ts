@@ -1,0 +1,52 @@
+/**
+ * Hugging Face shard indexes (`*.safetensors.index.json`, `pytorch_model.bin.index.json`):
+ * {"metadata": {...}, "weight_map": {"tensor name": "shard file name"}}.
+ */
+import { BadInputError } from '../../errors.ts';
+import { decodeUtf8, isRecord, parseJson } from '../checks.ts';
+import type { RangeReader } from '../types.ts';
+
+/** An index is a small JSON file; anything this large is not one. */
+export const MAX_INDEX_BYTES = 64 * 1024 * 1024;
+
+export interface ShardIndex {
+  /** Shard file names in first-appearance order. */
+  shards: string[];
+  tensorsByShard: Map<string, Set<string>>;
+  metadata: Record<string, unknown>;
+}
+
+export async function readShardIndex(reader: RangeReader): Promise<ShardIndex> {
+  const file = reader.uri;
+  if (reader.size > MAX_INDEX_BYTES) {
+    throw new BadInputError(`shard index is ${reader.size} bytes, over the ${MAX_INDEX_BYTES}-byte limit`, {
+      file,
+    });
+  }
+  const json = parseJson(
+    decodeUtf8(await reader.read(0, reader.size), { file }),
+    { file },
+    'shard index JSON',
+  );
+  if (!isRecord(json) || !isRecord(json.weight_map)) {
+    throw new BadInputError('shard index has no "weight_map" object', { file });
+  }
+  const tensorsByShard = new Map<string, Set<string>>();
+  for (const [tensor, shard] of Object.entries(json.weight_map)) {
+    if (typeof shard !== 'string') {
+      throw new BadInputError('weight_map value is not a file name', { file, tensor });
+    }
+    let set = tensorsByShard.get(shard);
+    if (!set) {
+      set = new Set();
+      tensorsByShard.set(shard, set);
+    }
+    set.add(tensor);
+  }
+  if (tensorsByShard.size === 0) throw new BadInputError('shard index lists no tensors', { file });
+  return {
+    shards: [...tensorsByShard.keys()],
+    tensorsByShard,
+    metadata: isRecord(json.metadata) ? json.metadata : {},
+  };
+}
