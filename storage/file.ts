@@ -1,0 +1,169 @@
+/**
+ * Local files: plain paths and `file://` URIs. With a `root`, every path (after resolving `..`
+ * and symlinks) must stay inside it, so a URI coming from a user or a checkpoint index cannot
+ * read /etc/passwd.
+ */
+import { open, readdir, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BadInputError, ConfigError } from '../lib/errors.ts';
+import { checkRange } from '../lib/formats/memory.ts';
+import type { ObjectOpener, RangeReader } from '../lib/formats/types.ts';
+import { newReadStats, type ReadStats } from './stats.ts';
+
+export interface FileStorageOptions {
+  /** If set, only paths inside this directory may be opened or listed. */
+  root?: string;
+  /** Counters shared with the caller. */
+  stats?: ReadStats;
+}
+
+/** Local path of a plain path or file:// URI. */
+export function filePathOf(uri: string): string {
+  if (uri.startsWith('file://')) {
+    try {
+      return fileURLToPath(uri);
+    } catch (err) {
+      throw new BadInputError(`invalid file URI: ${(err as Error).message}`, { file: uri }, { cause: err });
+    }
+  }
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(uri)) {
+    throw new BadInputError('not a local path or file:// URI', { file: uri });
+  }
+  return uri;
+}
+
+function errnoCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+class FileRangeReader implements RangeReader {
+  constructor(
+    readonly uri: string,
+    private readonly filePath: string,
+    readonly size: number,
+    private readonly stats: ReadStats,
+  ) {}
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    checkRange(this.uri, this.size, offset, length);
+    const handle = await open(this.filePath, 'r');
+    try {
+      const out = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await handle.read(out, done, length - done, offset + done);
+        if (bytesRead === 0) {
+          throw new BadInputError(`file shrank while reading: expected ${length} bytes at ${offset}`, {
+            file: this.uri,
+          });
+        }
+        done += bytesRead;
+      }
+      this.stats.reads += 1;
+      this.stats.bytesRead += length;
+      return out;
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+export class FileStorage implements ObjectOpener {
+  readonly stats: ReadStats;
+  private readonly root: string | undefined;
+  private rootReal: Promise<string> | undefined;
+
+  constructor(options: FileStorageOptions = {}) {
+    this.stats = options.stats ?? newReadStats();
+    this.root = options.root === undefined ? undefined : path.resolve(options.root);
+  }
+
+  /** Resolve a URI to a real path, enforcing the root (symlinks included) when one is set. */
+  private async resolve(uri: string, mustExist: boolean): Promise<string | undefined> {
+    const resolved = path.resolve(filePathOf(uri));
+    if (this.root === undefined) return resolved;
+    const outside = (p: string, root: string) => p !== root && !p.startsWith(root + path.sep);
+    if (outside(resolved, this.root)) {
+      throw new BadInputError(`path is outside the storage root ${this.root}`, { file: uri });
+    }
+    this.rootReal ??= realpath(this.root).catch((err) => {
+      throw new ConfigError(`storage root ${this.root} is not accessible: ${(err as Error).message}`, {
+        cause: err,
+      });
+    });
+    const rootReal = await this.rootReal;
+    let real: string;
+    try {
+      real = await realpath(resolved);
+    } catch (err) {
+      if (!mustExist && errnoCode(err) === 'ENOENT') return undefined;
+      throw this.fsError(uri, err);
+    }
+    if (outside(real, rootReal)) {
+      throw new BadInputError(`path leads outside the storage root ${this.root} (through a symlink)`, {
+        file: uri,
+      });
+    }
+    return real;
+  }
+
+  private fsError(uri: string, err: unknown): Error {
+    const code = errnoCode(err);
+    if (code === 'ENOENT') return new BadInputError('no such file', { file: uri }, { cause: err });
+    if (code === 'EACCES' || code === 'EPERM')
+      return new BadInputError('permission denied', { file: uri }, { cause: err });
+    if (code === 'EISDIR')
+      return new BadInputError('is a directory, not a file', { file: uri }, { cause: err });
+    return err instanceof Error ? err : new Error(String(err));
+  }
+
+  async open(uri: string): Promise<RangeReader> {
+    const real = (await this.resolve(uri, true))!;
+    let info: Awaited<ReturnType<typeof stat>>;
+    try {
+      info = await stat(real);
+    } catch (err) {
+      throw this.fsError(uri, err);
+    }
+    if (!info.isFile()) throw new BadInputError('is not a regular file', { file: uri });
+    return new FileRangeReader(uri, real, info.size, this.stats);
+  }
+
+  async exists(uri: string): Promise<boolean> {
+    const real = await this.resolve(uri, false);
+    if (real === undefined) return false;
+    try {
+      return (await stat(real)).isFile();
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return false;
+      throw this.fsError(uri, err);
+    }
+  }
+
+  /** Files under a directory, recursively, as URIs in the caller's spelling (path or file://). */
+  async list(prefixUri: string): Promise<string[]> {
+    const real = await this.resolve(prefixUri, false);
+    if (real === undefined) return [];
+    let entries: string[];
+    try {
+      const info = await stat(real);
+      if (!info.isDirectory()) return [];
+      entries = await readdir(real, { recursive: true });
+    } catch (err) {
+      throw this.fsError(prefixUri, err);
+    }
+    const base = prefixUri.endsWith('/') ? prefixUri.slice(0, -1) : prefixUri;
+    const out: string[] = [];
+    for (const entry of entries) {
+      const full = path.join(real, entry);
+      try {
+        if (!(await stat(full)).isFile()) continue;
+      } catch {
+        continue; // dangling symlink or raced deletion: not an object
+      }
+      out.push(`${base}/${entry.split(path.sep).join('/')}`);
+    }
+    return out.sort();
+  }
+}
