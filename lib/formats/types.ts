@@ -115,3 +115,34 @@ export interface FormatReader {
   detect(uri: string, head: Uint8Array): boolean;
   open(uri: string, opener: ObjectOpener): Promise<OpenedCheckpoint>;
 }
+
+/** What is known about a checkpoint besides its tensors (weightlens.json, trainer_state.json). */
+export interface CheckpointMetadata {
+  family?: string;
+  run?: string;
+  step?: number;
+  epoch?: number;
+  /** Measured test accuracy in [0, 1], when known. */
+  knownTestAccuracy?: number;
+  /** Any other known metrics (eval_loss, ...). */
+  knownMetrics?: Record<string, number>;
+  /** Everything else the sidecar said (hyperparameters...). */
+  extra?: Record<string, unknown>;
+}
+
+/** A checkpoint found under a source URI by `discoverCheckpoints` (lib/formats/discover.ts). */
+export interface DiscoveredCheckpoint {
+  /** URI to pass to `openCheckpoint` (the weights file, index or manifest). */
+  uri: string;
+  format: CheckpointFormat;
+  /** Every object the checkpoint is made of, with sizes. */
+  files: { uri: string; size: number }[];
+  /** Total bytes of `files`. */
+  sizeBytes: number;
+  /**
+   * Identity of the checkpoint's content for idempotency: a hex digest of the files' sizes and
+   * header bytes (cheap, reads no tensor data). Unchanged files give the same hash.
+   */
+  contentHash: string;
+  metadata: CheckpointMetadata;
+}
