@@ -1,0 +1,138 @@
+/**
+ * One checkpoint of a sweep: inspect (tensor list → analyzable layers), one activity per layer with
+ * bounded concurrency, then a summary. Deterministic orchestration only; all I/O is in activities.
+ * Bad input never fails this workflow: it is recorded against the layer or the checkpoint.
+ */
+import {
+  ActivityFailure,
+  type ActivityOptions,
+  ApplicationFailure,
+  isCancellation,
+  proxyActivities,
+} from '@temporalio/workflow';
+import type {
+  CheckpointWorkflowInput,
+  CheckpointWorkflowResult,
+  LayerPlan,
+  LayerTaskResult,
+  SweepActivities,
+} from './types.ts';
+
+const RETRY = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+  maximumAttempts: 5,
+  nonRetryableErrorTypes: ['BadInput', 'Unsupported'],
+};
+
+/** Short bookkeeping activities (Postgres writes, header reads). */
+const bookkeeping = proxyActivities<SweepActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: RETRY,
+});
+
+/**
+ * Longest single attempt for one layer: a floor for I/O plus the eigen-decomposition's cost
+ * (rows·cols·min(rows,cols) flops per matrix, conv2d slices each) at a pessimistic 20 MFLOP/s,
+ * the speed of the pure-TS fallback on a busy core. Capped at 6 hours.
+ */
+export function layerTimeoutMs(layer: LayerPlan): number {
+  const shape = layer.shape;
+  let flops: number;
+  if (layer.layerType === 'conv2d' && shape.length === 4) {
+    const [kh, kw, cin, cout] = shape as [number, number, number, number];
+    flops = kh * kw * cin * cout * Math.min(cin, cout);
+  } else {
+    const rows = shape[0] ?? 1;
+    const cols = shape.slice(1).reduce((a, b) => a * b, 1);
+    flops = rows * cols * Math.min(rows, cols);
+  }
+  const ioMs = layer.byteLength / 5_000; // 5 MB/s worst-case object-store read
+  return Math.min(6 * 3600_000, Math.round(120_000 + ioMs + flops / 20_000));
+}
+
+function layerActivityOptions(layer: LayerPlan): ActivityOptions {
+  return {
+    startToCloseTimeout: layerTimeoutMs(layer),
+    // The activity heartbeats every few seconds while the eigensolver runs off the event loop,
+    // so a SIGKILLed worker is noticed within this window and the layer moves to another worker.
+    heartbeatTimeout: '30 seconds',
+    retry: RETRY,
+  };
+}
+
+/** One line for a failure coming back from an activity (its root cause's message). */
+export function failureReason(err: unknown): string {
+  let cause: unknown = err;
+  while (cause instanceof ActivityFailure && cause.cause) cause = cause.cause;
+  if (cause instanceof ApplicationFailure)
+    return cause.type ? `${cause.type}: ${cause.message}` : cause.message;
+  if (cause instanceof Error) return cause.message;
+  return String(cause);
+}
+
+export async function checkpointWorkflow(input: CheckpointWorkflowInput): Promise<CheckpointWorkflowResult> {
+  const { sweepId, checkpointId, uri, config, configHash } = input;
+  const result: CheckpointWorkflowResult = {
+    checkpointId,
+    status: 'succeeded',
+    layersComputed: 0,
+    layersReused: 0,
+    layersFailed: 0,
+    layersSkipped: 0,
+    score: null,
+  };
+
+  let layers: LayerPlan[];
+  try {
+    const plan = await bookkeeping.inspectCheckpoint({ sweepId, checkpointId, uri, config, configHash });
+    layers = plan.layers;
+    result.layersSkipped = plan.skipped;
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const reason = failureReason(err);
+    await bookkeeping.recordCheckpointFailure({ sweepId, checkpointId, reason });
+    return { ...result, status: 'failed', reason };
+  }
+
+  const analyzeOne = async (layer: LayerPlan): Promise<void> => {
+    const { analyzeLayerActivity } = proxyActivities<SweepActivities>(layerActivityOptions(layer));
+    let outcome: LayerTaskResult;
+    try {
+      outcome = await analyzeLayerActivity({ sweepId, checkpointId, uri, layer, config, configHash });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      // Bad input was already recorded by the activity; record the rest (retries exhausted) here.
+      await bookkeeping.recordLayerFailure({ checkpointId, configHash, layer, reason: failureReason(err) });
+      result.layersFailed += 1;
+      return;
+    }
+    if (outcome.status === 'failed') result.layersFailed += 1;
+    else if (outcome.computed) result.layersComputed += 1;
+    else result.layersReused += 1;
+  };
+
+  // Bounded fan-out: at most maxParallelLayers activities pending, far below Temporal's limits.
+  const limit = Math.max(1, input.maxParallelLayers);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < layers.length) {
+      const layer = layers[next++]!;
+      await analyzeOne(layer);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, layers.length) }, lane));
+
+  try {
+    const summary = await bookkeeping.summarizeCheckpoint({ sweepId, checkpointId, configHash });
+    result.score = summary.score;
+    if (summary.status === 'failed') return { ...result, status: 'failed', reason: summary.reason };
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const reason = failureReason(err);
+    await bookkeeping.recordCheckpointFailure({ sweepId, checkpointId, reason });
+    return { ...result, status: 'failed', reason };
+  }
+  return result;
+}

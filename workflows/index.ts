@@ -1,0 +1,3 @@
+/** The workflow bundle's entry: every workflow type the workers register. */
+export { checkpointWorkflow } from './checkpoint.ts';
+export { progressQuery, sweepWorkflow } from './sweep.ts';

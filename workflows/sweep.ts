@@ -1,0 +1,203 @@
+/**
+ * A sweep: discover checkpoints (an activity writes them to Postgres), then page through them by
+ * cursor and run one child `checkpointWorkflow` per checkpoint, at most `maxParallelCheckpoints` at
+ * once. After `childrenPerRun` children (or when Temporal suggests it) the workflow drains and
+ * continues as new carrying only the cursor and counters, so 10,000 checkpoints stay far inside
+ * the history limits. Progress is a query; cancellation cancels the children and records the sweep.
+ */
+
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  type ChildWorkflowHandle,
+  continueAsNew,
+  defineQuery,
+  isCancellation,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { checkpointWorkflow, failureReason } from './checkpoint.ts';
+import {
+  type CheckpointWorkflowResult,
+  defaultSweepTuning,
+  type SourceError,
+  type SweepActivities,
+  type SweepCounts,
+  type SweepItem,
+  type SweepPhase,
+  type SweepProgress,
+  type SweepWorkflowInput,
+  type SweepWorkflowResult,
+  TASK_QUEUES,
+} from './types.ts';
+
+export const progressQuery = defineQuery<SweepProgress>('progress');
+
+const activities = proxyActivities<SweepActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 10, maximumInterval: '30s', nonRetryableErrorTypes: ['BadInput', 'Unsupported'] },
+});
+
+/** Discovery lists and headers every source: allow it time, with heartbeats while it runs. */
+const discovery = proxyActivities<SweepActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '2 minutes',
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['BadInput', 'Unsupported'] },
+});
+
+/** Deterministic child id: the same checkpoint content under the same configuration dedupes. */
+export function checkpointWorkflowId(checkpointId: string, configHash: string): string {
+  return `checkpoint-${checkpointId}-${configHash.slice(0, 16)}`;
+}
+
+export function sweepWorkflowId(sweepId: string): string {
+  return `sweep-${sweepId}`;
+}
+
+function emptyCounts(): SweepCounts {
+  return {
+    total: 0,
+    started: 0,
+    succeeded: 0,
+    failed: 0,
+    layersComputed: 0,
+    layersReused: 0,
+    layersFailed: 0,
+    layersSkipped: 0,
+  };
+}
+
+export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepWorkflowResult> {
+  const tuning = { ...defaultSweepTuning, ...input.tuning };
+  const counts = input.carried ? { ...input.carried.counts } : emptyCounts();
+  const runs = input.carried?.runs ?? 0;
+  let cursor = input.carried?.cursor ?? null;
+  let phase: SweepPhase = input.carried ? 'analyzing' : 'discovering';
+  let sourceErrors: SourceError[] = input.carried?.sourceErrors ?? [];
+  let needsContinue = false;
+  const inFlight = new Map<string, Promise<void>>();
+
+  setHandler(progressQuery, () => ({ ...counts, phase, running: inFlight.size, runs }));
+
+  if (input.curvature !== 'off') {
+    // Rejected up front (the CLI checks too) rather than silently analysing without curvature.
+    throw ApplicationFailure.nonRetryable(
+      `curvature '${input.curvature}' in sweeps is not supported yet; use curvature 'off'`,
+      'Unsupported',
+    );
+  }
+
+  try {
+    if (!input.carried) {
+      const discovered = await discovery.discoverSweep({ sweepId: input.sweepId, sources: input.sources });
+      counts.total = discovered.total;
+      sourceErrors = discovered.sourceErrors;
+      phase = 'analyzing';
+    }
+
+    const runChild = async (item: SweepItem): Promise<void> => {
+      const args = {
+        sweepId: input.sweepId,
+        checkpointId: item.checkpointId,
+        uri: item.uri,
+        config: input.config,
+        configHash: input.configHash,
+        maxParallelLayers: tuning.maxParallelLayers,
+      };
+      const options = {
+        args: [args] as [typeof args],
+        taskQueue: TASK_QUEUES.cpu,
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      };
+      let outcome: CheckpointWorkflowResult;
+      try {
+        const baseId = checkpointWorkflowId(item.checkpointId, input.configHash);
+        let handle: ChildWorkflowHandle<typeof checkpointWorkflow>;
+        try {
+          handle = await startChild(checkpointWorkflow, { ...options, workflowId: baseId });
+        } catch (err) {
+          // Another sweep is analysing the same checkpoint right now: run our own child (the
+          // layer activities still dedupe through Postgres).
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+          handle = await startChild(checkpointWorkflow, {
+            ...options,
+            workflowId: `${baseId}-${input.sweepId}`,
+          });
+        }
+        outcome = await handle.result();
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        const reason = failureReason(err);
+        await activities.recordCheckpointFailure({
+          sweepId: input.sweepId,
+          checkpointId: item.checkpointId,
+          reason,
+        });
+        counts.failed += 1;
+        return;
+      }
+      if (outcome.status === 'succeeded') counts.succeeded += 1;
+      else counts.failed += 1;
+      counts.layersComputed += outcome.layersComputed;
+      counts.layersReused += outcome.layersReused;
+      counts.layersFailed += outcome.layersFailed;
+      counts.layersSkipped += outcome.layersSkipped;
+    };
+
+    let buffer: SweepItem[] = [];
+    let exhausted = false;
+    let startedThisRun = 0;
+    const runFull = () => startedThisRun >= tuning.childrenPerRun || workflowInfo().continueAsNewSuggested;
+    for (;;) {
+      if (buffer.length === 0 && !exhausted && !runFull()) {
+        buffer = await activities.listSweepCheckpoints({
+          sweepId: input.sweepId,
+          after: cursor,
+          limit: tuning.pageSize,
+        });
+        if (buffer.length < tuning.pageSize) exhausted = true;
+      }
+      while (inFlight.size < tuning.maxParallelCheckpoints && buffer.length > 0 && !runFull()) {
+        const item = buffer.shift()!;
+        cursor = item.checkpointId;
+        startedThisRun += 1;
+        counts.started += 1;
+        const child = runChild(item).finally(() => inFlight.delete(item.checkpointId));
+        inFlight.set(item.checkpointId, child);
+      }
+      if (inFlight.size === 0) break;
+      await Promise.race(inFlight.values());
+    }
+
+    if (!exhausted || buffer.length > 0) {
+      needsContinue = true;
+    } else {
+      phase = 'finishing';
+      await activities.finishSweep({ sweepId: input.sweepId, status: 'completed' });
+      phase = 'completed';
+    }
+  } catch (err) {
+    if (!isCancellation(err)) {
+      await activities.finishSweep({ sweepId: input.sweepId, status: 'failed', error: failureReason(err) });
+      throw err;
+    }
+    // Cancelled: children were asked to cancel with us; record the sweep outside the cancelled scope.
+    await CancellationScope.nonCancellable(() =>
+      activities.finishSweep({ sweepId: input.sweepId, status: 'cancelled' }),
+    );
+    phase = 'cancelled';
+    throw err;
+  }
+  if (needsContinue) {
+    // Only the cursor and counters travel; unstarted buffered items are re-listed after the cursor.
+    return await continueAsNew<typeof sweepWorkflow>({
+      ...input,
+      carried: { cursor, counts, runs: runs + 1, sourceErrors },
+    });
+  }
+  return { ...counts, status: 'completed', sourceErrors };
+}
