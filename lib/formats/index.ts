@@ -3,6 +3,7 @@
  * reader by file name and first bytes. Adding a format is one import and one array entry.
  */
 import { UnsupportedError } from '../errors.ts';
+import { onnxReader } from './onnx/index.ts';
 import { safetensorsReader } from './safetensors/index.ts';
 import type { FormatReader, ObjectOpener, OpenedCheckpoint } from './types.ts';
 
@@ -13,6 +14,7 @@ export const DETECT_HEAD_BYTES = 64;
 export const formatReaders: FormatReader[] = [
   // One reader per line, so parallel additions merge cleanly.
   safetensorsReader,
+  onnxReader,
 ];
 
 /** The reader that claims `uri`, given its first bytes; undefined when none does. */
