@@ -1,0 +1,1 @@
+export { createPrismaClient, Prisma, type PrismaClient } from './client.ts';

@@ -1,0 +1,87 @@
+/**
+ * Where the local stack lives: repository root, state folder, ports and fixed dev credentials.
+ * Everything here is derived from the environment at call time so tests can point a second,
+ * independent stack at another folder and other ports.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../lib/errors.ts';
+
+/** The repository root (this file lives in <root>/infra/). */
+export const repoRoot: string = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Directory holding the Go-built service binaries, keyed by name and version. */
+export const binaryCacheDir: string =
+  process.env.WEIGHTLENS_BIN_CACHE ?? path.join(process.env.HOME ?? '/root', '.cache', 'weightlens', 'bin');
+
+export const DEFAULT_PORTS = { temporal: 17233, temporalUi: 17234, s3: 17070, postgres: 15432 } as const;
+
+/** Fixed development credentials of the local stack (loopback only, never used for real data). */
+export const DEV_CREDENTIALS = {
+  s3AccessKeyId: 'weightlens',
+  s3SecretAccessKey: 'weightlens-dev-secret',
+  s3Region: 'us-east-1',
+  pgUser: 'weightlens',
+  pgPassword: 'weightlens',
+  pgDatabase: 'weightlens',
+} as const;
+
+export interface StackPorts {
+  temporal: number;
+  /** 0 disables the Web UI. */
+  temporalUi: number;
+  s3: number;
+  postgres: number;
+}
+
+/** One stack instance: its state folder (data, logs, pid files) and its ports. */
+export interface StackState {
+  dir: string;
+  ports: StackPorts;
+  host: '127.0.0.1';
+}
+
+function portFromEnv(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`${name}=${raw} is not a valid port; set it to a number between 1 and 65535`);
+  }
+  return port;
+}
+
+/**
+ * The stack the CLI manages: WEIGHTLENS_STATE_DIR (default <repo>/.weightlens) and
+ * WEIGHTLENS_{TEMPORAL,TEMPORAL_UI,S3,PG}_PORT. `offset` shifts every default port (tests use +100).
+ */
+export function stackStateFromEnv(
+  options: { dir?: string; portOffset?: number } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): StackState {
+  const offset = options.portOffset ?? 0;
+  const dir = path.resolve(options.dir ?? env.WEIGHTLENS_STATE_DIR ?? path.join(repoRoot, '.weightlens'));
+  return {
+    dir,
+    host: '127.0.0.1',
+    ports: {
+      temporal: portFromEnv('WEIGHTLENS_TEMPORAL_PORT', DEFAULT_PORTS.temporal + offset, env),
+      temporalUi: portFromEnv('WEIGHTLENS_TEMPORAL_UI_PORT', DEFAULT_PORTS.temporalUi + offset, env),
+      s3: portFromEnv('WEIGHTLENS_S3_PORT', DEFAULT_PORTS.s3 + offset, env),
+      postgres: portFromEnv('WEIGHTLENS_PG_PORT', DEFAULT_PORTS.postgres + offset, env),
+    },
+  };
+}
+
+export function localDatabaseUrl(state: StackState): string {
+  const c = DEV_CREDENTIALS;
+  return `postgresql://${c.pgUser}:${c.pgPassword}@${state.host}:${state.ports.postgres}/${c.pgDatabase}`;
+}
+
+export function localTemporalAddress(state: StackState): string {
+  return `${state.host}:${state.ports.temporal}`;
+}
+
+export function localS3Endpoint(state: StackState): string {
+  return `http://${state.host}:${state.ports.s3}`;
+}
