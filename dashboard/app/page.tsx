@@ -1,0 +1,229 @@
+import Link from 'next/link';
+import { db } from '../lib/db.ts';
+import { formatNumber } from '../lib/format.ts';
+import { SUMMARY_METRICS, type SummaryMetric } from '../lib/metrics.ts';
+import { fetchFilterOptions } from '../lib/queries/filters.ts';
+import {
+  fetchLeaderboard,
+  type LeaderboardQuery,
+  type LeaderboardRow,
+  type LeaderboardSort,
+  parseLeaderboardQuery,
+} from '../lib/queries/leaderboard.ts';
+import { hrefWith, type QueryValues, type SearchParams } from '../lib/url.ts';
+
+export const dynamic = 'force-dynamic';
+
+function currentValues(query: LeaderboardQuery): QueryValues {
+  return {
+    metric: query.metric === 'alpha_weighted' ? null : query.metric,
+    better: query.lowerIsBetter ? null : 'higher',
+    sweep: query.sweepId,
+    family: query.family,
+    q: query.search,
+    sort: query.sort === 'rank' ? null : query.sort,
+    dir: query.direction === 'asc' ? null : 'desc',
+    page: query.page === 1 ? null : query.page,
+  };
+}
+
+function SortHeader(props: {
+  query: LeaderboardQuery;
+  column: LeaderboardSort;
+  label: string;
+  text?: boolean;
+}) {
+  const { query, column, label } = props;
+  const active = query.sort === column;
+  const nextDirection = active && query.direction === 'asc' ? 'desc' : 'asc';
+  const href = hrefWith('/', currentValues(query), {
+    sort: column === 'rank' ? null : column,
+    dir: nextDirection === 'asc' ? null : 'desc',
+    page: null,
+  });
+  return (
+    <th
+      className={props.text ? 'text' : undefined}
+      aria-sort={active ? (query.direction === 'asc' ? 'ascending' : 'descending') : undefined}
+    >
+      <Link href={href} data-testid={`sort-${column}`}>
+        {label}
+        {active ? (query.direction === 'asc' ? ' ▲' : ' ▼') : ''}
+      </Link>
+    </th>
+  );
+}
+
+function Warnings({ row }: { row: LeaderboardRow }) {
+  return (
+    <>
+      {row.overTrained > 0 && (
+        <span className="badge over" title="layers with α < 2">
+          {row.overTrained} over
+        </span>
+      )}
+      {row.underTrained > 0 && (
+        <span className="badge under" title="layers with α > 6">
+          {row.underTrained} under
+        </span>
+      )}
+      {row.correlationTraps > 0 && (
+        <span className="badge trap" title="correlation traps">
+          {row.correlationTraps} traps
+        </span>
+      )}
+      {row.layersFailed > 0 && (
+        <span className="badge failed" title="layers whose analysis failed">
+          {row.layersFailed} failed
+        </span>
+      )}
+    </>
+  );
+}
+
+const METRIC_COLUMNS = Object.keys(SUMMARY_METRICS) as SummaryMetric[];
+
+export default async function LeaderboardPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
+  const query = parseLeaderboardQuery(await searchParams);
+  const [board, options] = await Promise.all([fetchLeaderboard(db(), query), fetchFilterOptions(db())]);
+  const pages = Math.max(1, Math.ceil(board.total / query.pageSize));
+  return (
+    <>
+      <h1>Leaderboard</h1>
+      <form className="filters" method="get" action="/" data-testid="filters">
+        <label>
+          Rank by
+          <select name="metric" defaultValue={query.metric}>
+            {METRIC_COLUMNS.map((metric) => (
+              <option key={metric} value={metric}>
+                {SUMMARY_METRICS[metric].label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Better is
+          <select name="better" defaultValue={query.lowerIsBetter ? 'lower' : 'higher'}>
+            <option value="lower">lower</option>
+            <option value="higher">higher</option>
+          </select>
+        </label>
+        <label>
+          Sweep
+          <select name="sweep" defaultValue={query.sweepId ?? ''} data-testid="filter-sweep">
+            <option value="">all</option>
+            {options.sweeps.map((sweep) => (
+              <option key={sweep.id} value={sweep.id}>
+                {sweep.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Family
+          <select name="family" defaultValue={query.family ?? ''} data-testid="filter-family">
+            <option value="">all</option>
+            {options.families.map((family) => (
+              <option key={family} value={family}>
+                {family}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Search
+          <input
+            name="q"
+            type="search"
+            defaultValue={query.search ?? ''}
+            placeholder="name, uri, run"
+            data-testid="search"
+          />
+        </label>
+        <button type="submit" data-testid="apply">
+          Apply
+        </button>
+      </form>
+      <p className="muted" data-testid="total">
+        {board.total} checkpoint result{board.total === 1 ? '' : 's'} · ranked by{' '}
+        {SUMMARY_METRICS[query.metric].label}, {query.lowerIsBetter ? 'lower' : 'higher'} is better
+      </p>
+      <form method="get" action="/compare">
+        <div className="scroll">
+          <table data-testid="leaderboard">
+            <thead>
+              <tr>
+                <th />
+                <SortHeader query={query} column="rank" label="#" />
+                <SortHeader query={query} column="name" label="checkpoint" text />
+                <SortHeader query={query} column="family" label="family" text />
+                <SortHeader query={query} column="step" label="step" />
+                <SortHeader query={query} column="accuracy" label="known acc." />
+                {METRIC_COLUMNS.map((metric) => (
+                  <SortHeader key={metric} query={query} column={metric} label={metric} />
+                ))}
+                <SortHeader query={query} column="layers" label="layers" />
+                <SortHeader query={query} column="warnings" label="warnings" text />
+              </tr>
+            </thead>
+            <tbody>
+              {board.rows.map((row) => (
+                <tr
+                  key={`${row.checkpointId}/${row.configHash}`}
+                  data-testid="leaderboard-row"
+                  data-checkpoint-id={row.checkpointId}
+                >
+                  <td>
+                    <input
+                      type="checkbox"
+                      name="ids"
+                      value={row.checkpointId}
+                      aria-label={`compare ${row.name}`}
+                    />
+                  </td>
+                  <td data-testid="cell-rank">{row.rank}</td>
+                  <td className="text" title={row.uri}>
+                    <Link
+                      href={hrefWith(`/checkpoints/${encodeURIComponent(row.checkpointId)}`, {
+                        config: row.configHash,
+                      })}
+                      data-testid="cell-name"
+                    >
+                      {row.name}
+                    </Link>
+                  </td>
+                  <td className="text">{row.family ?? '—'}</td>
+                  <td>{row.step ?? '—'}</td>
+                  <td>{formatNumber(row.knownTestAccuracy, 4)}</td>
+                  {METRIC_COLUMNS.map((metric) => (
+                    <td key={metric} data-testid={`cell-${metric}`} data-value={row.metrics[metric] ?? ''}>
+                      {formatNumber(row.metrics[metric])}
+                    </td>
+                  ))}
+                  <td>{row.layersAnalyzed}</td>
+                  <td className="text" data-testid="cell-warnings">
+                    <Warnings row={row} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <button type="submit">Compare selected</button>
+      </form>
+      <div className="pager" data-testid="pager">
+        {query.page > 1 && (
+          <Link href={hrefWith('/', currentValues(query), { page: query.page - 1 })}>← previous</Link>
+        )}
+        <span>
+          page {query.page} of {pages}
+        </span>
+        {query.page < pages && (
+          <Link href={hrefWith('/', currentValues(query), { page: query.page + 1 })} data-testid="next-page">
+            next →
+          </Link>
+        )}
+      </div>
+    </>
+  );
+}

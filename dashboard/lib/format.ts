@@ -1,0 +1,22 @@
+/** Display helpers shared by pages and charts. */
+
+export function formatNumber(value: number | null | undefined, digits = 3): string {
+  if (value === null || value === undefined || Number.isNaN(value)) return '—';
+  if (!Number.isFinite(value)) return value > 0 ? '∞' : '−∞';
+  const magnitude = Math.abs(value);
+  if (magnitude !== 0 && (magnitude >= 1e5 || magnitude < 1e-3)) return value.toExponential(digits - 1);
+  if (Number.isInteger(value)) return String(value);
+  return value.toFixed(digits);
+}
+
+/** A short human name: the sidecar's name if any, else the last segment of the URI. */
+export function checkpointDisplayName(uri: string, metadataName: string | null | undefined): string {
+  if (metadataName) return metadataName;
+  const trimmed = uri.replace(/\/+$/, '');
+  const lastSlash = trimmed.lastIndexOf('/');
+  return lastSlash >= 0 ? trimmed.slice(lastSlash + 1) : trimmed;
+}
+
+export function percent(done: number, total: number): number {
+  return total > 0 ? Math.round((100 * done) / total) : 0;
+}

@@ -1,0 +1,207 @@
+/**
+ * The leaderboard: one row per (checkpoint, analysis config) summary, ranked by a chosen summary
+ * metric. Filtering, ranking, sorting and pagination all happen in SQL, so a page costs the same
+ * whether the database holds ten checkpoints or a hundred thousand.
+ */
+import { Prisma } from '../../../generated/prisma/client.ts';
+import type { Db } from '../db.ts';
+import { checkpointDisplayName } from '../format.ts';
+import { DEFAULT_SUMMARY_METRIC, isSummaryMetric, SUMMARY_METRICS, type SummaryMetric } from '../metrics.ts';
+
+export const LEADERBOARD_PAGE_SIZE = 50;
+
+/** Sortable columns: URL key → SQL expression (a fixed whitelist; user input never reaches SQL text). */
+const SORT_COLUMNS = {
+  rank: 'rank',
+  name: `coalesce(c.metadata->>'name', c.uri)`,
+  family: 'c.family',
+  run: 'c.run',
+  step: 'c.step',
+  epoch: 'c.epoch',
+  accuracy: 'c."knownTestAccuracy"',
+  alpha_weighted: 's."alphaWeighted"',
+  alpha: 's.alpha',
+  log_norm: 's."logNorm"',
+  log_alpha_norm: 's."logAlphaNorm"',
+  log_spectral_norm: 's."logSpectralNorm"',
+  stable_rank: 's."stableRank"',
+  mp_softrank: 's."mpSoftrank"',
+  layers: 's."layersAnalyzed"',
+  failed: 's."layersFailed"',
+  warnings: '(s."overTrained" + s."underTrained" + s."correlationTraps")',
+} as const;
+
+export type LeaderboardSort = keyof typeof SORT_COLUMNS;
+export type SortDirection = 'asc' | 'desc';
+
+export interface LeaderboardQuery {
+  metric: SummaryMetric;
+  /** Whether a lower metric value ranks better (WeightWatcher's convention for α-like metrics). */
+  lowerIsBetter: boolean;
+  sweepId: string | null;
+  family: string | null;
+  search: string | null;
+  sort: LeaderboardSort;
+  direction: SortDirection;
+  /** 1-based. */
+  page: number;
+  pageSize: number;
+}
+
+export interface LeaderboardRow {
+  rank: number;
+  checkpointId: string;
+  configHash: string;
+  name: string;
+  uri: string;
+  family: string | null;
+  run: string | null;
+  step: number | null;
+  epoch: number | null;
+  knownTestAccuracy: number | null;
+  metrics: Record<SummaryMetric, number | null>;
+  layersAnalyzed: number;
+  layersFailed: number;
+  overTrained: number;
+  underTrained: number;
+  correlationTraps: number;
+}
+
+export interface LeaderboardPage {
+  rows: LeaderboardRow[];
+  total: number;
+  query: LeaderboardQuery;
+}
+
+type SearchParams = Record<string, string | string[] | undefined>;
+
+function single(params: SearchParams, key: string): string | null {
+  const value = params[key];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined || first === '' ? null : first;
+}
+
+/** Parse the page's URL parameters; anything unknown falls back to the defaults. */
+export function parseLeaderboardQuery(params: SearchParams): LeaderboardQuery {
+  const metricParam = single(params, 'metric');
+  const metric = isSummaryMetric(metricParam) ? metricParam : DEFAULT_SUMMARY_METRIC;
+  const sortParam = single(params, 'sort');
+  const sort =
+    sortParam !== null && Object.hasOwn(SORT_COLUMNS, sortParam) ? (sortParam as LeaderboardSort) : 'rank';
+  const direction: SortDirection = single(params, 'dir') === 'desc' ? 'desc' : 'asc';
+  const page = Number.parseInt(single(params, 'page') ?? '1', 10);
+  return {
+    metric,
+    lowerIsBetter: single(params, 'better') !== 'higher',
+    sweepId: single(params, 'sweep'),
+    family: single(params, 'family'),
+    search: single(params, 'q')?.trim() || null,
+    sort,
+    direction,
+    page: Number.isFinite(page) && page > 0 ? page : 1,
+    pageSize: LEADERBOARD_PAGE_SIZE,
+  };
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}
+
+function whereClause(query: LeaderboardQuery): Prisma.Sql {
+  const conditions: Prisma.Sql[] = [];
+  if (query.sweepId !== null) {
+    // A sweep's results are the summaries of its checkpoints under its own config.
+    conditions.push(Prisma.sql`EXISTS (SELECT 1 FROM "SweepCheckpoint" sc
+      WHERE sc."checkpointId" = c.id AND sc."sweepId" = ${query.sweepId})`);
+    conditions.push(
+      Prisma.sql`s."configHash" = (SELECT w."configHash" FROM "Sweep" w WHERE w.id = ${query.sweepId})`,
+    );
+  }
+  if (query.family !== null) conditions.push(Prisma.sql`c.family = ${query.family}`);
+  if (query.search !== null) {
+    const pattern = `%${escapeLike(query.search)}%`;
+    conditions.push(Prisma.sql`(c.uri ILIKE ${pattern} OR c.metadata->>'name' ILIKE ${pattern}
+      OR c.family ILIKE ${pattern} OR c.run ILIKE ${pattern})`);
+  }
+  return conditions.length === 0 ? Prisma.empty : Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}`;
+}
+
+interface RawLeaderboardRow {
+  rank: bigint;
+  checkpointId: string;
+  configHash: string;
+  uri: string;
+  metadataName: string | null;
+  family: string | null;
+  run: string | null;
+  step: number | null;
+  epoch: number | null;
+  knownTestAccuracy: number | null;
+  alpha: number | null;
+  alphaWeighted: number | null;
+  logNorm: number | null;
+  logAlphaNorm: number | null;
+  logSpectralNorm: number | null;
+  stableRank: number | null;
+  mpSoftrank: number | null;
+  layersAnalyzed: number;
+  layersFailed: number;
+  overTrained: number;
+  underTrained: number;
+  correlationTraps: number;
+}
+
+export async function fetchLeaderboard(db: Db, query: LeaderboardQuery): Promise<LeaderboardPage> {
+  const where = whereClause(query);
+  const metricColumn = Prisma.raw(`s."${SUMMARY_METRICS[query.metric].column}"`);
+  const rankDirection = Prisma.raw(query.lowerIsBetter ? 'ASC' : 'DESC');
+  const sortExpression = Prisma.raw(SORT_COLUMNS[query.sort]);
+  const sortDirection = Prisma.raw(query.direction === 'desc' ? 'DESC' : 'ASC');
+  const offset = (query.page - 1) * query.pageSize;
+  const [rows, counted] = await Promise.all([
+    // Window functions run before ORDER BY/LIMIT: rank is over the whole filtered set.
+    db.$queryRaw<RawLeaderboardRow[]>`
+      SELECT rank() OVER (ORDER BY ${metricColumn} ${rankDirection} NULLS LAST) AS rank,
+        s."checkpointId", s."configHash", c.uri, c.metadata->>'name' AS "metadataName",
+        c.family, c.run, c.step, c.epoch, c."knownTestAccuracy",
+        s.alpha, s."alphaWeighted", s."logNorm", s."logAlphaNorm", s."logSpectralNorm",
+        s."stableRank", s."mpSoftrank", s."layersAnalyzed", s."layersFailed",
+        s."overTrained", s."underTrained", s."correlationTraps"
+      FROM "CheckpointSummary" s JOIN "Checkpoint" c ON c.id = s."checkpointId"
+      ${where}
+      ORDER BY ${sortExpression} ${sortDirection} NULLS LAST, rank ASC, s.id ASC
+      LIMIT ${query.pageSize} OFFSET ${offset}`,
+    db.$queryRaw<{ total: bigint }[]>`
+      SELECT count(*) AS total FROM "CheckpointSummary" s JOIN "Checkpoint" c ON c.id = s."checkpointId" ${where}`,
+  ]);
+  return {
+    rows: rows.map((row) => ({
+      rank: Number(row.rank),
+      checkpointId: row.checkpointId,
+      configHash: row.configHash,
+      name: checkpointDisplayName(row.uri, row.metadataName),
+      uri: row.uri,
+      family: row.family,
+      run: row.run,
+      step: row.step,
+      epoch: row.epoch,
+      knownTestAccuracy: row.knownTestAccuracy,
+      metrics: {
+        alpha_weighted: row.alphaWeighted,
+        alpha: row.alpha,
+        log_norm: row.logNorm,
+        log_alpha_norm: row.logAlphaNorm,
+        log_spectral_norm: row.logSpectralNorm,
+        stable_rank: row.stableRank,
+        mp_softrank: row.mpSoftrank,
+      },
+      layersAnalyzed: row.layersAnalyzed,
+      layersFailed: row.layersFailed,
+      overTrained: row.overTrained,
+      underTrained: row.underTrained,
+      correlationTraps: row.correlationTraps,
+    })),
+    total: Number(counted[0]?.total ?? 0n),
+    query,
+  };
+}

@@ -1,0 +1,18 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NextConfig } from 'next';
+
+// The app lives in dashboard/ but reads the repository's generated Prisma client, storage/ and lib/,
+// so Turbopack's root (and output tracing) is the repository root.
+const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const config: NextConfig = {
+  turbopack: { root: repositoryRoot },
+  outputFileTracingRoot: repositoryRoot,
+  // Database driver and AWS SDK stay plain Node requires on the server (not bundled).
+  serverExternalPackages: ['pg', '@prisma/adapter-pg', '@prisma/client', '@aws-sdk/client-s3'],
+  poweredByHeader: false,
+  reactStrictMode: true,
+};
+
+export default config;
