@@ -1,0 +1,145 @@
+/**
+ * Checkpoint discovery: a file, a directory or an S3 prefix → the checkpoints in it, each with its
+ * files, a cheap content hash and its metadata (weightlens.json sidecar, HF trainer_state.json).
+ * A directory of checkpoint subdirectories (a model zoo) yields one checkpoint per subdirectory;
+ * sidecars of parent directories apply to everything below them (nearer ones win).
+ */
+import { createHash } from 'node:crypto';
+import { BadInputError, WeightlensError } from '../errors.ts';
+import { DETECT_HEAD_BYTES, detectFormat, openCheckpoint } from './index.ts';
+import { readSidecarMetadata } from './metadata.ts';
+import type { DiscoveredCheckpoint, FormatReader, ObjectOpener } from './types.ts';
+import { basename, dirname } from './uri.ts';
+
+/** Bytes of each file's start and end hashed into contentHash (headers, zip central directories). */
+const HASH_HEAD_BYTES = 64 * 1024;
+const HASH_TAIL_BYTES = 4 * 1024;
+
+/** Files written next to weights by training loops that are not model weights. */
+const AUXILIARY_FILE =
+  /^(optimizer\.pt|scheduler\.pt|scaler\.pt|training_args\.bin|rng_state.*\.pth|trainer_state\.json|weightlens\.json|config\.json|generation_config\.json|tokenizer.*|special_tokens_map\.json|vocab\..*|merges\.txt)$/i;
+
+/** Hugging Face's primary weight files: when present, other torch files in the directory are auxiliary. */
+const HF_PRIMARY = /^(model|pytorch_model|adapter_model)([-.].*)?\.(safetensors|bin)(\.index\.json)?$/i;
+
+/** Names that may start a checkpoint (the reader's detect then decides). */
+const CANDIDATE =
+  /(\.safetensors|\.safetensors\.index\.json|\.bin|\.bin\.index\.json|\.pt|\.pth|\.ckpt|\.gguf|\.onnx|\.tflite|\.h5|\.hdf5|\.keras|\.npz|\.npy|^model\.json|weights_manifest\.json)$/i;
+
+/** Find the checkpoints under `sourceUri` (sorted by uri). */
+export async function discoverCheckpoints(
+  sourceUri: string,
+  opener: ObjectOpener,
+): Promise<DiscoveredCheckpoint[]> {
+  if (await opener.exists(sourceUri)) {
+    const checkpoint = await describeCheckpoint(sourceUri, opener, dirname(sourceUri));
+    if (!checkpoint) {
+      throw new BadInputError('not a recognized checkpoint file', { file: sourceUri });
+    }
+    return [checkpoint];
+  }
+  const files = await opener.list(sourceUri);
+  if (files.length === 0) throw new BadInputError('no such file, directory or prefix', { file: sourceUri });
+  const root = sourceUri.endsWith('/') ? sourceUri.slice(0, -1) : sourceUri;
+  const byDirectory = new Map<string, string[]>();
+  for (const uri of files) {
+    const dir = dirname(uri);
+    const list = byDirectory.get(dir) ?? [];
+    list.push(uri);
+    byDirectory.set(dir, list);
+  }
+  const found: DiscoveredCheckpoint[] = [];
+  for (const dirFiles of byDirectory.values()) {
+    for (const entry of await entryPoints(dirFiles, opener)) {
+      const checkpoint = await describeCheckpoint(entry.uri, opener, root, entry.reader);
+      if (checkpoint) found.push(checkpoint);
+    }
+  }
+  return found.sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
+}
+
+interface EntryPoint {
+  uri: string;
+  reader: FormatReader;
+}
+
+/** The files of one directory that start a checkpoint (shards and tfjs .bin files do not). */
+async function entryPoints(dirFiles: string[], opener: ObjectOpener): Promise<EntryPoint[]> {
+  const names = dirFiles.map((uri) => basename(uri));
+  const hasHfPrimary = names.some((n) => HF_PRIMARY.test(n));
+  const lowerNames = names.map((n) => n.toLowerCase());
+  const hasSafetensorsIndex = lowerNames.some((n) => n.endsWith('.safetensors.index.json'));
+  const hasBinIndex = lowerNames.some((n) => n.endsWith('.bin.index.json'));
+  // HF repos often ship the same weights as safetensors and pytorch_model.bin: analyze them once.
+  const hasHfSafetensors = names.some((n) => HF_PRIMARY.test(n) && /\.safetensors(\.index\.json)?$/i.test(n));
+  const hasTfjs = names.some((n) => n === 'model.json' || n.endsWith('weights_manifest.json'));
+  const entries: EntryPoint[] = [];
+  for (const uri of dirFiles) {
+    const name = basename(uri);
+    const lower = name.toLowerCase();
+    if (!CANDIDATE.test(name) || AUXILIARY_FILE.test(name)) continue;
+    // Shards belong to their index; tfjs .bin shards to their model.json/manifest.
+    if (hasSafetensorsIndex && lower.endsWith('.safetensors')) continue;
+    if (hasBinIndex && lower.endsWith('.bin')) continue;
+    if (hasHfSafetensors && /^pytorch_model.*\.bin(\.index\.json)?$/.test(lower)) continue;
+    if (hasTfjs && lower.endsWith('.bin')) continue;
+    if (hasTfjs && lower.endsWith('weights_manifest.json') && names.includes('model.json')) continue;
+    if (hasHfPrimary && /\.(bin|pt|pth|ckpt)$/.test(lower) && !HF_PRIMARY.test(name)) continue;
+    const reader = await detectReader(uri, opener);
+    if (reader) entries.push({ uri, reader });
+  }
+  return entries;
+}
+
+async function detectReader(uri: string, opener: ObjectOpener): Promise<FormatReader | undefined> {
+  const reader = await opener.open(uri);
+  const head = await reader.read(0, Math.min(reader.size, DETECT_HEAD_BYTES));
+  return detectFormat(uri, head);
+}
+
+/**
+ * Describe one checkpoint: its files (from its tensors' URIs, so shards and external data count),
+ * content hash and metadata. Returns undefined when no reader claims the file. A checkpoint whose
+ * headers are broken is still returned (files = the entry file alone), so the pipeline records
+ * its error instead of the whole discovery failing.
+ */
+async function describeCheckpoint(
+  uri: string,
+  opener: ObjectOpener,
+  root: string,
+  known?: FormatReader,
+): Promise<DiscoveredCheckpoint | undefined> {
+  const format = known ?? (await detectReader(uri, opener));
+  if (!format) return undefined;
+  const fileUris = new Set<string>([uri]);
+  try {
+    const opened = await openCheckpoint(uri, opener);
+    for (const t of opened.tensors) fileUris.add(t.uri.split('#')[0]!);
+  } catch (err) {
+    if (!(err instanceof WeightlensError)) throw err;
+  }
+  const files: { uri: string; size: number }[] = [];
+  const hash = createHash('sha256');
+  const checkpointDir = dirname(uri);
+  for (const fileUri of [...fileUris].sort()) {
+    const reader = await opener.open(fileUri);
+    files.push({ uri: fileUri, size: reader.size });
+    // Names relative to the checkpoint's directory: moving a zoo does not change identities.
+    const relative = fileUri.startsWith(`${checkpointDir}/`)
+      ? fileUri.slice(checkpointDir.length + 1)
+      : fileUri;
+    hash.update(`${relative}\0${reader.size}\0`);
+    const headLength = Math.min(reader.size, HASH_HEAD_BYTES);
+    hash.update(await reader.read(0, headLength));
+    const tailLength = Math.min(reader.size - headLength, HASH_TAIL_BYTES);
+    if (tailLength > 0) hash.update(await reader.read(reader.size - tailLength, tailLength));
+  }
+  return {
+    uri,
+    format: format.format,
+    files,
+    sizeBytes: files.reduce((sum, f) => sum + f.size, 0),
+    contentHash: hash.digest('hex'),
+    metadata: await readSidecarMetadata(checkpointDir, root, opener),
+  };
+}

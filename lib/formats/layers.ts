@@ -1,0 +1,213 @@
+/**
+ * Layer mapping: which tensors of a checkpoint are weight matrices to analyze, of which layer
+ * type, and decoding them into the canonical layout of lib/types.ts. Follows WeightWatcher
+ * (shared/notes/weightwatcher-spec.md §3-4): 2-D → dense (embedding by name or hint), 4-D →
+ * conv2d, 3-D → conv1d; biases, norms, 1-D and integer tensors are skipped with a reason; fused
+ * QKV projections stay one matrix (WW does not split them); depthwise kernels are skipped.
+ * Size filters (min/max evals) are the spectral code's `layerFilter`, not decided here.
+ */
+import { BadInputError } from '../errors.ts';
+import type { LayerType, LayerWeights, QuantizationInfo } from '../types.ts';
+import { isIntegerDType } from './dtypes.ts';
+import type { CheckpointFormat, LayerHint, MappedTensor, OpenedCheckpoint, TensorInfo } from './types.ts';
+
+type KernelLayout = NonNullable<TensorInfo['layout']>;
+
+/** How each format stores 4-D kernels when the reader did not say (TensorInfo.layout). */
+const DEFAULT_KERNEL_LAYOUT: Record<CheckpointFormat, KernelLayout> = {
+  safetensors: 'OIHW',
+  pytorch: 'OIHW',
+  gguf: 'OIHW',
+  onnx: 'OIHW',
+  npy: 'OIHW',
+  npz: 'OIHW',
+  tflite: 'OHWI',
+  'keras-h5': 'HWIO',
+  keras: 'HWIO',
+  tfjs: 'HWIO',
+};
+
+/**
+ * Formats whose tensor names are state-dict keys: like WW's pystatedict path, only keys ending in
+ * `.weight` are layers (buffers such as GPT-2's `attn.bias` causal mask, `position_ids`, or
+ * `in_proj_weight` are not).
+ */
+const STATE_DICT_FORMATS = new Set<CheckpointFormat>(['safetensors', 'pytorch', 'gguf']);
+
+const EMBEDDING_NAME = /embed|embd|(^|[._/])(wte|wpe|shared)([._/]|$)/i;
+const NORM_NAME = /(^|[._/])([a-z_]*norm\d*|ln(_\w+|\d*)|bn\d*)([._/]|$)/i;
+const DEPTHWISE_NAME = /depthwise|conv_dw|dw_conv|dwconv/i;
+const BIAS_NAME = /(^|[._/])bias$/i;
+
+function skipped(tensor: TensorInfo, reason: string): MappedTensor {
+  return { tensor, layerType: 'skipped', analyzed: false, reason };
+}
+
+function layerTypeFromHint(hint: LayerHint, rank: number): LayerType | undefined {
+  const op = hint.op.toLowerCase();
+  if (op.includes('embed')) return 'embedding';
+  if (op.includes('conv1d') || (op.includes('conv') && rank === 3)) return 'conv1d';
+  if (op.includes('conv') && rank === 4) return 'conv2d';
+  if (rank === 2) return 'dense';
+  return undefined;
+}
+
+/** Decide about one tensor. Exported for readers' tests and the inspect command. */
+export function mapTensor(
+  tensor: TensorInfo,
+  format: CheckpointFormat,
+  hint: LayerHint | undefined,
+): MappedTensor {
+  const rank = tensor.shape.length;
+  const name = tensor.name;
+  if (hint?.role === 'bias' || BIAS_NAME.test(name)) return skipped(tensor, 'bias');
+  if (hint?.depthwise) return skipped(tensor, 'depthwise/grouped convolution kernel');
+  if (rank < 2) return skipped(tensor, rank === 0 ? 'scalar' : '1-D tensor (bias, norm or scale)');
+  if (isIntegerDType(tensor.dtype) && !tensor.quantization) {
+    return skipped(tensor, `integer tensor (${tensor.dtype}): indices or shape constants, not weights`);
+  }
+  if (rank > 4) return skipped(tensor, `${rank}-D tensor: no matrix interpretation`);
+  if (STATE_DICT_FORMATS.has(format) && !hint && !name.endsWith('.weight') && name.includes('.')) {
+    return skipped(tensor, 'not a ".weight" parameter (buffer or fused parameter; WeightWatcher skips it)');
+  }
+  if (NORM_NAME.test(name) && !hint) return skipped(tensor, 'normalization layer');
+  if (DEPTHWISE_NAME.test(name)) return skipped(tensor, 'depthwise/grouped convolution kernel');
+  if (tensor.shape.some((d) => d < 1)) return skipped(tensor, 'empty tensor');
+
+  let layerType = hint ? layerTypeFromHint(hint, rank) : undefined;
+  if (!layerType) {
+    if (rank === 2) layerType = EMBEDDING_NAME.test(name) ? 'embedding' : 'dense';
+    else if (rank === 3) layerType = 'conv1d';
+    else layerType = 'conv2d';
+  }
+  if (layerType === 'conv2d' && rank !== 4) return skipped(tensor, `conv2d kernel of rank ${rank}`);
+  if ((layerType === 'dense' || layerType === 'embedding') && rank !== 2) {
+    return skipped(tensor, `${layerType} weight of rank ${rank}`);
+  }
+  if (layerType === 'conv1d' && rank !== 3 && rank !== 2) {
+    return skipped(tensor, `conv1d kernel of rank ${rank}`);
+  }
+  // WW's pystatedict rule: a first dimension below 2 is not a matrix (e.g. [1, n] class tokens).
+  if (rank === 2 && Math.min(tensor.shape[0]!, tensor.shape[1]!) < 2) {
+    return skipped(tensor, `degenerate matrix [${tensor.shape.join(', ')}]`);
+  }
+  return { tensor, layerType, analyzed: true };
+}
+
+/** Every tensor of the checkpoint, analyzed or skipped with a reason, in the reader's order. */
+export function mapTensors(ckpt: OpenedCheckpoint): MappedTensor[] {
+  return ckpt.tensors.map((t) => mapTensor(t, ckpt.format, ckpt.layerHints?.get(t.name)));
+}
+
+/** Stored layout of a tensor's 4-D kernel: what the reader said, else the format's convention. */
+export function kernelLayout(tensor: TensorInfo, format: CheckpointFormat): KernelLayout {
+  return tensor.layout ?? DEFAULT_KERNEL_LAYOUT[format];
+}
+
+/**
+ * Canonical shape of a mapped tensor (without decoding): conv2d → [kh, kw, in, out] (HWIO);
+ * conv1d (3-D) → [k, in, out]; dense/embedding as stored.
+ */
+export function canonicalShape(mapped: MappedTensor, format: CheckpointFormat): number[] {
+  const shape = mapped.tensor.shape;
+  if (shape.length !== 4 && shape.length !== 3) return [...shape];
+  return permutationFor(mapped.tensor, format).map((axis) => shape[axis]!);
+}
+
+/**
+ * For each canonical axis, the stored axis it comes from. Canonical 4-D is HWIO; canonical 3-D
+ * is the same with the height axis dropped ([k, in, out]).
+ */
+function permutationFor(tensor: TensorInfo, format: CheckpointFormat): number[] {
+  const layout = kernelLayout(tensor, format);
+  if (tensor.shape.length === 4) {
+    if (layout === 'OIHW') return [2, 3, 1, 0];
+    if (layout === 'OHWI') return [1, 2, 3, 0];
+    return [0, 1, 2, 3];
+  }
+  if (layout === 'OIHW') return [2, 1, 0]; // [out, in, k] (torch Conv1d)
+  if (layout === 'OHWI') return [1, 2, 0]; // [out, k, in]
+  return [0, 1, 2]; // [k, in, out] (Keras Conv1D)
+}
+
+/** Permute a row-major array: out[canonical index] = data[stored index]. Memory: one copy. */
+function permute<T extends Float32Array | Float64Array>(data: T, shape: number[], perm: number[]): T {
+  const rank = shape.length;
+  if (perm.every((p, i) => p === i)) return data;
+  const outShape = perm.map((p) => shape[p]!);
+  const strides = new Array<number>(rank);
+  let stride = 1;
+  for (let axis = rank - 1; axis >= 0; axis--) {
+    strides[axis] = stride;
+    stride *= shape[axis]!;
+  }
+  // Stride in the stored array of each canonical axis.
+  const outStrides = perm.map((p) => strides[p]!);
+  const out = new (data.constructor as new (n: number) => T)(data.length);
+  const index = new Array<number>(rank).fill(0);
+  let source = 0;
+  for (let i = 0; i < out.length; i++) {
+    out[i] = data[source]!;
+    // Odometer over the canonical shape, tracking the stored offset incrementally.
+    for (let axis = rank - 1; axis >= 0; axis--) {
+      index[axis]! += 1;
+      source += outStrides[axis]!;
+      if (index[axis]! < outShape[axis]!) break;
+      source -= outStrides[axis]! * outShape[axis]!;
+      index[axis] = 0;
+    }
+  }
+  return out;
+}
+
+function quantizationOf(tensor: TensorInfo): QuantizationInfo | undefined {
+  if (tensor.quantization) return tensor.quantization;
+  switch (tensor.dtype) {
+    case 'F16':
+      return { scheme: 'float16' };
+    case 'BF16':
+      return { scheme: 'bfloat16' };
+    case 'F8_E4M3':
+      return { scheme: 'float8_e4m3' };
+    case 'F8_E5M2':
+      return { scheme: 'float8_e5m2' };
+    case 'Q4_0':
+    case 'Q4_1':
+    case 'Q5_0':
+    case 'Q5_1':
+    case 'Q8_0':
+    case 'Q4_K':
+    case 'Q5_K':
+    case 'Q6_K':
+      return { scheme: tensor.dtype.toLowerCase() };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Decode one mapped tensor and bring it to the canonical layout. Memory: the decoded tensor plus
+ * one permuted copy for conv kernels stored in another layout.
+ */
+export async function readLayerWeights(ckpt: OpenedCheckpoint, mapped: MappedTensor): Promise<LayerWeights> {
+  const tensor = mapped.tensor;
+  if (!mapped.analyzed || mapped.layerType === 'skipped') {
+    throw new BadInputError(`tensor is not an analyzed layer (${mapped.reason ?? 'skipped'})`, {
+      file: tensor.uri,
+      tensor: tensor.name,
+    });
+  }
+  const stored = await ckpt.readTensor(tensor);
+  const rank = tensor.shape.length;
+  const data =
+    rank === 3 || rank === 4 ? permute(stored, tensor.shape, permutationFor(tensor, ckpt.format)) : stored;
+  const weights: LayerWeights = {
+    name: tensor.name,
+    layerType: mapped.layerType,
+    shape: canonicalShape(mapped, ckpt.format),
+    data,
+  };
+  const quantization = quantizationOf(tensor);
+  if (quantization) weights.quantization = quantization;
+  return weights;
+}
