@@ -1,0 +1,124 @@
+/**
+ * The predicted-quality ranking of a sweep's checkpoints: summaries joined with checkpoint
+ * metadata, ordered by one summary metric (default mean `alpha_weighted`, lower ranks better).
+ * Read-only; the CLI's `leaderboard` and the tests use it.
+ */
+import { basename, dirname } from '../lib/formats/uri.ts';
+import type { PrismaClient } from './client.ts';
+import { decodeMetrics } from './results.ts';
+
+export const DEFAULT_RANK_METRIC = 'alpha_weighted';
+
+/** Summary columns every row carries (WeightWatcher's get_summary names). */
+export const SUMMARY_METRICS = [
+  'alpha',
+  'alpha_weighted',
+  'log_norm',
+  'log_alpha_norm',
+  'log_spectral_norm',
+  'stable_rank',
+  'mp_softrank',
+] as const;
+
+export type SummaryMetricName = (typeof SUMMARY_METRICS)[number];
+
+export type LeaderboardRow = LeaderboardBase & { [name in SummaryMetricName]: number | null };
+
+interface LeaderboardBase {
+  rank: number;
+  checkpoint: string;
+  uri: string;
+  family: string | null;
+  step: number | null;
+  score: number | null;
+  metric: string;
+  layers_analyzed: number;
+  layers_failed: number;
+  over_trained: number;
+  under_trained: number;
+  correlation_traps: number;
+  known_test_accuracy: number | null;
+}
+
+const GENERIC_FILE = /^(model|pytorch_model|weights?|checkpoint|ckpt|params)([-_.]|$)/i;
+
+/** A short display name: the file name, with its folder when the file name says nothing. */
+export function checkpointDisplayName(uri: string): string {
+  const file = basename(uri);
+  if (!GENERIC_FILE.test(file)) return file;
+  return `${basename(dirname(uri))}/${file}`;
+}
+
+export interface LeaderboardQuery {
+  sweepId: string;
+  configHash: string;
+  metric?: string;
+}
+
+export async function leaderboard(prisma: PrismaClient, query: LeaderboardQuery): Promise<LeaderboardRow[]> {
+  const metric = query.metric ?? DEFAULT_RANK_METRIC;
+  const members = await prisma.sweepCheckpoint.findMany({
+    where: { sweepId: query.sweepId },
+    select: {
+      checkpoint: {
+        select: {
+          id: true,
+          uri: true,
+          family: true,
+          step: true,
+          knownTestAccuracy: true,
+          summaries: { where: { configHash: query.configHash } },
+        },
+      },
+    },
+  });
+  const rows: Omit<LeaderboardRow, 'rank'>[] = [];
+  for (const { checkpoint } of members) {
+    const summary = checkpoint.summaries[0];
+    if (!summary) continue; // failed or not yet summarized: `status` lists those
+    const values = decodeMetrics(summary.metrics);
+    const summaryValues = Object.fromEntries(
+      SUMMARY_METRICS.map((name) => [name, numberOrNull(values[name])]),
+    ) as { [name in SummaryMetricName]: number | null };
+    rows.push({
+      checkpoint: checkpointDisplayName(checkpoint.uri),
+      uri: checkpoint.uri,
+      family: checkpoint.family,
+      step: checkpoint.step,
+      score: numberOrNull(values[metric]),
+      metric,
+      ...summaryValues,
+      layers_analyzed: summary.layersAnalyzed,
+      layers_failed: summary.layersFailed,
+      over_trained: summary.overTrained,
+      under_trained: summary.underTrained,
+      correlation_traps: summary.correlationTraps,
+      known_test_accuracy: checkpoint.knownTestAccuracy,
+    });
+  }
+  // Lower is better; checkpoints without the metric go last; ties break by URI for stable output.
+  rows.sort((a, b) => {
+    const byScore =
+      a.score === null || b.score === null
+        ? Number(a.score === null) - Number(b.score === null)
+        : a.score - b.score;
+    return byScore || a.uri.localeCompare(b.uri);
+  });
+  return rows.map((row, i) => ({ rank: i + 1, ...row }));
+}
+
+function numberOrNull(value: number | string | null | undefined): number | null {
+  return typeof value === 'number' && !Number.isNaN(value) ? value : null;
+}
+
+/** Metric names a sweep's summaries carry (for `--metric` validation and help). */
+export async function availableMetrics(prisma: PrismaClient, sweepId: string, configHash: string) {
+  const one = await prisma.checkpointSummary.findFirst({
+    where: { configHash, checkpoint: { sweeps: { some: { sweepId } } } },
+    select: { metrics: true },
+  });
+  const names = Object.entries(decodeMetrics(one?.metrics))
+    .filter(([, v]) => typeof v === 'number')
+    .map(([k]) => k);
+  return names.length > 0 ? names.sort() : [...SUMMARY_METRICS];
+}

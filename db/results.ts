@@ -1,0 +1,196 @@
+/**
+ * Layer results and checkpoint summaries. Rows are keyed by (checkpoint, layer name, config hash),
+ * so every write is an upsert and a rerun of an unchanged sweep finds its results instead of
+ * recomputing them.
+ */
+import type { LayerMetrics, ModelSummary } from '../lib/spectral/types.ts';
+import type { Prisma, PrismaClient } from './client.ts';
+
+export interface LayerKey {
+  checkpointId: string;
+  layerName: string;
+  configHash: string;
+}
+
+function whereKey(key: LayerKey) {
+  return { checkpointId_layerName_configHash: key };
+}
+
+export async function findLayerResult(prisma: PrismaClient, key: LayerKey) {
+  return prisma.layerResult.findUnique({ where: whereKey(key) });
+}
+
+/** JSON cannot hold ±Infinity/NaN (WeightWatcher's sentinels produce them); keep them as strings. */
+export function encodeMetrics(metrics: LayerMetrics | ModelSummary): Prisma.InputJsonObject {
+  const out: Record<string, string | number | null> = {};
+  for (const [name, value] of Object.entries(metrics)) {
+    out[name] = typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+  }
+  return out;
+}
+
+/** Inverse of `encodeMetrics` for one stored object. */
+export function decodeMetrics(json: unknown): Record<string, number | string | null> {
+  const out: Record<string, number | string | null> = {};
+  if (!json || typeof json !== 'object' || Array.isArray(json)) return out;
+  for (const [name, value] of Object.entries(json as Record<string, unknown>)) {
+    if (value === 'Infinity' || value === '-Infinity' || value === 'NaN') out[name] = Number(value);
+    else if (typeof value === 'number' || typeof value === 'string' || value === null) out[name] = value;
+  }
+  return out;
+}
+
+const finite = (value: unknown): number | null =>
+  typeof value === 'number' && Number.isFinite(value) ? value : null;
+const integer = (value: unknown): number | null => {
+  const v = finite(value);
+  return v === null ? null : Math.round(v);
+};
+
+/** WeightWatcher's snake_case columns → the typed columns of LayerResult. */
+function metricColumns(m: LayerMetrics) {
+  return {
+    N: integer(m.N),
+    M: integer(m.M),
+    Q: finite(m.Q),
+    rf: integer(m.rf),
+    numEvals: integer(m.num_evals),
+    alpha: finite(m.alpha),
+    alphaWeighted: finite(m.alpha_weighted),
+    logNorm: finite(m.log_norm),
+    logSpectralNorm: finite(m.log_spectral_norm),
+    spectralNorm: finite(m.spectral_norm),
+    norm: finite(m.norm),
+    stableRank: finite(m.stable_rank),
+    logAlphaNorm: finite(m.log_alpha_norm),
+    mpSoftrank: finite(m.mp_softrank),
+    numSpikes: integer(m.num_spikes),
+    sigmaMp: finite(m.sigma_mp),
+    entropy: finite(m.entropy),
+    D: finite(m.D),
+    xmin: finite(m.xmin),
+    xmax: finite(m.xmax),
+    lambdaMax: finite(m.lambda_max),
+    numPlSpikes: integer(m.num_pl_spikes),
+    randDistance: finite(m.rand_distance),
+    wwSoftrank: finite(m.ww_softrank),
+    warning: m.warning || null,
+  };
+}
+
+export interface SucceededLayer extends LayerKey {
+  layerId: number;
+  layerType: string;
+  metrics: LayerMetrics;
+  esdUri: string;
+  quantization: string | null;
+  durationMs: number;
+  worker: string;
+}
+
+export async function upsertSucceededLayer(prisma: PrismaClient, row: SucceededLayer): Promise<void> {
+  const data = {
+    layerId: row.layerId,
+    layerType: row.layerType,
+    status: 'succeeded' as const,
+    error: null,
+    ...metricColumns(row.metrics),
+    metrics: encodeMetrics(row.metrics),
+    esdUri: row.esdUri,
+    quantization: row.quantization,
+    durationMs: Math.round(row.durationMs),
+    worker: row.worker,
+  };
+  await prisma.layerResult.upsert({
+    where: whereKey(row),
+    create: { checkpointId: row.checkpointId, layerName: row.layerName, configHash: row.configHash, ...data },
+    update: data,
+  });
+}
+
+export interface FailedLayer extends LayerKey {
+  layerId: number;
+  layerType: string;
+  status: 'failed' | 'skipped';
+  /** "<ErrorCode>: <one line>" so reruns can tell bad input (kept) from outages (retried). */
+  error: string;
+  worker?: string;
+}
+
+export async function upsertFailedLayer(prisma: PrismaClient, row: FailedLayer): Promise<void> {
+  const data = {
+    layerId: row.layerId,
+    layerType: row.layerType,
+    status: row.status,
+    error: row.error,
+    worker: row.worker ?? null,
+  };
+  const key = { checkpointId: row.checkpointId, layerName: row.layerName, configHash: row.configHash };
+  // Never overwrite a succeeded result with a late failure from a superseded attempt.
+  const updated = await prisma.layerResult.updateMany({
+    where: { ...key, status: { not: 'succeeded' } },
+    data,
+  });
+  if (updated.count > 0) return;
+  await prisma.layerResult.createMany({ data: [{ ...key, ...data }], skipDuplicates: true });
+}
+
+/** Skipped tensors of a checkpoint, recorded once (a retried inspect inserts nothing twice). */
+export async function recordSkippedLayers(
+  prisma: PrismaClient,
+  rows: Omit<FailedLayer, 'status'>[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await prisma.layerResult.createMany({
+    data: rows.map((row) => ({ ...row, status: 'skipped' as const, worker: row.worker ?? null })),
+    skipDuplicates: true,
+  });
+}
+
+/** Every layer row of a checkpoint under one configuration, in layer order. */
+export async function checkpointLayerRows(prisma: PrismaClient, checkpointId: string, configHash: string) {
+  return prisma.layerResult.findMany({
+    where: { checkpointId, configHash },
+    orderBy: [{ layerId: 'asc' }, { layerName: 'asc' }],
+  });
+}
+
+export interface SummaryRow {
+  checkpointId: string;
+  configHash: string;
+  summary: ModelSummary;
+  score: number | null;
+  scoreMetric: string;
+  layersAnalyzed: number;
+  layersFailed: number;
+  overTrained: number;
+  underTrained: number;
+  correlationTraps: number;
+}
+
+export async function upsertCheckpointSummary(prisma: PrismaClient, row: SummaryRow): Promise<void> {
+  const s = row.summary;
+  const data = {
+    alpha: finite(s.alpha),
+    alphaWeighted: finite(s.alpha_weighted),
+    logNorm: finite(s.log_norm),
+    logAlphaNorm: finite(s.log_alpha_norm),
+    logSpectralNorm: finite(s.log_spectral_norm),
+    stableRank: finite(s.stable_rank),
+    mpSoftrank: finite(s.mp_softrank),
+    score: finite(row.score),
+    scoreMetric: row.scoreMetric,
+    layersAnalyzed: row.layersAnalyzed,
+    layersFailed: row.layersFailed,
+    overTrained: row.overTrained,
+    underTrained: row.underTrained,
+    correlationTraps: row.correlationTraps,
+    metrics: encodeMetrics(s),
+    computedAt: new Date(),
+  };
+  await prisma.checkpointSummary.upsert({
+    where: { checkpointId_configHash: { checkpointId: row.checkpointId, configHash: row.configHash } },
+    create: { checkpointId: row.checkpointId, configHash: row.configHash, ...data },
+    update: data,
+  });
+}
