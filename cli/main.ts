@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { errorLine } from '../lib/errors.ts';
+import { register as registerInspect } from './commands/inspect.ts';
 
 const program = new Command()
   .name('weightlens')
@@ -15,6 +16,7 @@ const program = new Command()
   .showHelpAfterError();
 
 // Subcommands (one line each; keep sorted).
+registerInspect(program);
 
 try {
   await program.parseAsync(process.argv);
