@@ -4,7 +4,9 @@
  */
 import { UnsupportedError } from '../errors.ts';
 import { onnxReader } from './onnx/index.ts';
+import { pytorchReader } from './pytorch/index.ts';
 import { safetensorsReader } from './safetensors/index.ts';
+import { tfjsReader } from './tfjs/index.ts';
 import type { FormatReader, ObjectOpener, OpenedCheckpoint } from './types.ts';
 
 /** How many leading bytes `detect` sees (magic numbers, zip signature, JSON brace...). */
@@ -14,7 +16,9 @@ export const DETECT_HEAD_BYTES = 64;
 export const formatReaders: FormatReader[] = [
   // One reader per line, so parallel additions merge cleanly.
   safetensorsReader,
+  pytorchReader,
   onnxReader,
+  tfjsReader,
 ];
 
 /** The reader that claims `uri`, given its first bytes; undefined when none does. */

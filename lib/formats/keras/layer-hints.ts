@@ -1,0 +1,83 @@
+/**
+ * Layer hints from a Keras model config (used by Keras .h5/.keras and tfjs layers models): the
+ * layer class of each weight, found by matching weight paths ("conv1/kernel", "model/conv1/kernel:0",
+ * "layers/conv1/vars/0") to layer names in the config.
+ */
+import { isRecord } from '../checks.ts';
+import type { LayerHint } from '../types.ts';
+
+export interface KerasLayer {
+  className: string;
+  name: string;
+}
+
+/** Nested models (Functional/Sequential/Model inside a model) are followed this deep. */
+const MAX_CONFIG_DEPTH = 16;
+
+/** Every layer of a Keras `{class_name, config: {layers: [...]}}` config, nested models flattened. */
+export function collectKerasLayers(config: unknown, depth = 0): KerasLayer[] {
+  if (!isRecord(config) || depth > MAX_CONFIG_DEPTH) return [];
+  const inner = isRecord(config.config) ? config.config : undefined;
+  const layers = Array.isArray(inner?.layers)
+    ? inner.layers
+    : Array.isArray(config.layers)
+      ? config.layers
+      : [];
+  const out: KerasLayer[] = [];
+  for (const layer of layers) {
+    if (!isRecord(layer)) continue;
+    const className = typeof layer.class_name === 'string' ? layer.class_name : '';
+    const layerConfig = isRecord(layer.config) ? layer.config : {};
+    const name =
+      typeof layer.name === 'string'
+        ? layer.name
+        : typeof layerConfig.name === 'string'
+          ? layerConfig.name
+          : '';
+    if (className && name) out.push({ className, name });
+    // Wrappers (TimeDistributed, Bidirectional) hold their layer in config.layer.
+    if (isRecord(layerConfig.layer))
+      out.push(...collectKerasLayers({ config: { layers: [layerConfig.layer] } }, depth + 1));
+    if (Array.isArray(layerConfig.layers)) out.push(...collectKerasLayers(layer, depth + 1));
+  }
+  return out;
+}
+
+const DEPTHWISE_CLASSES = new Set(['DepthwiseConv2D', 'DepthwiseConv1D']);
+
+/** The hint for one weight of a layer of class `className`, from the weight's own name. */
+export function kerasWeightHint(className: string, weightName: string): LayerHint {
+  const leaf = weightName.replace(/:\d+$/, '').split('/').pop() ?? '';
+  if (leaf === 'bias' || leaf.endsWith('_bias')) return { op: className, role: 'bias' };
+  if (leaf === 'depthwise_kernel' || DEPTHWISE_CLASSES.has(className)) {
+    return { op: className, role: 'weight', depthwise: true };
+  }
+  if (leaf.includes('kernel') || leaf === 'embeddings' || leaf === 'weight')
+    return { op: className, role: 'weight' };
+  return { op: className, role: 'other' };
+}
+
+/**
+ * Map weight names to hints: a weight belongs to the layer whose name is the longest path segment
+ * run it contains ("model/block1_conv/kernel:0" → layer "block1_conv").
+ */
+export function kerasLayerHints(
+  layers: readonly KerasLayer[],
+  weightNames: readonly string[],
+): Map<string, LayerHint> {
+  const classByName = new Map<string, string>();
+  for (const layer of layers) if (!classByName.has(layer.name)) classByName.set(layer.name, layer.className);
+  const hints = new Map<string, LayerHint>();
+  for (const weightName of weightNames) {
+    const segments = weightName.split('/');
+    let className: string | undefined;
+    // Prefer the innermost layer name (a nested model and its layer both appear in the path).
+    for (let i = segments.length - 2; i >= 0 && !className; i--) {
+      for (let j = i + 1; j <= segments.length - 1 && !className; j++) {
+        className = classByName.get(segments.slice(i, j).join('/'));
+      }
+    }
+    if (className) hints.set(weightName, kerasWeightHint(className, weightName));
+  }
+  return hints;
+}
