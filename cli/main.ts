@@ -5,7 +5,9 @@
  */
 import { Command } from 'commander';
 import { errorLine } from '../lib/errors.ts';
+import { register as registerDb } from './commands/db.ts';
 import { register as registerInspect } from './commands/inspect.ts';
+import { register as registerStack } from './commands/stack.ts';
 
 const program = new Command()
   .name('weightlens')
@@ -16,7 +18,9 @@ const program = new Command()
   .showHelpAfterError();
 
 // Subcommands (one line each; keep sorted).
+registerDb(program);
 registerInspect(program);
+registerStack(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,141 @@
+/**
+ * The S3-compatible server: versitygw with its posix backend over <state>/s3/data (each bucket a
+ * folder, each object a file), fixed dev credentials, and the default bucket created through
+ * the S3 API.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { ConfigError } from '../lib/errors.ts';
+import { resolveBinary, VERSITYGW_BINARY } from './binaries.ts';
+import { DEV_CREDENTIALS, localS3Endpoint, type StackState } from './paths.ts';
+import { ensurePortFree, isPortOpen, waitUntil } from './ports.ts';
+import { isAlive, livePidFromFile, logTail, removeFile, spawnDetached, stopPid } from './processes.ts';
+import type { ServiceStatus } from './service.ts';
+
+// The pinned SDK only warns that future releases need Node 22; the warning is noise on every command.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+export const DEFAULT_BUCKET = 'weightlens';
+
+export interface S3Settings {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  bucket: string;
+}
+
+export function s3Paths(state: StackState) {
+  const root = path.join(state.dir, 's3');
+  return {
+    root,
+    data: path.join(root, 'data'),
+    pidFile: path.join(root, 'versitygw.pid'),
+    logFile: path.join(state.dir, 'logs', 's3.log'),
+  };
+}
+
+export function localS3Settings(state: StackState, bucket = DEFAULT_BUCKET): S3Settings {
+  return {
+    endpoint: localS3Endpoint(state),
+    region: DEV_CREDENTIALS.s3Region,
+    accessKeyId: DEV_CREDENTIALS.s3AccessKeyId,
+    secretAccessKey: DEV_CREDENTIALS.s3SecretAccessKey,
+    bucket,
+  };
+}
+
+export function s3Client(settings: S3Settings): S3Client {
+  return new S3Client({
+    endpoint: settings.endpoint,
+    region: settings.region,
+    credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
+    forcePathStyle: true,
+  });
+}
+
+/** Create the bucket unless it exists; wrong credentials become a one-line ConfigError. */
+export async function ensureBucket(settings: S3Settings): Promise<void> {
+  const client = s3Client(settings);
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: settings.bucket }));
+  } catch (err) {
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 403 || status === 401) {
+      throw new ConfigError(
+        `S3 at ${settings.endpoint} rejected the credentials for bucket ${settings.bucket}; check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or stop the other server on that port)`,
+        { cause: err },
+      );
+    }
+    if (status !== 404) throw err;
+    await client.send(new CreateBucketCommand({ Bucket: settings.bucket }));
+  } finally {
+    client.destroy();
+  }
+}
+
+export function s3Pid(state: StackState): number | undefined {
+  return livePidFromFile(s3Paths(state).pidFile, 'versitygw');
+}
+
+async function answersHttp(endpoint: string): Promise<boolean> {
+  // Any HTTP answer (an anonymous request gets 403) means the gateway is serving.
+  const response = await fetch(endpoint, { signal: AbortSignal.timeout(2_000) });
+  await response.body?.cancel();
+  return true;
+}
+
+export async function startS3(state: StackState): Promise<void> {
+  const paths = s3Paths(state);
+  let pid = s3Pid(state);
+  if (pid === undefined) {
+    const binary = resolveBinary(VERSITYGW_BINARY);
+    await ensurePortFree(state.host, state.ports.s3, 'S3 (versitygw)', 'WEIGHTLENS_S3_PORT');
+    mkdirSync(paths.data, { recursive: true });
+    pid = spawnDetached({
+      command: binary,
+      args: [
+        '--port',
+        `${state.host}:${state.ports.s3}`,
+        '--region',
+        DEV_CREDENTIALS.s3Region,
+        '--quiet',
+        'posix',
+        paths.data,
+      ],
+      // Credentials through the environment keep them out of `ps` output.
+      env: {
+        ...process.env,
+        ROOT_ACCESS_KEY: DEV_CREDENTIALS.s3AccessKeyId,
+        ROOT_SECRET_KEY: DEV_CREDENTIALS.s3SecretAccessKey,
+      },
+      logFile: paths.logFile,
+      pidFile: paths.pidFile,
+    });
+  }
+  const startedPid = pid;
+  const healthy = await waitUntil(() => answersHttp(localS3Endpoint(state)), {
+    timeoutMs: 30_000,
+    alive: () => isAlive(startedPid),
+  });
+  if (!healthy) {
+    throw new ConfigError(
+      `S3 server (versitygw) did not start; see ${paths.logFile}: ${logTail(paths.logFile, 2)}`,
+    );
+  }
+  await ensureBucket(localS3Settings(state));
+}
+
+export async function stopS3(state: StackState): Promise<void> {
+  const paths = s3Paths(state);
+  const pid = s3Pid(state);
+  if (pid !== undefined) await stopPid(pid, 10_000);
+  removeFile(paths.pidFile);
+}
+
+export async function s3Status(state: StackState): Promise<ServiceStatus> {
+  const pid = s3Pid(state);
+  const healthy = pid !== undefined && (await isPortOpen(state.host, state.ports.s3));
+  return { name: 's3', running: pid !== undefined, healthy, pid, endpoint: localS3Endpoint(state) };
+}
