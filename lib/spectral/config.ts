@@ -1,0 +1,119 @@
+/**
+ * Analysis options: WeightWatcher's defaults, validation of user input (CLI flags, workflow
+ * inputs, JSON), and a stable hash so results computed with the same options are recognized.
+ */
+import { createHash } from 'node:crypto';
+import { BadInputError } from '../errors.ts';
+import type { AnalysisConfig, FitKind, FixFingers, Precision } from './types.ts';
+
+export const defaultAnalysisConfig: AnalysisConfig = Object.freeze({
+  minEvals: 10,
+  maxEvals: 15000,
+  maxN: 50000,
+  fit: 'pl',
+  fixFingers: null,
+  xminMax: null,
+  maxFingers: 10,
+  fingerThresh: 1.0,
+  randomize: false,
+  mpFit: false,
+  conv2dNorm: true,
+  pool: true,
+  precision: 'f64',
+  layers: null,
+}) as AnalysisConfig;
+
+const FIT_KINDS: readonly FitKind[] = ['pl', 'tpl', 'e_tpl'];
+const FIX_FINGERS: readonly FixFingers[] = ['xmin_peak', 'clip_xmax'];
+const PRECISIONS: readonly Precision[] = ['f64', 'f32'];
+
+function fail(message: string): never {
+  throw new BadInputError(`invalid analysis option: ${message}`);
+}
+
+function integerOption(record: Record<string, unknown>, key: keyof AnalysisConfig, min: number): number {
+  const value = record[key] ?? defaultAnalysisConfig[key];
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min) fail(`${key} must be an integer ≥ ${min}`);
+  return n;
+}
+
+function numberOption(record: Record<string, unknown>, key: keyof AnalysisConfig): number | null {
+  const value = record[key] ?? defaultAnalysisConfig[key];
+  if (value === null) return null;
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isFinite(n)) fail(`${key} must be a finite number`);
+  return n;
+}
+
+function booleanOption(record: Record<string, unknown>, key: keyof AnalysisConfig): boolean {
+  const value = record[key] ?? defaultAnalysisConfig[key];
+  if (typeof value !== 'boolean') fail(`${key} must be true or false`);
+  return value;
+}
+
+function enumOption<T extends string>(value: unknown, allowed: readonly T[], key: string): T {
+  const lowered = typeof value === 'string' ? value.toLowerCase() : value;
+  if (typeof lowered !== 'string' || !(allowed as readonly string[]).includes(lowered)) {
+    fail(`${key} must be one of ${allowed.join(', ')}`);
+  }
+  return lowered as T;
+}
+
+/** Validate a partial config (unknown keys rejected); missing keys take WeightWatcher's defaults. */
+export function parseAnalysisConfig(partial: unknown): AnalysisConfig {
+  if (partial === undefined || partial === null) return { ...defaultAnalysisConfig };
+  if (typeof partial !== 'object' || Array.isArray(partial)) fail('expected an object');
+  const record = partial as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!(key in defaultAnalysisConfig)) fail(`unknown option "${key}"`);
+  }
+  const fixFingersRaw = record.fixFingers ?? null;
+  const layersRaw = record.layers ?? null;
+  const config: AnalysisConfig = {
+    minEvals: integerOption(record, 'minEvals', 1),
+    maxEvals: integerOption(record, 'maxEvals', 1),
+    maxN: integerOption(record, 'maxN', 1),
+    fit: enumOption(record.fit ?? defaultAnalysisConfig.fit, FIT_KINDS, 'fit'),
+    fixFingers:
+      fixFingersRaw === null || fixFingersRaw === false
+        ? null
+        : enumOption(fixFingersRaw, FIX_FINGERS, 'fixFingers'),
+    xminMax: numberOption(record, 'xminMax'),
+    maxFingers: integerOption(record, 'maxFingers', 1),
+    fingerThresh: numberOption(record, 'fingerThresh') ?? fail('fingerThresh must be a number'),
+    randomize: booleanOption(record, 'randomize'),
+    mpFit: booleanOption(record, 'mpFit'),
+    conv2dNorm: booleanOption(record, 'conv2dNorm'),
+    pool: booleanOption(record, 'pool'),
+    precision: enumOption(record.precision ?? defaultAnalysisConfig.precision, PRECISIONS, 'precision'),
+    layers:
+      layersRaw === null
+        ? null
+        : typeof layersRaw === 'string'
+          ? layersRaw
+          : fail('layers must be a regex string'),
+  };
+  // WeightWatcher's own parameter checks.
+  if (config.minEvals >= config.maxEvals)
+    fail(`minEvals (${config.minEvals}) must be < maxEvals (${config.maxEvals})`);
+  if (config.maxN < config.maxEvals) fail(`maxN (${config.maxN}) must be ≥ maxEvals (${config.maxEvals})`);
+  if (config.fit === 'e_tpl' && config.fixFingers === 'clip_xmax')
+    fail('fit e_tpl cannot be combined with clip_xmax');
+  if (!config.pool) fail('pool=false (one row per conv2d kernel position) is not supported');
+  if (config.layers !== null) {
+    try {
+      new RegExp(config.layers);
+    } catch (err) {
+      fail(`layers is not a valid regular expression: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return config;
+}
+
+/** Stable hex digest of the options that change results (key order does not matter). */
+export function hashAnalysisConfig(config: AnalysisConfig): string {
+  const keys = Object.keys(defaultAnalysisConfig).sort() as (keyof AnalysisConfig)[];
+  const canonical = JSON.stringify(keys.map((key) => [key, config[key] ?? null]));
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
+}

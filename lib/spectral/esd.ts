@@ -1,0 +1,126 @@
+/**
+ * From a layer's weights to its ESD the way WeightWatcher forms it (spec §4–§6.1): one matrix for
+ * dense/embedding/conv1d, one in×out matrix per kernel position for conv2d (HWIO, contiguous
+ * slices), squared singular values in float64, conv2d eigenvalues halved (conv2d_norm, pooled),
+ * all slices concatenated and sorted.
+ */
+import { BadInputError } from '../errors.ts';
+import { type EigenBackend, squaredSingularValues } from '../linalg/index.ts';
+import type { LayerType, LayerWeights } from '../types.ts';
+import { FLOAT64_EPS } from './norms.ts';
+
+/** WeightWatcher's `weak_rank_loss` tolerance. */
+const WEAK_RANK_TOLERANCE = 1e-6;
+
+export interface LayerGeometry {
+  /** WeightWatcher's N and M (see the conv2d quirk in `layerGeometry`). */
+  N: number;
+  M: number;
+  rf: number;
+  /** Rows and columns of each matrix, and how many there are. */
+  rows: number;
+  cols: number;
+  count: number;
+}
+
+/**
+ * N, M, rf and the matrices' shape from the canonical shape alone. Conv2D reproduces a
+ * WeightWatcher quirk: it swaps N and M once per transposed slice, so when out < in and kh·kw is
+ * even it reports N = out < M = in (the eigenvalues are unaffected).
+ */
+export function layerGeometry(
+  layerType: LayerType,
+  shape: readonly number[],
+): LayerGeometry | { reason: string } {
+  if (layerType === 'conv2d') {
+    if (shape.length !== 4)
+      return { reason: `conv2d weight must be 4-D [kh, kw, in, out], got [${shape.join(', ')}]` };
+    const [kh, kw, inChannels, outChannels] = shape as [number, number, number, number];
+    const rf = kh * kw;
+    let N = Math.max(inChannels, outChannels);
+    let M = Math.min(inChannels, outChannels);
+    if (outChannels < inChannels && rf % 2 === 0) [N, M] = [M, N];
+    return { N, M, rf, rows: inChannels, cols: outChannels, count: rf };
+  }
+  if (shape.length !== 2) {
+    // WeightWatcher types 3-D conv1d by min dimension and never reaches its SVD (min_evals skips it).
+    return { reason: `${layerType} weight must be 2-D, got [${shape.join(', ')}]` };
+  }
+  const [rows, cols] = shape as [number, number];
+  return { N: Math.max(rows, cols), M: Math.min(rows, cols), rf: 1, rows, cols, count: 1 };
+}
+
+export interface LayerEsd {
+  /** Ascending eigenvalues of all slices (conv2d scaled). */
+  evals: Float64Array;
+  sv_max: number;
+  /** The largest of the per-slice minimum singular values (WeightWatcher's definition). */
+  sv_min: number;
+  rank_loss: number;
+  weak_rank_loss: number;
+}
+
+export interface EsdOptions {
+  backend?: EigenBackend;
+  single?: boolean;
+  conv2dNorm: boolean;
+  /** Replace each matrix by a copy with its entries permuted (randomized ESD). */
+  permute?: (matrix: Float32Array | Float64Array) => Float32Array | Float64Array;
+}
+
+/** Check finiteness and non-zero content; throws BadInputError naming the layer. */
+export function checkWeights(weights: LayerWeights): void {
+  const { data, name } = weights;
+  let nonZero = false;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (!Number.isFinite(v)) {
+      throw new BadInputError(`weights contain ${Number.isNaN(v) ? 'NaN' : 'Inf'} (element ${i})`, {
+        layer: name,
+      });
+    }
+    if (v !== 0) nonZero = true;
+  }
+  if (!nonZero) throw new BadInputError('weights are all zero', { layer: name });
+}
+
+/** The ESD of one layer (eigenvalues computed off the event loop). */
+export async function layerEsd(
+  weights: LayerWeights,
+  geometry: LayerGeometry,
+  options: EsdOptions,
+): Promise<LayerEsd> {
+  const { rows, cols, count } = geometry;
+  const size = rows * cols;
+  if (weights.data.length !== size * count) {
+    throw new BadInputError(`weights hold ${weights.data.length} values, shape needs ${size * count}`, {
+      layer: weights.name,
+    });
+  }
+  const scale = weights.layerType === 'conv2d' && options.conv2dNorm ? 0.5 : 1;
+  const all = new Float64Array(Math.min(rows, cols) * count);
+  let svMax = 0;
+  let svMin = 0;
+  let rankLoss = 0;
+  for (let slice = 0; slice < count; slice++) {
+    let matrix = weights.data.subarray(slice * size, (slice + 1) * size);
+    if (options.permute) matrix = options.permute(matrix);
+    const values = await squaredSingularValues(matrix, rows, cols, {
+      backend: options.backend,
+      single: options.single,
+    });
+    // WeightWatcher scales the matrix, so the singular values carry √scale too.
+    const singular = values.map((v) => Math.sqrt(v * scale));
+    const sliceMax = singular[singular.length - 1]!;
+    svMax = Math.max(svMax, sliceMax);
+    svMin = Math.max(svMin, singular[0]!);
+    const tol = sliceMax * geometry.N * FLOAT64_EPS;
+    for (const s of singular) if (!(s > tol)) rankLoss++;
+    const offset = slice * values.length;
+    for (let i = 0; i < values.length; i++) all[offset + i] = values[i]! * scale;
+  }
+  all.sort();
+  let weak = 0;
+  for (const lambda of all) if (lambda < WEAK_RANK_TOLERANCE) weak++;
+  return { evals: all, sv_max: svMax, sv_min: svMin, rank_loss: rankLoss, weak_rank_loss: weak };
+}

@@ -1,0 +1,245 @@
+/**
+ * Continuous power-law fits of an ESD tail (Clauset–Shalizi–Newman), in the two flavours
+ * WeightWatcher uses:
+ * - `fitPowerLawWW`: WeightWatcher's own WWFit (default): every sorted value but the largest is an
+ *   xmin candidate (duplicates kept), α = 1 + n/Σln(x/xmin), D = max|T − k/n|, first minimal D;
+ *   for fewer than 20 points its small-N variant (bias-corrected α, D − 0.868/√n objective).
+ * - `fitPowerLawPackage`: the `powerlaw` 1.x package (unique candidates, optional [lo, hi] range),
+ *   used by xmin_peak / TPL / E_TPL.
+ * α comes from suffix sums of logs in O(1) per candidate; D is pruned against the best D so far,
+ * so the scan is close to linear on real spectra instead of WeightWatcher's O(n²).
+ */
+
+export interface PowerLawFit {
+  alpha: number;
+  xmin: number;
+  /** Largest value of the fitted data. */
+  xmax: number;
+  D: number;
+  sigma: number;
+  /** Points ≥ xmin in the fitted data. */
+  nTail: number;
+  /** Index of xmin in the sorted fitted data. */
+  xminIndex: number;
+}
+
+/** WWFit switches to its small-sample fit below this many points. */
+const SMALL_N_CUTOFF = 20;
+const SMALL_N_MIN_TAIL = 8;
+
+/** (x/xmin)^(1−α) from logs; 1 when x = xmin even for infinite α (as numpy's 1**−inf). */
+function tailRatioPower(exponent: number, logDiff: number): number {
+  return logDiff === 0 ? 1 : Math.exp(exponent * logDiff);
+}
+
+/** Suffix sums of ln(x): logSuffix[i] = Σ_{k≥i} ln x_k (length n+1). */
+function logSuffixSums(logs: Float64Array): Float64Array {
+  const suffix = new Float64Array(logs.length + 1);
+  for (let i = logs.length - 1; i >= 0; i--) suffix[i] = suffix[i + 1]! + logs[i]!;
+  return suffix;
+}
+
+/**
+ * KS distance of the tail starting at `start` (n points) against the power law with exponent
+ * `alpha`; stops early and returns a value > `bound` as soon as the running max exceeds it.
+ * `hint` is an index (relative to the tail) checked first, where the last maximum was.
+ */
+function ksDistance(
+  logs: Float64Array,
+  start: number,
+  n: number,
+  alpha: number,
+  bound: number,
+  hint: { k: number },
+): number {
+  const logXmin = logs[start]!;
+  const exponent = 1 - alpha;
+  let maxDev = 0;
+  let maxK = 0;
+  const first = Math.min(Math.max(hint.k - 1, 0), n - 1);
+  {
+    const dev = Math.abs(1 - tailRatioPower(exponent, logs[start + first]! - logXmin) - first / n);
+    maxDev = dev;
+    maxK = first;
+    if (dev > bound) {
+      hint.k = first;
+      return dev;
+    }
+  }
+  for (let k = 0; k < n; k++) {
+    const dev = Math.abs(1 - tailRatioPower(exponent, logs[start + k]! - logXmin) - k / n);
+    if (dev > maxDev) {
+      maxDev = dev;
+      maxK = k;
+      if (dev > bound) break;
+    }
+  }
+  hint.k = maxK;
+  return maxDev;
+}
+
+/** WWFit on ascending, positive data (the caller applies WeightWatcher's 1e-5 threshold). */
+export function fitPowerLawWW(sorted: Float64Array): PowerLawFit | null {
+  const total = sorted.length;
+  if (total < 2) return null;
+  const logs = sorted.map(Math.log);
+  const suffix = logSuffixSums(logs);
+  const candidates = total - 1;
+  const alphaAt = (i: number): number => {
+    const n = total - i;
+    return 1 + n / (suffix[i]! - n * logs[i]!);
+  };
+  if (total < SMALL_N_CUTOFF) return fitSmallN(sorted, logs, suffix);
+
+  // Coarse pass: a bound on the minimal D from a subset of candidates.
+  const stride = Math.max(1, Math.floor(Math.sqrt(candidates)));
+  let bound = Number.POSITIVE_INFINITY;
+  const hint = { k: 0 };
+  for (let i = 0; i < candidates; i += stride) {
+    const alpha = alphaAt(i);
+    if (!(alpha > 1)) continue;
+    bound = Math.min(bound, ksDistance(logs, i, total - i, alpha, Number.POSITIVE_INFINITY, hint));
+  }
+  // Exact pass in index order: candidates whose partial max exceeds the bound cannot be the minimum.
+  let bestIndex = 0;
+  let bestD = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < candidates; i++) {
+    const alpha = alphaAt(i);
+    const d = alpha > 1 ? ksDistance(logs, i, total - i, alpha, bound, hint) : 1;
+    if (d < bestD) {
+      bestD = d;
+      bestIndex = i;
+    }
+  }
+  const alpha = alphaAt(bestIndex);
+  const n = total - bestIndex;
+  return {
+    alpha,
+    xmin: sorted[bestIndex]!,
+    xmax: sorted[total - 1]!,
+    D: bestD,
+    sigma: (alpha - 1) / Math.sqrt(n),
+    nTail: n,
+    xminIndex: bestIndex,
+  };
+}
+
+/** WWFit's small-N variant (WeightWatcher ≥ 0.7.7, fewer than 20 points). */
+function fitSmallN(sorted: Float64Array, logs: Float64Array, suffix: Float64Array): PowerLawFit {
+  const total = sorted.length;
+  const candidates = total - 1;
+  const alphas = new Float64Array(candidates);
+  const ds = new Float64Array(candidates).fill(1);
+  let best = -1;
+  let bestJ = Number.POSITIVE_INFINITY;
+  const noBound = { k: 0 };
+  for (let i = 0; i < candidates; i++) {
+    const n = total - i;
+    if (n < SMALL_N_MIN_TAIL) continue;
+    const s = suffix[i]! - n * logs[i]!;
+    if (s <= 1e-12) continue;
+    const alpha = 1 + (n - 1) / s;
+    alphas[i] = alpha;
+    if (alpha <= 1) continue;
+    const d = ksDistance(logs, i, n, alpha, Number.POSITIVE_INFINITY, noBound);
+    ds[i] = d;
+    const j = d - 0.868 / Math.sqrt(n);
+    if (j < bestJ) {
+      bestJ = j;
+      best = i;
+    }
+  }
+  if (best < 0) {
+    // No candidate survived: the whole sample is the tail.
+    const n = total;
+    const s = suffix[0]! - n * logs[0]!;
+    if (s <= 1e-12) {
+      return { alpha: 1, xmin: sorted[0]!, xmax: sorted[total - 1]!, D: 1, sigma: 0, nTail: n, xminIndex: 0 };
+    }
+    const alpha = 1 + (n - 1) / s;
+    const d = ksDistance(logs, 0, n, alpha, Number.POSITIVE_INFINITY, noBound);
+    alphas[0] = alpha;
+    ds[0] = d;
+    best = 0;
+  }
+  const alpha = alphas[best]!;
+  const n = total - best;
+  return {
+    alpha,
+    xmin: sorted[best]!,
+    xmax: sorted[total - 1]!,
+    D: ds[best]!,
+    sigma: (alpha - 1) / Math.sqrt(n),
+    nTail: n,
+    xminIndex: best,
+  };
+}
+
+/**
+ * The `powerlaw` 1.x package's fit (continuous, no xmax): candidates are the unique values
+ * (within `xminRange` when given) except the largest candidate; fits with α ≤ 1 are invalid
+ * unless none is valid. On tie-free data it equals WWFit's default path.
+ */
+export function fitPowerLawPackage(sorted: Float64Array, xminRange?: [number, number]): PowerLawFit | null {
+  const total = sorted.length;
+  if (total < 2) return null;
+  const logs = sorted.map(Math.log);
+  const suffix = logSuffixSums(logs);
+  // First index of each unique value (the data are sorted).
+  const candidates: number[] = [];
+  for (let i = 0; i < total; i++) {
+    if (i > 0 && sorted[i] === sorted[i - 1]) continue;
+    const x = sorted[i]!;
+    if (xminRange && (x < xminRange[0] || x > xminRange[1])) continue;
+    candidates.push(i);
+  }
+  candidates.pop();
+  if (candidates.length === 0) return null;
+  let bestValid = -1;
+  let bestValidD = Number.POSITIVE_INFINITY;
+  let bestAny = -1;
+  let bestAnyD = Number.POSITIVE_INFINITY;
+  for (const i of candidates) {
+    const n = total - i;
+    const alpha = 1 + n / (suffix[i]! - n * logs[i]!);
+    const d = ksDistanceTies(sorted, logs, i, alpha);
+    if (alpha > 1 && d < bestValidD) {
+      bestValidD = d;
+      bestValid = i;
+    }
+    if (d < bestAnyD) {
+      bestAnyD = d;
+      bestAny = i;
+    }
+  }
+  const best = bestValid >= 0 ? bestValid : bestAny;
+  const n = total - best;
+  const alpha = 1 + n / (suffix[best]! - n * logs[best]!);
+  return {
+    alpha,
+    xmin: sorted[best]!,
+    xmax: sorted[total - 1]!,
+    D: bestValid >= 0 ? bestValidD : bestAnyD,
+    sigma: (alpha - 1) / Math.sqrt(n),
+    nTail: n,
+    xminIndex: best,
+  };
+}
+
+/**
+ * The `powerlaw` package's KS distance: empirical CDF at each unique tail value = fraction of the
+ * tail strictly below it; D = max(max(T − E), max(E − T)).
+ */
+function ksDistanceTies(sorted: Float64Array, logs: Float64Array, start: number, alpha: number): number {
+  const total = sorted.length;
+  const n = total - start;
+  const logXmin = logs[start]!;
+  let maxDev = Number.NEGATIVE_INFINITY;
+  for (let k = 0; k < n; k++) {
+    if (k > 0 && sorted[start + k] === sorted[start + k - 1]) continue;
+    const theoretical = 1 - tailRatioPower(1 - alpha, logs[start + k]! - logXmin);
+    const dev = Math.abs(theoretical - k / n);
+    if (dev > maxDev || Number.isNaN(dev)) maxDev = dev;
+  }
+  return maxDev;
+}

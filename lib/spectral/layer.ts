@@ -1,0 +1,224 @@
+/**
+ * One layer end to end: WeightWatcher's size filter from the shape alone (`layerFilter`), and
+ * `analyzeLayer`: ESD → power-law fit (per the config) → norm metrics → optional MP fit and
+ * randomized ESD → one `details` row.
+ */
+import { BadInputError } from '../errors.ts';
+import type { EigenBackend } from '../linalg/index.ts';
+import type { LayerType, LayerWeights } from '../types.ts';
+import { checkWeights, layerEsd, layerGeometry } from './esd.ts';
+import { fitClipXmax, fitXminPeak } from './fingers.ts';
+import { fitPowerLawPackage, fitPowerLawWW, type PowerLawFit } from './fit.ts';
+import { fitMarchenkoPastur } from './mp.ts';
+import { normMetrics } from './norms.ts';
+import { jensenShannonDistance, seededRandom, seedFromName, shuffledCopy } from './randomize.ts';
+import { fitTruncatedPowerLaw } from './tpl.ts';
+import type { AnalysisConfig, LayerAnalysis, LayerMetrics } from './types.ts';
+
+/** Eigenvalues at or below this are left out of the power-law fit (absolute, as WeightWatcher). */
+export const EVALS_THRESHOLD = 1e-5;
+export const OVER_TRAINED_ALPHA = 2.0;
+export const UNDER_TRAINED_ALPHA = 6.0;
+/** Layers with fewer components than this get 5 pooled randomized replicas. */
+const FEW_COMPONENTS = 100;
+
+export type LayerDecision = { analyze: true } | { analyze: false; reason: string };
+
+/** WeightWatcher's `layer_supported` size filters plus the `layers` regex, from the shape alone. */
+export function layerFilter(
+  name: string,
+  layerType: LayerType,
+  shape: readonly number[],
+  config: AnalysisConfig,
+): LayerDecision {
+  if (config.layers !== null && !new RegExp(config.layers).test(name)) {
+    return { analyze: false, reason: `name does not match --layers ${config.layers}` };
+  }
+  const geometry = layerGeometry(layerType, shape);
+  if ('reason' in geometry) return { analyze: false, reason: geometry.reason };
+  const components = geometry.M * geometry.rf;
+  if (components < config.minEvals) {
+    return {
+      analyze: false,
+      reason: `too few eigenvalues: M·rf = ${components} < min_evals ${config.minEvals}`,
+    };
+  }
+  if (components > config.maxEvals) {
+    return {
+      analyze: false,
+      reason: `too many eigenvalues: M·rf = ${components} > max_evals ${config.maxEvals}`,
+    };
+  }
+  if (geometry.N > config.maxN) return { analyze: false, reason: `N = ${geometry.N} > max_N ${config.maxN}` };
+  return { analyze: true };
+}
+
+export interface AnalyzeLayerOptions {
+  /** Eigen-solver backend ('auto' = native addon when built). */
+  backend?: EigenBackend;
+}
+
+interface FitColumns {
+  fit: PowerLawFit | null;
+  xmaxColumn: number;
+  extra: Record<string, number | string | null>;
+}
+
+/** The configured fit on the ascending fit data (eigenvalues > 1e-5). */
+function runFit(data: Float64Array, evalCount: number, config: AnalysisConfig): FitColumns {
+  const usesTpl = config.fit === 'tpl' || config.fit === 'e_tpl';
+  const xminPeak = config.fixFingers === 'xmin_peak' || config.fit === 'e_tpl';
+  const extra: Record<string, number | string | null> = {};
+  let fit: PowerLawFit | null;
+  // Fits through the `powerlaw` package leave WeightWatcher's xmax column empty (NaN → null in JSON).
+  let packageFit = false;
+  if (xminPeak) {
+    fit = fitXminPeak(data, config.xminMax);
+    packageFit = true;
+  } else if (config.fixFingers === 'clip_xmax') {
+    const clipped = fitClipXmax(data, evalCount, config.maxFingers, config.fingerThresh);
+    fit = clipped?.fit ?? null;
+    extra.num_fingers = clipped ? clipped.numFingers : 0;
+    extra.raw_alpha = clipped ? clipped.rawAlpha : -1;
+  } else if (usesTpl) {
+    fit = fitPowerLawPackage(data);
+    packageFit = true;
+  } else {
+    fit = fitPowerLawWW(data);
+  }
+  if (fit && Number.isNaN(fit.alpha)) fit = null;
+  if (usesTpl) {
+    extra.Lambda = -1;
+    if (fit) {
+      const tpl = fitTruncatedPowerLaw(data.subarray(fit.xminIndex), fit.xmin);
+      fit = { ...fit, alpha: tpl.alpha };
+      extra.Lambda = tpl.Lambda;
+    }
+  }
+  return { fit, xmaxColumn: fit && !packageFit ? fit.xmax : Number.NaN, extra };
+}
+
+function trainingWarning(alpha: number): string {
+  if (alpha < OVER_TRAINED_ALPHA) return 'over-trained';
+  if (alpha > UNDER_TRAINED_ALPHA) return 'under-trained';
+  return '';
+}
+
+/**
+ * Analyze one layer (canonical layout, see lib/types.ts). Throws BadInputError naming the layer for
+ * NaN/Inf or all-zero weights, a shape the filter rejects, or too few eigenvalues to fit.
+ */
+export async function analyzeLayer(
+  weights: LayerWeights,
+  config: AnalysisConfig,
+  layerId: number,
+  options: AnalyzeLayerOptions = {},
+): Promise<LayerAnalysis> {
+  const started = performance.now();
+  const context = { layer: weights.name };
+  const geometry = layerGeometry(weights.layerType, weights.shape);
+  if ('reason' in geometry) throw new BadInputError(geometry.reason, context);
+  const components = geometry.M * geometry.rf;
+  if (components < config.minEvals) {
+    throw new BadInputError(`too few eigenvalues (${components} < min_evals ${config.minEvals})`, context);
+  }
+  checkWeights(weights);
+  const esdOptions = {
+    backend: options.backend,
+    single: config.precision === 'f32',
+    conv2dNorm: config.conv2dNorm,
+  };
+  const esd = await layerEsd(weights, geometry, esdOptions);
+  const evals = esd.evals;
+  // evals ascend, so the values above the threshold are a suffix.
+  const firstAbove = evals.findIndex((v) => v > EVALS_THRESHOLD);
+  const fitData = firstAbove < 0 ? new Float64Array(0) : evals.subarray(firstAbove);
+  const { fit, xmaxColumn, extra } = runFit(fitData, evals.length, config);
+  const alpha = fit ? fit.alpha : -1;
+  let numPlSpikes = -1;
+  if (fit) {
+    numPlSpikes = 0;
+    for (const v of evals) if (v >= fit.xmin) numPlSpikes++;
+  }
+  const norms = normMetrics(evals, alpha, geometry.N);
+  const metrics: LayerMetrics = {
+    layer_id: layerId,
+    name: weights.name,
+    layer_type: weights.layerType,
+    N: geometry.N,
+    M: geometry.M,
+    Q: geometry.M === 0 ? -1 : geometry.N / geometry.M,
+    rf: geometry.rf,
+    num_evals: evals.length,
+    alpha,
+    alpha_weighted: norms.alpha_weighted,
+    D: fit ? fit.D : -1,
+    sigma: fit ? fit.sigma : -1,
+    xmin: fit ? fit.xmin : -1,
+    xmax: fit ? xmaxColumn : Number.NaN,
+    lambda_max: evals[evals.length - 1]!,
+    num_pl_spikes: numPlSpikes,
+    norm: norms.norm,
+    log_norm: norms.log_norm,
+    spectral_norm: norms.spectral_norm,
+    log_spectral_norm: norms.log_spectral_norm,
+    log_alpha_norm: norms.log_alpha_norm,
+    stable_rank: norms.stable_rank,
+    matrix_rank: norms.matrix_rank,
+    entropy: norms.entropy,
+    mp_softrank: null,
+    num_spikes: null,
+    sigma_mp: null,
+    rand_distance: null,
+    ww_softrank: null,
+    max_rand_eval: null,
+    warning: trainingWarning(alpha),
+    status: fit ? 'success' : 'failed',
+    sv_max: esd.sv_max,
+    sv_min: esd.sv_min,
+    rank_loss: esd.rank_loss,
+    weak_rank_loss: esd.weak_rank_loss,
+    ...extra,
+  };
+  if (config.mpFit) Object.assign(metrics, safeMpFit(evals, geometry.N, geometry.M, ''));
+  let randomizedEigenvalues: Float64Array | undefined;
+  if (config.randomize) {
+    const random = seededRandom(seedFromName(weights.name));
+    const permute = (m: Float32Array | Float64Array) => shuffledCopy(m, random);
+    const replicas = components < FEW_COMPONENTS ? 5 : 1;
+    const pooled: number[] = [];
+    for (let r = 0; r < replicas; r++) {
+      const replica = await layerEsd(weights, geometry, { ...esdOptions, permute });
+      pooled.push(...replica.evals);
+    }
+    randomizedEigenvalues = Float64Array.from(pooled).sort();
+    const second = (await layerEsd(weights, geometry, { ...esdOptions, permute })).evals;
+    const lambdaMax = evals[evals.length - 1]!;
+    const secondMax = second[second.length - 1]!;
+    metrics.max_rand_eval = randomizedEigenvalues[randomizedEigenvalues.length - 1]!;
+    metrics.rand_distance = jensenShannonDistance(evals, second);
+    metrics.ww_softrank = secondMax / lambdaMax;
+    metrics.ww_maxdist = lambdaMax - secondMax;
+    Object.assign(metrics, safeMpFit(randomizedEigenvalues, geometry.N, geometry.M, 'rand_'));
+    const traps = metrics.rand_num_spikes;
+    if (typeof traps === 'number' && traps > 0) {
+      metrics.num_traps = traps;
+      metrics.warning = metrics.warning ? `${metrics.warning}, correlation-trap` : 'correlation-trap';
+    } else metrics.num_traps = traps ?? null;
+  }
+  return { metrics, eigenvalues: evals, randomizedEigenvalues, durationMs: performance.now() - started };
+}
+
+/** MP fit columns (prefixed), all −1 when the fit throws — as WeightWatcher reports failures. */
+function safeMpFit(evals: Float64Array, N: number, M: number, prefix: '' | 'rand_'): Record<string, number> {
+  const names = ['num_spikes', 'sigma_mp', 'mp_softrank', 'W_scale', 'bulk_max', 'bulk_min'] as const;
+  let values: Record<(typeof names)[number], number>;
+  try {
+    values = fitMarchenkoPastur(evals, N, M);
+  } catch {
+    values = { num_spikes: -1, sigma_mp: -1, mp_softrank: -1, W_scale: -1, bulk_max: -1, bulk_min: -1 };
+  }
+  const out: Record<string, number> = {};
+  for (const name of names) out[`${prefix}${name}`] = values[name];
+  return out;
+}
