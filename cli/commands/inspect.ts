@@ -55,7 +55,8 @@ export async function inspectCheckpoint(
 function formatTable(report: InspectReport): string {
   const lines = [`${report.uri}`, `  format: ${report.format}   size: ${report.size_bytes} bytes`];
   const meta = Object.entries(report.metadata);
-  if (meta.length > 0) lines.push(`  metadata: ${meta.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`);
+  if (meta.length > 0)
+    lines.push(`  metadata: ${meta.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`);
   const rows = report.tensors.map((t) => [
     t.name,
     t.dtype,
@@ -65,7 +66,8 @@ function formatTable(report: InspectReport): string {
   ]);
   const header = ['tensor', 'dtype', 'shape', 'layer_type', 'analyzed'];
   const widths = header.map((h, col) => Math.max(h.length, ...rows.map((r) => r[col]!.length)));
-  const render = (cells: string[]) => `  ${cells.map((c, col) => c.padEnd(widths[col]!)).join('  ')}`.trimEnd();
+  const render = (cells: string[]) =>
+    `  ${cells.map((c, col) => c.padEnd(widths[col]!)).join('  ')}`.trimEnd();
   lines.push(render(header), render(widths.map((w) => '-'.repeat(w))), ...rows.map(render));
   const analyzed = report.tensors.filter((t) => t.analyzed).length;
   lines.push(`  ${report.tensors.length} tensors, ${analyzed} analyzed as layers`);

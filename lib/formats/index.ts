@@ -6,6 +6,7 @@ import { UnsupportedError } from '../errors.ts';
 import { onnxReader } from './onnx/index.ts';
 import { safetensorsReader } from './safetensors/index.ts';
 import { tfjsReader } from './tfjs/index.ts';
+import { pytorchReader } from './pytorch/index.ts';
 import type { FormatReader, ObjectOpener, OpenedCheckpoint } from './types.ts';
 
 /** How many leading bytes `detect` sees (magic numbers, zip signature, JSON brace...). */
@@ -15,6 +16,7 @@ export const DETECT_HEAD_BYTES = 64;
 export const formatReaders: FormatReader[] = [
   // One reader per line, so parallel additions merge cleanly.
   safetensorsReader,
+  pytorchReader,
   onnxReader,
   tfjsReader,
 ];

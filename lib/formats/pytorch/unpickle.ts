@@ -1,0 +1,528 @@
+/**
+ * A restricted unpickler for PyTorch state dicts. It interprets the pickle opcodes of protocols
+ * 2-5 into plain values and never executes anything: the only globals it accepts are the tensor
+ * rebuild functions, torch storage types and collections.OrderedDict, and each is interpreted by
+ * our own code. Any other GLOBAL/STACK_GLOBAL (os.system, builtins.eval, ...) is rejected with a
+ * BadInputError naming it at the moment it is named, before a REDUCE could call it.
+ *
+ * Work is bounded by the pickle's length (each opcode consumes input; memo and stack entries are
+ * counted) and every length field is checked against the remaining bytes.
+ */
+import { BadInputError, type ErrorContext, UnsupportedError } from '../../errors.ts';
+import type { DType } from '../types.ts';
+
+/** A torch storage named by a persistent id: archive entry `data/<key>`. */
+export class StorageRef {
+  constructor(
+    readonly dtype: DType,
+    readonly key: string,
+    readonly numel: number,
+  ) {}
+}
+
+/** A tensor as `_rebuild_tensor_v2` would build it: a strided view of a storage. */
+export class TensorRef {
+  constructor(
+    readonly storage: StorageRef,
+    readonly storageOffset: number,
+    readonly shape: number[],
+    readonly stride: number[],
+  ) {}
+}
+
+export class PickleTuple {
+  constructor(readonly items: PickleValue[]) {}
+}
+
+/** An allowlisted global, as a value (called only through our own interpretation in REDUCE). */
+export class PickleGlobal {
+  constructor(
+    readonly module: string,
+    readonly name: string,
+  ) {}
+  get qualified(): string {
+    return `${this.module}.${this.name}`;
+  }
+}
+
+export type PickleValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | Uint8Array
+  | PickleValue[]
+  | PickleTuple
+  | Map<PickleValue, PickleValue>
+  | Set<PickleValue>
+  | PickleGlobal
+  | StorageRef
+  | TensorRef;
+
+/** torch storage class name → element type. */
+const STORAGE_DTYPES: Record<string, DType> = {
+  FloatStorage: 'F32',
+  DoubleStorage: 'F64',
+  HalfStorage: 'F16',
+  BFloat16Storage: 'BF16',
+  LongStorage: 'I64',
+  IntStorage: 'I32',
+  ShortStorage: 'I16',
+  CharStorage: 'I8',
+  ByteStorage: 'U8',
+  BoolStorage: 'BOOL',
+  Float8_e4m3fnStorage: 'F8_E4M3',
+  Float8_e5m2Storage: 'F8_E5M2',
+};
+
+const REBUILD_FUNCTIONS = new Set([
+  'torch._utils._rebuild_tensor',
+  'torch._utils._rebuild_tensor_v2',
+  'torch._utils._rebuild_parameter',
+  'torch._utils._rebuild_parameter_with_state',
+  'collections.OrderedDict',
+]);
+
+function isAllowedGlobal(module: string, name: string): boolean {
+  if (module === 'torch' && Object.hasOwn(STORAGE_DTYPES, name)) return true;
+  return REBUILD_FUNCTIONS.has(`${module}.${name}`);
+}
+
+/** Mark objects on the stack (pickle's MARK opcode). */
+const MARK = Symbol('mark');
+type StackItem = PickleValue | typeof MARK;
+
+/** Upper bounds so a crafted pickle cannot make the interpreter's state outgrow its input. */
+const MAX_MEMO_ENTRIES = 10_000_000;
+
+const latin1 = new TextDecoder('latin1');
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function unpickle(bytes: Uint8Array, context: ErrorContext): PickleValue {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const stack: StackItem[] = [];
+  const memo = new Map<number, PickleValue>();
+  let pos = 0;
+
+  const fail = (message: string): never => {
+    throw new BadInputError(`malformed pickle at byte ${pos}: ${message}`, context);
+  };
+  const need = (n: number): void => {
+    if (n < 0 || pos + n > bytes.byteLength) fail(`needs ${n} more bytes but the pickle ends`);
+  };
+  const take = (n: number): Uint8Array => {
+    need(n);
+    const out = bytes.subarray(pos, pos + n);
+    pos += n;
+    return out;
+  };
+  const readLine = (): string => {
+    const end = bytes.indexOf(0x0a, pos);
+    if (end < 0) fail('unterminated line');
+    const text = latin1.decode(bytes.subarray(pos, end));
+    pos = end + 1;
+    return text;
+  };
+  const pop = (): PickleValue => {
+    const item = stack.pop();
+    if (item === undefined) return fail('stack underflow');
+    if (item === MARK) return fail('unexpected MARK');
+    return item;
+  };
+  const popMark = (): PickleValue[] => {
+    const at = stack.lastIndexOf(MARK);
+    if (at < 0) fail('no MARK on the stack');
+    const items = stack.splice(at) as PickleValue[];
+    items.shift();
+    return items;
+  };
+  const top = (): PickleValue => {
+    const item = stack[stack.length - 1];
+    if (item === undefined || item === MARK) return fail('expected an object on the stack');
+    return item;
+  };
+  const decodeText = (raw: Uint8Array): string => {
+    try {
+      return utf8.decode(raw);
+    } catch {
+      return fail('string is not valid UTF-8');
+    }
+  };
+  const memoPut = (index: number, value: PickleValue): void => {
+    if (memo.size >= MAX_MEMO_ENTRIES) fail('memo grows beyond its limit');
+    memo.set(index, value);
+  };
+  const memoGet = (index: number): PickleValue => {
+    if (!memo.has(index)) fail(`memo key ${index} was never stored`);
+    return memo.get(index)!;
+  };
+  const global = (module: string, name: string): PickleGlobal => {
+    if (!isAllowedGlobal(module, name)) {
+      throw new BadInputError(
+        `pickle references the global ${module}.${name}, which is not allowed in a weights file (only tensor rebuild functions, torch storage types and OrderedDict are): refusing to load it`,
+        context,
+      );
+    }
+    return new PickleGlobal(module, name);
+  };
+  const setItems = (target: PickleValue, items: PickleValue[]): void => {
+    if (!(target instanceof Map)) fail('SETITEM(S) on a non-dict');
+    if (items.length % 2 !== 0) fail('odd number of items for a dict');
+    const map = target as Map<PickleValue, PickleValue>;
+    for (let i = 0; i < items.length; i += 2) map.set(dictKey(items[i]!), items[i + 1]!);
+  };
+  const appendItems = (target: PickleValue, items: PickleValue[]): void => {
+    if (Array.isArray(target)) target.push(...items);
+    else if (target instanceof Set) for (const item of items) target.add(dictKey(item));
+    else fail('APPEND(S) on a non-list');
+  };
+  const dictKey = (key: PickleValue): PickleValue => {
+    // Keys by value for the primitive types state dicts use; tuples become their string form.
+    if (key instanceof PickleTuple) return JSON.stringify(key.items.map((k) => String(k)));
+    return key;
+  };
+
+  while (true) {
+    need(1);
+    const op = bytes[pos++]!;
+    switch (op) {
+      case 0x80: // PROTO
+        take(1);
+        break;
+      case 0x95: // FRAME: an 8-byte length we do not need (the whole pickle is in memory)
+        take(8);
+        break;
+      case 0x2e: // STOP
+        return pop();
+      case 0x28: // MARK
+        stack.push(MARK);
+        break;
+      case 0x7d: // EMPTY_DICT
+        stack.push(new Map());
+        break;
+      case 0x5d: // EMPTY_LIST
+        stack.push([]);
+        break;
+      case 0x29: // EMPTY_TUPLE
+        stack.push(new PickleTuple([]));
+        break;
+      case 0x8f: // EMPTY_SET
+        stack.push(new Set());
+        break;
+      case 0x74: // TUPLE
+        stack.push(new PickleTuple(popMark()));
+        break;
+      case 0x85: // TUPLE1
+        stack.push(new PickleTuple([pop()]));
+        break;
+      case 0x86: {
+        // TUPLE2
+        const b = pop();
+        stack.push(new PickleTuple([pop(), b]));
+        break;
+      }
+      case 0x87: {
+        // TUPLE3
+        const c = pop();
+        const b = pop();
+        stack.push(new PickleTuple([pop(), b, c]));
+        break;
+      }
+      case 0x6c: // LIST
+        stack.push(popMark());
+        break;
+      case 0x64: {
+        // DICT
+        const map = new Map<PickleValue, PickleValue>();
+        setItems(map, popMark());
+        stack.push(map);
+        break;
+      }
+      case 0x91: // FROZENSET
+        stack.push(new Set(popMark().map(dictKey)));
+        break;
+      case 0x71: // BINPUT
+        memoPut(take(1)[0]!, top());
+        break;
+      case 0x72: // LONG_BINPUT
+        need(4);
+        memoPut(view.getUint32(pos, true), top());
+        pos += 4;
+        break;
+      case 0x94: // MEMOIZE
+        memoPut(memo.size, top());
+        break;
+      case 0x68: // BINGET
+        stack.push(memoGet(take(1)[0]!));
+        break;
+      case 0x6a: // LONG_BINGET
+        need(4);
+        stack.push(memoGet(view.getUint32(pos, true)));
+        pos += 4;
+        break;
+      case 0x4a: // BININT
+        need(4);
+        stack.push(view.getInt32(pos, true));
+        pos += 4;
+        break;
+      case 0x4b: // BININT1
+        stack.push(take(1)[0]!);
+        break;
+      case 0x4d: // BININT2
+        need(2);
+        stack.push(view.getUint16(pos, true));
+        pos += 2;
+        break;
+      case 0x8a: // LONG1
+        stack.push(decodeLong(take(take(1)[0]!)));
+        break;
+      case 0x8b: {
+        // LONG4
+        need(4);
+        const n = view.getInt32(pos, true);
+        pos += 4;
+        if (n < 0) fail('negative LONG4 length');
+        stack.push(decodeLong(take(n)));
+        break;
+      }
+      case 0x49: {
+        // INT (protocol 0 text; also how True/False appear there)
+        const line = readLine();
+        if (line === '01' || line === '00') stack.push(line === '01');
+        else {
+          const n = Number(line);
+          if (!Number.isSafeInteger(n)) fail(`bad INT "${line.slice(0, 20)}"`);
+          stack.push(n);
+        }
+        break;
+      }
+      case 0x47: // BINFLOAT (big-endian double)
+        need(8);
+        stack.push(view.getFloat64(pos, false));
+        pos += 8;
+        break;
+      case 0x4e: // NONE
+        stack.push(null);
+        break;
+      case 0x88: // NEWTRUE
+        stack.push(true);
+        break;
+      case 0x89: // NEWFALSE
+        stack.push(false);
+        break;
+      case 0x58: {
+        // BINUNICODE
+        need(4);
+        const n = view.getUint32(pos, true);
+        pos += 4;
+        stack.push(decodeText(take(n)));
+        break;
+      }
+      case 0x8c: // SHORT_BINUNICODE
+        stack.push(decodeText(take(take(1)[0]!)));
+        break;
+      case 0x8d: // BINUNICODE8
+        stack.push(decodeText(take(readLength8())));
+        break;
+      case 0x55: // SHORT_BINSTRING (python 2 str)
+        stack.push(latin1.decode(take(take(1)[0]!)));
+        break;
+      case 0x54: {
+        // BINSTRING
+        need(4);
+        const n = view.getInt32(pos, true);
+        pos += 4;
+        stack.push(latin1.decode(take(n)));
+        break;
+      }
+      case 0x43: // SHORT_BINBYTES
+        stack.push(take(take(1)[0]!));
+        break;
+      case 0x42: {
+        // BINBYTES
+        need(4);
+        const n = view.getUint32(pos, true);
+        pos += 4;
+        stack.push(take(n));
+        break;
+      }
+      case 0x8e: // BINBYTES8
+      case 0x96: // BYTEARRAY8
+        stack.push(take(readLength8()));
+        break;
+      case 0x63: {
+        // GLOBAL "module\nname\n"
+        const module = readLine();
+        const name = readLine();
+        stack.push(global(module, name));
+        break;
+      }
+      case 0x93: {
+        // STACK_GLOBAL
+        const name = pop();
+        const module = pop();
+        if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
+        stack.push(global(module as string, name as string));
+        break;
+      }
+      case 0x52: {
+        // REDUCE
+        const args = pop();
+        const callable = pop();
+        stack.push(reduce(callable, args, fail));
+        break;
+      }
+      case 0x81: // NEWOBJ
+      case 0x92: // NEWOBJ_EX
+        return fail('NEWOBJ is not used by tensor state dicts');
+      case 0x62: // BUILD: set state on an object; for OrderedDict this is `_metadata`, which we drop.
+        pop();
+        top();
+        break;
+      case 0x51: {
+        // BINPERSID
+        stack.push(persistentLoad(pop(), fail));
+        break;
+      }
+      case 0x73: {
+        // SETITEM
+        const value = pop();
+        const key = pop();
+        setItems(top(), [key, value]);
+        break;
+      }
+      case 0x75: {
+        // SETITEMS
+        const items = popMark();
+        setItems(top(), items);
+        break;
+      }
+      case 0x61: {
+        // APPEND
+        const item = pop();
+        appendItems(top(), [item]);
+        break;
+      }
+      case 0x65: {
+        // APPENDS
+        const items = popMark();
+        appendItems(top(), items);
+        break;
+      }
+      case 0x90: {
+        // ADDITEMS
+        const items = popMark();
+        appendItems(top(), items);
+        break;
+      }
+      case 0x30: // POP
+        if (stack.pop() === undefined) fail('stack underflow');
+        break;
+      case 0x31: // POP_MARK
+        popMark();
+        break;
+      case 0x32: // DUP
+        stack.push(top());
+        break;
+      case 0x97: // NEXT_BUFFER
+      case 0x98: // READONLY_BUFFER
+        throw new UnsupportedError(
+          'pickle uses out-of-band buffers (protocol 5), not a torch.save file',
+          context,
+        );
+      default:
+        return fail(`opcode 0x${op.toString(16).padStart(2, '0')} is not supported in a weights pickle`);
+    }
+  }
+
+  function readLength8(): number {
+    need(8);
+    const n = view.getBigUint64(pos, true);
+    pos += 8;
+    if (n > BigInt(bytes.byteLength)) fail('length beyond the pickle');
+    return Number(n);
+  }
+}
+
+/** Two's-complement little-endian integer of any width; a number when it is safe. */
+function decodeLong(raw: Uint8Array): number | bigint {
+  if (raw.byteLength === 0) return 0;
+  let value = 0n;
+  for (let i = raw.byteLength - 1; i >= 0; i--) value = (value << 8n) | BigInt(raw[i]!);
+  if (raw[raw.byteLength - 1]! & 0x80) value -= 1n << BigInt(raw.byteLength * 8);
+  return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number(value)
+    : value;
+}
+
+function intList(value: PickleValue, what: string, fail: (m: string) => never): number[] {
+  const items = value instanceof PickleTuple ? value.items : Array.isArray(value) ? value : undefined;
+  if (!items) return fail(`${what} is not a tuple`);
+  return items.map((v) => {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) return fail(`${what} holds ${String(v)}`);
+    return v;
+  });
+}
+
+/** Interpret a call of an allowlisted global (GLOBAL already refused everything else). */
+function reduce(callable: PickleValue, args: PickleValue, fail: (m: string) => never): PickleValue {
+  if (!(callable instanceof PickleGlobal)) return fail('REDUCE of something that is not an allowed global');
+  if (!(args instanceof PickleTuple)) return fail('REDUCE arguments are not a tuple');
+  const a = args.items;
+  switch (callable.qualified) {
+    case 'collections.OrderedDict': {
+      const map = new Map<PickleValue, PickleValue>();
+      const pairs = a[0];
+      if (Array.isArray(pairs)) {
+        for (const pair of pairs) {
+          if (!(pair instanceof PickleTuple) || pair.items.length !== 2)
+            fail('OrderedDict item is not a pair');
+          map.set((pair as PickleTuple).items[0]!, (pair as PickleTuple).items[1]!);
+        }
+      }
+      return map;
+    }
+    case 'torch._utils._rebuild_tensor':
+    case 'torch._utils._rebuild_tensor_v2': {
+      const [storage, offset, size, stride] = a;
+      if (!(storage instanceof StorageRef)) return fail('tensor rebuild without a storage');
+      if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
+        return fail('tensor storage offset is not a non-negative integer');
+      }
+      const shape = intList(size ?? null, 'tensor size', fail);
+      const strides = intList(stride ?? null, 'tensor stride', fail);
+      if (shape.length !== strides.length) fail('tensor size and stride differ in length');
+      return new TensorRef(storage, offset, shape, strides);
+    }
+    case 'torch._utils._rebuild_parameter':
+    case 'torch._utils._rebuild_parameter_with_state': {
+      const data = a[0];
+      if (!(data instanceof TensorRef)) return fail('parameter rebuild without a tensor');
+      return data;
+    }
+    default:
+      // Storage types are values (inside persistent ids), never called.
+      return fail(`${callable.qualified} cannot be called`);
+  }
+}
+
+/** torch.save's persistent ids: ('storage', torch.<Type>Storage, key, location, numel). */
+function persistentLoad(pid: PickleValue, fail: (m: string) => never): StorageRef {
+  if (!(pid instanceof PickleTuple) || pid.items.length < 5 || pid.items[0] !== 'storage') {
+    return fail('persistent id is not a ("storage", type, key, location, numel) tuple');
+  }
+  const [, type, key, , numel] = pid.items;
+  if (
+    !(type instanceof PickleGlobal) ||
+    type.module !== 'torch' ||
+    !Object.hasOwn(STORAGE_DTYPES, type.name)
+  ) {
+    return fail('persistent id does not name a torch storage type');
+  }
+  if (typeof key !== 'string' || !/^[A-Za-z0-9_]+$/.test(key)) return fail('storage key is not a plain name');
+  if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) {
+    return fail('storage size is not a non-negative integer');
+  }
+  return new StorageRef(STORAGE_DTYPES[type.name]!, key, numel);
+}

@@ -1,0 +1,141 @@
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { BadInputError, UnsupportedError } from '../../../lib/errors.ts';
+import { openCheckpoint } from '../../../lib/formats/index.ts';
+import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
+import { unpickle } from '../../../lib/formats/pytorch/unpickle.ts';
+import { FileStorage } from '../../../storage/file.ts';
+import { expectTensorsExact, FIXTURES_DIR, readExpected } from './fixture-helpers.ts';
+import { buildZip } from './zip-builder.ts';
+
+const dir = `${FIXTURES_DIR}pytorch/`;
+const expected = readExpected('pytorch/expected.json');
+
+describe('pytorch reader over torch.save fixtures', () => {
+  for (const file of Object.keys(expected)) {
+    it(`decodes ${file} bit for bit`, async () => {
+      const storage = new FileStorage();
+      const ckpt = await openCheckpoint(`${dir}${file}`, storage);
+      expect(ckpt.format).toBe('pytorch');
+      await expectTensorsExact(ckpt, expected[file]!);
+    });
+  }
+
+  it('reads only the tensor bytes for a contiguous tensor', async () => {
+    const storage = new FileStorage();
+    const ckpt = await openCheckpoint(`${dir}state_dict.pt`, storage);
+    const info = ckpt.tensors.find((t) => t.name === '3.weight')!;
+    const before = storage.stats.bytesRead;
+    await ckpt.readTensor(info);
+    expect(storage.stats.bytesRead - before).toBe(5 * 16 * 4);
+  });
+
+  it('refuses legacy (non-zip) files with the re-save hint', async () => {
+    const err = await openCheckpoint(`${dir}legacy.pt`, new FileStorage()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnsupportedError);
+    expect((err as Error).message).toContain('_use_new_zipfile_serialization=True');
+  });
+
+  it.each([
+    ['evil_os_system.pt', /posix\.system|os\.system/],
+    ['evil_builtins_eval.pt', /builtins\.eval/],
+    ['evil_nested.pt', /posix\.system|os\.system/],
+  ])('rejects %s naming the global, and runs nothing', async (file, pattern) => {
+    const err = await openCheckpoint(`${dir}${file}`, new FileStorage()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BadInputError);
+    expect((err as Error).message).toMatch(pattern);
+    expect(existsSync('/tmp/weightlens-pwned')).toBe(false);
+  });
+});
+
+describe('restricted unpickler', () => {
+  const context = { file: 'test.pkl' };
+  it('rejects a global before a REDUCE could run it', () => {
+    // GLOBAL 'os system' then garbage: the error must come from GLOBAL, not from the truncation.
+    const pickle = new Uint8Array(Buffer.from('\x80\x02cos\nsystem\n\xff', 'latin1'));
+    expect(() => unpickle(pickle, context)).toThrow(/os\.system/);
+  });
+
+  it('rejects STACK_GLOBAL targets the same way', () => {
+    const enc = (s: string) => [0x8c, s.length, ...new TextEncoder().encode(s)];
+    const pickle = new Uint8Array([0x80, 4, ...enc('builtins'), ...enc('exec'), 0x93, 0x2e]);
+    expect(() => unpickle(pickle, context)).toThrow(/builtins\.exec/);
+  });
+
+  it('rejects truncated and malformed pickles with BadInputError', () => {
+    for (const bytes of [
+      [],
+      [0x80],
+      [0x58, 0xff, 0xff, 0xff, 0x7f],
+      [0x68, 9, 0x2e],
+      [0x2e],
+      [0x74, 0x2e],
+      [0xff],
+    ]) {
+      expect(() => unpickle(new Uint8Array(bytes), context)).toThrow(BadInputError);
+    }
+  });
+});
+
+/** A hand-written torch.save pickle: {"w": tensor(storage of `numel` floats, shape, stride)}. */
+function tensorPickle(numel: number, shape: number[], stride: number[]): Uint8Array {
+  const text = (s: string) => [...Buffer.from(s, 'latin1')];
+  const int = (n: number) => [0x4a, ...new Uint8Array(new Int32Array([n]).buffer)];
+  const tuple = (items: number[][]) => [0x28, ...items.flat(), 0x74];
+  const str = (s: string) => [0x8c, s.length, ...text(s)];
+  return new Uint8Array([
+    0x80,
+    2,
+    0x7d,
+    0x28,
+    ...str('w'),
+    ...text('ctorch._utils\n_rebuild_tensor_v2\n'),
+    0x28,
+    ...tuple([str('storage'), text('ctorch\nFloatStorage\n'), str('0'), str('cpu'), int(numel)]),
+    0x51,
+    ...int(0),
+    ...tuple(shape.map(int)),
+    ...tuple(stride.map(int)),
+    0x89,
+    ...text('ccollections\nOrderedDict\n'),
+    0x29,
+    0x52,
+    0x74,
+    0x52,
+    0x75,
+    0x2e,
+  ]);
+}
+
+function torchZip(pickle: Uint8Array, storageBytes: number): MemoryObjectOpener {
+  const zip = buildZip([
+    { name: 'a/data.pkl', data: pickle },
+    { name: 'a/data/0', data: new Uint8Array(storageBytes) },
+  ]);
+  return new MemoryObjectOpener({ 'm.pt': zip });
+}
+
+describe('pytorch reader over hostile archives', () => {
+  it('accepts the hand-written pickle when it is consistent', async () => {
+    const ckpt = await openCheckpoint('m.pt', torchZip(tensorPickle(9, [3, 3], [3, 1]), 36));
+    expect(ckpt.tensors.map((t) => [t.name, t.shape])).toEqual([['w', [3, 3]]]);
+    expect((await ckpt.readTensor(ckpt.tensors[0]!)).length).toBe(9);
+  });
+
+  it('rejects a view beyond its storage', async () => {
+    await expect(openCheckpoint('m.pt', torchZip(tensorPickle(9, [3, 4], [4, 1]), 36))).rejects.toThrow(
+      /reaches element/,
+    );
+  });
+
+  it('rejects a storage larger than its entry', async () => {
+    await expect(openCheckpoint('m.pt', torchZip(tensorPickle(9, [3, 3], [3, 1]), 20))).rejects.toThrow(
+      /holds 20 bytes/,
+    );
+  });
+
+  it('rejects a huge declared shape without allocating it', async () => {
+    const pickle = tensorPickle(2 ** 30, [2 ** 15, 2 ** 15], [2 ** 15, 1]);
+    await expect(openCheckpoint('m.pt', torchZip(pickle, 36))).rejects.toBeInstanceOf(BadInputError);
+  });
+});
