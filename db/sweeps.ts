@@ -137,7 +137,8 @@ export async function finishSweepRecord(
     where: { id: sweepId },
     data: {
       status,
-      error: error ?? null,
+      // Keep discovery's source errors unless the sweep itself failed.
+      ...(error !== undefined ? { error } : {}),
       checkpointsTotal: counts.total,
       checkpointsDone: counts.succeeded,
       checkpointsFailed: counts.failed,

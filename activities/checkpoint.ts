@@ -1,0 +1,157 @@
+/**
+ * Checkpoint-level activities: inspect (headers only → the analyzable layers, skipped ones recorded
+ * with their reason), summarize (WeightWatcher summary + predicted-quality score), and failure
+ * recording. Headers are cached per worker so the per-layer activities do not re-parse them.
+ */
+import {
+  checkpointLayerRows,
+  decodeMetrics,
+  recordSkippedLayers,
+  upsertCheckpointSummary,
+} from '../db/results.ts';
+import { updateSweepCheckpoint } from '../db/sweeps.ts';
+import { openCheckpoint } from '../lib/formats/index.ts';
+import { canonicalShape, mapTensors } from '../lib/formats/layers.ts';
+import type { OpenedCheckpoint } from '../lib/formats/types.ts';
+import { layerFilter, summarizeLayers } from '../lib/spectral/index.ts';
+import type { LayerMetrics } from '../lib/spectral/types.ts';
+import type { LayerType } from '../lib/types.ts';
+import type { CheckpointSummaryOutcome, LayerPlan, SweepActivities } from '../workflows/types.ts';
+import type { ActivityDeps } from './deps.ts';
+import { mappingFailures } from './failures.ts';
+
+const OPENED_CACHE_SIZE = 16;
+
+/** The checkpoint's parsed headers, shared by the activities of one worker (LRU by checkpoint id). */
+export function openCached(deps: ActivityDeps, checkpointId: string, uri: string): Promise<OpenedCheckpoint> {
+  const cache = deps.openedCheckpoints;
+  let opened = cache.get(checkpointId);
+  if (opened) {
+    cache.delete(checkpointId); // re-insert: most recently used last
+  } else {
+    opened = openCheckpoint(uri, deps.storage);
+    opened.catch(() => cache.delete(checkpointId));
+  }
+  cache.set(checkpointId, opened);
+  while (cache.size > OPENED_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  return opened;
+}
+
+/** WeightWatcher's thresholds on a layer's α (weightwatcher-spec §13). */
+const OVER_TRAINED = 'over-trained';
+const UNDER_TRAINED = 'under-trained';
+
+export function createCheckpointActivities(
+  deps: ActivityDeps,
+): Pick<SweepActivities, 'inspectCheckpoint' | 'summarizeCheckpoint' | 'recordCheckpointFailure'> {
+  return {
+    inspectCheckpoint: (input) =>
+      mappingFailures(async () => {
+        const { sweepId, checkpointId, configHash, config } = input;
+        const ckpt = await openCached(deps, checkpointId, input.uri);
+        const layers: LayerPlan[] = [];
+        const skipped: { layerName: string; layerId: number; layerType: string; error: string }[] = [];
+        mapTensors(ckpt).forEach((mapped, layerId) => {
+          const layerName = mapped.tensor.name;
+          if (!mapped.analyzed || mapped.layerType === 'skipped') {
+            skipped.push({
+              layerName,
+              layerId,
+              layerType: 'skipped',
+              error: mapped.reason ?? 'not a weight matrix',
+            });
+            return;
+          }
+          const layerType: LayerType = mapped.layerType;
+          const shape = canonicalShape(mapped, ckpt.format);
+          const decision = layerFilter(layerName, layerType, shape, config);
+          if (!decision.analyze) {
+            skipped.push({ layerName, layerId, layerType, error: decision.reason });
+            return;
+          }
+          layers.push({
+            layerId,
+            layerName,
+            tensorName: layerName,
+            layerType,
+            shape,
+            byteLength: mapped.tensor.byteLength,
+          });
+        });
+        await recordSkippedLayers(
+          deps.prisma,
+          skipped.map((s) => ({ ...s, checkpointId, configHash })),
+        );
+        await updateSweepCheckpoint(deps.prisma, sweepId, checkpointId, {
+          status: 'running',
+          layersTotal: layers.length,
+          error: null,
+        });
+        await deps.prisma.checkpoint.update({
+          where: { id: checkpointId },
+          data: { tensorCount: ckpt.tensors.length, parameters: BigInt(countParameters(ckpt)) },
+        });
+        return { layers, skipped: skipped.length };
+      }),
+
+    summarizeCheckpoint: (input) =>
+      mappingFailures(async (): Promise<CheckpointSummaryOutcome> => {
+        const { sweepId, checkpointId, configHash } = input;
+        const rows = await checkpointLayerRows(deps.prisma, checkpointId, configHash);
+        const analyzed = rows.filter((r) => r.status === 'succeeded');
+        const failed = rows.filter((r) => r.status === 'failed');
+        const metrics = analyzed.map((r) => decodeMetrics(r.metrics) as LayerMetrics);
+        if (analyzed.length === 0) {
+          const reason =
+            failed.length > 0
+              ? `no layer could be analyzed (${failed.length} failed; first: ${failed[0]!.layerName}: ${failed[0]!.error})`
+              : `no analyzable layer (${rows.length} tensors skipped by the layer filters)`;
+          await updateSweepCheckpoint(deps.prisma, sweepId, checkpointId, {
+            status: 'failed',
+            error: reason,
+            layersDone: 0,
+            layersFailed: failed.length,
+          });
+          return { status: 'failed', reason, score: null };
+        }
+        const summary = summarizeLayers(metrics);
+        const score = typeof summary.alpha_weighted === 'number' ? summary.alpha_weighted : null;
+        await upsertCheckpointSummary(deps.prisma, {
+          checkpointId,
+          configHash,
+          summary,
+          score,
+          scoreMetric: 'alpha_weighted',
+          layersAnalyzed: analyzed.length,
+          layersFailed: failed.length,
+          overTrained: metrics.filter((m) => m.warning === OVER_TRAINED).length,
+          underTrained: metrics.filter((m) => m.warning === UNDER_TRAINED).length,
+          // A correlation trap: the randomized ESD still has spikes past the MP edge (needs randomize).
+          correlationTraps: metrics.filter(
+            (m) => typeof m.rand_num_spikes === 'number' && m.rand_num_spikes > 0,
+          ).length,
+        });
+        await updateSweepCheckpoint(deps.prisma, sweepId, checkpointId, {
+          status: 'succeeded',
+          error: null,
+          layersDone: analyzed.length,
+          layersFailed: failed.length,
+        });
+        return { status: 'succeeded', score };
+      }),
+
+    recordCheckpointFailure: (input) =>
+      mappingFailures(() =>
+        updateSweepCheckpoint(deps.prisma, input.sweepId, input.checkpointId, {
+          status: 'failed',
+          error: input.reason,
+        }),
+      ),
+  };
+}
+
+function countParameters(ckpt: OpenedCheckpoint): number {
+  let total = 0;
+  for (const tensor of ckpt.tensors) total += tensor.shape.reduce((a, b) => a * b, 1);
+  return total;
+}

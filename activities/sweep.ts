@@ -1,0 +1,54 @@
+/**
+ * Sweep-level activities: discovery (sources → checkpoint rows in Postgres), paging through the
+ * sweep's checkpoints by cursor, and recording the sweep's final state.
+ */
+import { Context } from '@temporalio/activity';
+import { addSweepCheckpoints, finishSweepRecord, listSweepItems, markSweepRunning } from '../db/sweeps.ts';
+import { isBadInput } from '../lib/errors.ts';
+import { discoverCheckpoints } from '../lib/formats/discover.ts';
+import type {
+  DiscoverInput,
+  DiscoverResult,
+  SourceError,
+  SweepActivities,
+  SweepItem,
+} from '../workflows/types.ts';
+import type { ActivityDeps } from './deps.ts';
+import { failureText, mappingFailures } from './failures.ts';
+
+export function createSweepLevelActivities(
+  deps: ActivityDeps,
+): Pick<SweepActivities, 'discoverSweep' | 'listSweepCheckpoints' | 'finishSweep'> {
+  return {
+    discoverSweep: (input: DiscoverInput): Promise<DiscoverResult> =>
+      mappingFailures(async () => {
+        const sourceErrors: SourceError[] = [];
+        let total = 0;
+        for (const [i, source] of input.sources.entries()) {
+          Context.current().heartbeat({ source: i });
+          try {
+            const found = await discoverCheckpoints(source, deps.storage);
+            total = await addSweepCheckpoints(deps.prisma, input.sweepId, found);
+          } catch (err) {
+            // One bad source (typo, empty prefix) is reported; the others are still swept.
+            if (!isBadInput(err)) throw err;
+            sourceErrors.push({ source, error: failureText(err) });
+          }
+        }
+        await markSweepRunning(deps.prisma, input.sweepId, total);
+        if (sourceErrors.length > 0) {
+          await deps.prisma.sweep.update({
+            where: { id: input.sweepId },
+            data: { error: sourceErrors.map((e) => `${e.source}: ${e.error}`).join('; ') },
+          });
+        }
+        return { total, sourceErrors };
+      }),
+
+    listSweepCheckpoints: (input): Promise<SweepItem[]> =>
+      mappingFailures(() => listSweepItems(deps.prisma, input.sweepId, input.after, input.limit)),
+
+    finishSweep: (input): Promise<void> =>
+      mappingFailures(() => finishSweepRecord(deps.prisma, input.sweepId, input.status, input.error)),
+  };
+}
