@@ -7,6 +7,7 @@ import { onnxReader } from './onnx/index.ts';
 import { safetensorsReader } from './safetensors/index.ts';
 import { tfjsReader } from './tfjs/index.ts';
 import { pytorchReader } from './pytorch/index.ts';
+import { tfliteReader } from './tflite/index.ts';
 import type { FormatReader, ObjectOpener, OpenedCheckpoint } from './types.ts';
 
 /** How many leading bytes `detect` sees (magic numbers, zip signature, JSON brace...). */
@@ -19,6 +20,7 @@ export const formatReaders: FormatReader[] = [
   pytorchReader,
   onnxReader,
   tfjsReader,
+  tfliteReader,
 ];
 
 /** The reader that claims `uri`, given its first bytes; undefined when none does. */
