@@ -4,9 +4,9 @@
  */
 import { UnsupportedError } from '../errors.ts';
 import { onnxReader } from './onnx/index.ts';
+import { pytorchReader } from './pytorch/index.ts';
 import { safetensorsReader } from './safetensors/index.ts';
 import { tfjsReader } from './tfjs/index.ts';
-import { pytorchReader } from './pytorch/index.ts';
 import { tfliteReader } from './tflite/index.ts';
 import type { FormatReader, ObjectOpener, OpenedCheckpoint } from './types.ts';
 
