@@ -20,3 +20,7 @@ export function checkpointDisplayName(uri: string, metadataName: string | null |
 export function percent(done: number, total: number): number {
   return total > 0 ? Math.round((100 * done) / total) : 0;
 }
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
+}

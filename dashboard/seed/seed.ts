@@ -129,7 +129,7 @@ export async function seedDashboardData(db: PrismaClient, options: SeedOptions):
         warning,
         metrics: {
           warning,
-          bulk_max: (synthetic.metrics.sigmaMp * (1 + 1 / Math.sqrt(synthetic.metrics.Q))) ** 2,
+          bulk_max: synthetic.bulkMax,
         },
         durationMs: 20 + Math.round(random() * 200),
         worker: 'seed',

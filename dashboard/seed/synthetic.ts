@@ -19,6 +19,8 @@ export function createRandom(seed: number): () => number {
 
 export interface SyntheticLayer {
   eigenvalues: Float64Array;
+  /** MP bulk edge in eigenvalue units (WeightWatcher's bulk_max). */
+  bulkMax: number;
   metrics: {
     N: number;
     M: number;
@@ -70,6 +72,7 @@ export function syntheticLayer(random: () => number, N: number, M: number, alpha
   const tail = values.filter((value) => value >= xmin);
   return {
     eigenvalues,
+    bulkMax,
     metrics: {
       N,
       M,
@@ -85,7 +88,8 @@ export function syntheticLayer(random: () => number, N: number, M: number, alpha
       logAlphaNorm: Math.log10(alphaNorm),
       mpSoftrank: bulkMax / lambdaMax,
       numSpikes: values.filter((value) => value > bulkMax).length,
-      sigmaMp,
+      // WeightWatcher reports σ_mp of the ESD rescaled to unit mean.
+      sigmaMp: sigmaMp * Math.sqrt(values.length / norm),
       entropy,
       D: 0.02 + 0.08 * random(),
       xmin,
@@ -100,6 +104,7 @@ export function syntheticLayer(random: () => number, N: number, M: number, alpha
 export function encodeEigenvalues(eigenvalues: Float64Array): Uint8Array {
   const bytes = new Uint8Array(eigenvalues.length * 8);
   const view = new DataView(bytes.buffer);
-  for (let index = 0; index < eigenvalues.length; index++) view.setFloat64(index * 8, eigenvalues[index]!, true);
+  for (let index = 0; index < eigenvalues.length; index++)
+    view.setFloat64(index * 8, eigenvalues[index]!, true);
   return bytes;
 }

@@ -1,0 +1,127 @@
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { AlphaByLayerChart } from '../../../components/charts/alpha-by-layer.tsx';
+import { EsdHistogramChart } from '../../../components/charts/esd-histogram.tsx';
+import { CurvatureTable, LayerTable, SummaryCards } from '../../../components/checkpoint-tables.tsx';
+import { db } from '../../../lib/db.ts';
+import { esdPlotData, readEigenvalues } from '../../../lib/esd.ts';
+import type { EsdPlotData } from '../../../lib/esd-types.ts';
+import { errorMessage, formatNumber } from '../../../lib/format.ts';
+import { fetchCheckpointDetail, type LayerRow } from '../../../lib/queries/checkpoint.ts';
+import { firstParam, hrefWith, type SearchParams } from '../../../lib/url.ts';
+
+export const dynamic = 'force-dynamic';
+
+async function loadEsd(
+  layer: LayerRow | undefined,
+): Promise<{ esd: EsdPlotData | null; problem: string | null }> {
+  if (!layer) return { esd: null, problem: null };
+  if (!layer.esdUri) return { esd: null, problem: `no stored eigenvalues for ${layer.layerName}` };
+  try {
+    const eigenvalues = await readEigenvalues(layer.esdUri);
+    const storedBulkMax = layer.extra.bulk_max;
+    const esd = esdPlotData(
+      {
+        layerName: layer.layerName,
+        esdUri: layer.esdUri,
+        alpha: layer.values.alpha,
+        xmin: layer.values.xmin,
+        sigmaMp: layer.values.sigma_mp,
+        Q: layer.values.Q,
+        lambdaMax: layer.values.lambda_max,
+        mpSoftrank: layer.values.mp_softrank,
+        storedBulkMax: typeof storedBulkMax === 'number' ? storedBulkMax : null,
+      },
+      eigenvalues,
+    );
+    return { esd, problem: null };
+  } catch (err) {
+    return { esd: null, problem: `could not read ${layer.esdUri}: ${errorMessage(err)}` };
+  }
+}
+
+export default async function CheckpointPage(props: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<SearchParams>;
+}) {
+  const { id } = await props.params;
+  const searchParams = await props.searchParams;
+  const detail = await fetchCheckpointDetail(
+    db(),
+    decodeURIComponent(id),
+    firstParam(searchParams, 'config'),
+  );
+  if (!detail) notFound();
+  const { checkpoint, summary, layers } = detail;
+  const layerParam = firstParam(searchParams, 'layer');
+  const analyzed = layers.filter((layer) => layer.status === 'succeeded');
+  const selected =
+    (layerParam !== null ? layers.find((layer) => String(layer.layerId) === layerParam) : undefined) ??
+    analyzed.find((layer) => layer.esdUri !== null) ??
+    analyzed[0];
+  const { esd, problem } = await loadEsd(selected);
+  const basePath = `/checkpoints/${encodeURIComponent(checkpoint.id)}`;
+  const alphaPoints = analyzed
+    .filter((layer) => layer.values.alpha !== null)
+    .map((layer) => ({ layerId: layer.layerId, name: layer.layerName, alpha: layer.values.alpha! }));
+  const curvature = detail.curvatures.find((row) => row.status === 'succeeded') ?? null;
+  return (
+    <>
+      <h1 data-testid="checkpoint-name">{detail.name}</h1>
+      <p className="muted">
+        <span data-testid="checkpoint-uri">{checkpoint.uri}</span> · {checkpoint.format}
+        {checkpoint.family && <> · family {checkpoint.family}</>}
+        {checkpoint.run && <> · run {checkpoint.run}</>}
+        {checkpoint.step !== null && <> · step {checkpoint.step}</>}
+        {checkpoint.epoch !== null && <> · epoch {checkpoint.epoch}</>}
+        {checkpoint.knownTestAccuracy !== null && (
+          <> · known test accuracy {formatNumber(checkpoint.knownTestAccuracy, 4)}</>
+        )}
+      </p>
+      {detail.configs.length > 1 && (
+        <p>
+          Analysis config:{' '}
+          {detail.configs.map((hash) => (
+            <Link key={hash} href={hrefWith(basePath, { config: hash })} style={{ marginRight: '0.75rem' }}>
+              {hash === detail.configHash ? <strong>{hash.slice(0, 12)}</strong> : hash.slice(0, 12)}
+            </Link>
+          ))}
+        </p>
+      )}
+      {detail.sweeps.length > 0 && (
+        <p className="muted">
+          In sweeps:{' '}
+          {detail.sweeps.map((sweep) => (
+            <Link
+              key={sweep.id}
+              href={`/sweeps/${encodeURIComponent(sweep.id)}`}
+              style={{ marginRight: '0.75rem' }}
+            >
+              {sweep.name} ({sweep.itemStatus})
+            </Link>
+          ))}
+        </p>
+      )}
+      <SummaryCards summary={summary} curvature={curvature} />
+      <div className="charts">
+        {alphaPoints.length > 0 && (
+          <AlphaByLayerChart points={alphaPoints} selectedLayerId={selected?.layerId ?? null} />
+        )}
+        {esd && <EsdHistogramChart esd={esd} />}
+        {problem && (
+          <p className="muted" data-testid="esd-problem">
+            {problem}
+          </p>
+        )}
+      </div>
+      {detail.curvatures.length > 0 && <CurvatureTable rows={detail.curvatures} />}
+      <h2>Layers ({layers.length})</h2>
+      <LayerTable
+        layers={layers}
+        selectedLayerId={selected?.layerId ?? null}
+        curvature={curvature}
+        layerHref={(layer) => hrefWith(basePath, { config: detail.configHash, layer: layer.layerId })}
+      />
+    </>
+  );
+}

@@ -1,0 +1,164 @@
+/** Server-rendered tables of the checkpoint page: summary cards, curvature runs, per-layer metrics. */
+import Link from 'next/link';
+import type { CheckpointSummary } from '../../generated/prisma/client.ts';
+import { formatNumber } from '../lib/format.ts';
+import { LAYER_METRICS, type LayerMetric } from '../lib/metrics.ts';
+import type { CurvatureRow, LayerRow } from '../lib/queries/checkpoint.ts';
+
+function Card(props: { label: string; value: string; testId?: string }) {
+  return (
+    <div className="card" data-testid={props.testId}>
+      <div className="label">{props.label}</div>
+      <div className="value">{props.value}</div>
+    </div>
+  );
+}
+
+export function SummaryCards({
+  summary,
+  curvature,
+}: {
+  summary: CheckpointSummary | null;
+  curvature: CurvatureRow | null;
+}) {
+  if (!summary) return <p className="muted">No summary stored for this configuration yet.</p>;
+  return (
+    <div className="cards" data-testid="summary">
+      <Card
+        label="mean α̂ (alpha_weighted)"
+        value={formatNumber(summary.alphaWeighted)}
+        testId="summary-alpha_weighted"
+      />
+      <Card label="mean α" value={formatNumber(summary.alpha)} testId="summary-alpha" />
+      <Card label="mean log_norm" value={formatNumber(summary.logNorm)} testId="summary-log_norm" />
+      <Card label="mean log_alpha_norm" value={formatNumber(summary.logAlphaNorm)} />
+      <Card label="mean log_spectral_norm" value={formatNumber(summary.logSpectralNorm)} />
+      <Card label="mean stable_rank" value={formatNumber(summary.stableRank)} />
+      <Card label="mean mp_softrank" value={formatNumber(summary.mpSoftrank)} />
+      <Card
+        label="layers analyzed / failed"
+        value={`${summary.layersAnalyzed} / ${summary.layersFailed}`}
+        testId="summary-layers"
+      />
+      <Card
+        label="over / under-trained, traps"
+        value={`${summary.overTrained} / ${summary.underTrained}, ${summary.correlationTraps}`}
+        testId="summary-warnings"
+      />
+      {curvature && (
+        <>
+          <Card
+            label="Hessian λ_max"
+            value={formatNumber(curvature.topEigenvalues[0])}
+            testId="summary-hessian-top"
+          />
+          <Card label="Hessian trace" value={formatNumber(curvature.trace)} testId="summary-hessian-trace" />
+        </>
+      )}
+    </div>
+  );
+}
+
+export function CurvatureTable({ rows }: { rows: CurvatureRow[] }) {
+  return (
+    <>
+      <h2>Curvature (Hessian)</h2>
+      <table data-testid="curvature">
+        <thead>
+          <tr>
+            <th className="text">data</th>
+            <th className="text">status</th>
+            <th>top eigenvalues</th>
+            <th>trace</th>
+            <th className="text">backend</th>
+            <th>ms</th>
+            <th className="text">error</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={`${row.configHash}/${row.dataSource}`}>
+              <td className="text">{row.dataSource}</td>
+              <td className="text">{row.status}</td>
+              <td>{row.topEigenvalues.map((value) => formatNumber(value)).join(', ')}</td>
+              <td>{formatNumber(row.trace)}</td>
+              <td className="text">{row.backend ?? '—'}</td>
+              <td>{row.durationMs ?? '—'}</td>
+              <td className="error">{row.error ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+const METRIC_COLUMNS = Object.keys(LAYER_METRICS) as LayerMetric[];
+
+export function LayerTable(props: {
+  layers: LayerRow[];
+  selectedLayerId: number | null;
+  curvature: CurvatureRow | null;
+  layerHref: (layer: LayerRow) => string;
+}) {
+  const curvatureColumns = [
+    ...new Set([...(props.curvature?.perLayer.values() ?? [])].flatMap((fields) => Object.keys(fields))),
+  ];
+  return (
+    <div className="scroll">
+      <table data-testid="layers">
+        <thead>
+          <tr>
+            <th>id</th>
+            <th className="text">layer</th>
+            <th className="text">type</th>
+            <th className="text">status</th>
+            <th className="text">warning</th>
+            {METRIC_COLUMNS.map((metric) => (
+              <th key={metric}>{metric}</th>
+            ))}
+            <th>bulk_max</th>
+            {curvatureColumns.map((column) => (
+              <th key={column}>hessian {column}</th>
+            ))}
+            <th className="text">error</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.layers.map((layer) => {
+            const bulkMax = layer.extra.bulk_max;
+            const curvature = props.curvature?.perLayer.get(layer.layerName);
+            return (
+              <tr
+                key={layer.layerName}
+                className={layer.layerId === props.selectedLayerId ? 'selected' : undefined}
+                data-testid="layer-row"
+                data-layer-id={layer.layerId}
+              >
+                <td>{layer.layerId}</td>
+                <td className="text" title={layer.layerName}>
+                  <Link href={props.layerHref(layer)} data-testid="layer-name">
+                    {layer.layerName}
+                  </Link>
+                </td>
+                <td className="text">{layer.layerType}</td>
+                <td className="text">{layer.status}</td>
+                <td className="text">{layer.warning || ''}</td>
+                {METRIC_COLUMNS.map((metric) => (
+                  <td key={metric} data-testid={`layer-${metric}`} data-value={layer.values[metric] ?? ''}>
+                    {formatNumber(layer.values[metric])}
+                  </td>
+                ))}
+                <td>{typeof bulkMax === 'number' ? formatNumber(bulkMax) : '—'}</td>
+                {curvatureColumns.map((column) => (
+                  <td key={column}>{formatNumber(curvature?.[column])}</td>
+                ))}
+                <td className="error">{layer.error ?? ''}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,163 @@
+/**
+ * One checkpoint: its metadata, its summaries (one per analysis config), the per-layer results of
+ * the chosen config (indexed by checkpointId+configHash), curvature rows and sweep memberships.
+ */
+import type { Db } from '../db.ts';
+import { checkpointDisplayName } from '../format.ts';
+import { LAYER_METRICS, type LayerMetric } from '../metrics.ts';
+
+export interface LayerRow {
+  layerId: number;
+  layerName: string;
+  layerType: string;
+  status: string;
+  error: string | null;
+  warning: string | null;
+  esdUri: string | null;
+  values: Record<LayerMetric, number | null>;
+  /** bulk_max and any other WeightWatcher columns stored in `metrics`. */
+  extra: Record<string, number | string | null>;
+}
+
+export interface CurvatureRow {
+  configHash: string;
+  status: string;
+  error: string | null;
+  dataSource: string;
+  topEigenvalues: number[];
+  trace: number | null;
+  backend: string | null;
+  durationMs: number | null;
+  /** Per-layer curvature numbers by layer name, when the curvature run stored them. */
+  perLayer: Map<string, Record<string, number>>;
+}
+
+const LAYER_SELECT = {
+  layerId: true,
+  layerName: true,
+  layerType: true,
+  status: true,
+  error: true,
+  warning: true,
+  esdUri: true,
+  metrics: true,
+  ...Object.fromEntries(Object.values(LAYER_METRICS).map((column) => [column, true])),
+} as const;
+
+type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function numericFields(value: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (!isRecord(value)) return out;
+  for (const [key, field] of Object.entries(value)) if (typeof field === 'number') out[key] = field;
+  return out;
+}
+
+/** Curvature `layers` JSON: either [{ name|layer|layerName, ...numbers }] or { [layerName]: numbers }. */
+export function curvaturePerLayer(layers: unknown): Map<string, Record<string, number>> {
+  const result = new Map<string, Record<string, number>>();
+  if (Array.isArray(layers)) {
+    for (const entry of layers) {
+      if (!isRecord(entry)) continue;
+      const name = entry.name ?? entry.layer ?? entry.layerName;
+      if (typeof name === 'string') result.set(name, numericFields(entry));
+    }
+  } else if (isRecord(layers)) {
+    for (const [name, entry] of Object.entries(layers)) result.set(name, numericFields(entry));
+  }
+  return result;
+}
+
+function extraColumns(metrics: unknown): Record<string, number | string | null> {
+  const out: Record<string, number | string | null> = {};
+  if (!isRecord(metrics)) return out;
+  for (const [key, value] of Object.entries(metrics)) {
+    if (typeof value === 'number' || typeof value === 'string' || value === null) out[key] = value;
+  }
+  return out;
+}
+
+export function toLayerRow(row: Record<string, unknown>): LayerRow {
+  const values = Object.fromEntries(
+    Object.entries(LAYER_METRICS).map(([metric, column]) => {
+      const value = row[column];
+      return [metric, typeof value === 'number' ? value : null];
+    }),
+  ) as Record<LayerMetric, number | null>;
+  return {
+    layerId: row.layerId as number,
+    layerName: row.layerName as string,
+    layerType: row.layerType as string,
+    status: row.status as string,
+    error: (row.error as string | null) ?? null,
+    warning: (row.warning as string | null) ?? null,
+    esdUri: (row.esdUri as string | null) ?? null,
+    values,
+    extra: extraColumns(row.metrics as JsonValue),
+  };
+}
+
+export async function fetchCheckpointDetail(db: Db, checkpointId: string, requestedConfig: string | null) {
+  const checkpoint = await db.checkpoint.findUnique({
+    where: { id: checkpointId },
+    include: {
+      summaries: { orderBy: { computedAt: 'desc' } },
+      sweeps: { include: { sweep: { select: { id: true, name: true, configHash: true, status: true } } } },
+      curvatures: { orderBy: { createdAt: 'desc' } },
+    },
+  });
+  if (!checkpoint) return null;
+  const configs = [...new Set(checkpoint.summaries.map((summary) => summary.configHash))];
+  let configHash: string | null = requestedConfig ?? configs[0] ?? null;
+  if (configHash === null) {
+    // Layers analyzed but no summary yet (a sweep still running): use the newest layers' config.
+    const newest = await db.layerResult.findFirst({
+      where: { checkpointId },
+      orderBy: { updatedAt: 'desc' },
+      select: { configHash: true },
+    });
+    configHash = newest?.configHash ?? null;
+  }
+  const layers =
+    configHash === null
+      ? []
+      : await db.layerResult.findMany({
+          where: { checkpointId, configHash },
+          orderBy: [{ layerId: 'asc' }, { layerName: 'asc' }],
+          select: LAYER_SELECT,
+        });
+  const metadata = isRecord(checkpoint.metadata) ? checkpoint.metadata : {};
+  const metadataName = typeof metadata.name === 'string' ? metadata.name : null;
+  return {
+    checkpoint,
+    name: checkpointDisplayName(checkpoint.uri, metadataName),
+    configHash,
+    configs,
+    summary: checkpoint.summaries.find((summary) => summary.configHash === configHash) ?? null,
+    layers: layers.map((row) => toLayerRow(row as Record<string, unknown>)),
+    curvatures: checkpoint.curvatures.map(
+      (row): CurvatureRow => ({
+        configHash: row.configHash,
+        status: row.status,
+        error: row.error,
+        dataSource: row.dataSource,
+        topEigenvalues: row.topEigenvalues,
+        trace: row.trace,
+        backend: row.backend,
+        durationMs: row.durationMs,
+        perLayer: curvaturePerLayer(row.layers),
+      }),
+    ),
+    sweeps: checkpoint.sweeps.map((membership) => ({
+      ...membership.sweep,
+      itemStatus: membership.status,
+      error: membership.error,
+    })),
+  };
+}
+
+export type CheckpointDetail = NonNullable<Awaited<ReturnType<typeof fetchCheckpointDetail>>>;
