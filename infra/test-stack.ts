@@ -1,0 +1,55 @@
+/**
+ * The stack integration tests run on: its own state folder and ports (+100), so tests never touch
+ * a user's running stack. Several test runs may share it at once (several people work in one
+ * checkout), so each run holds a lease and the last one out stops the services.
+ */
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { resolveServices, type Services } from './config.ts';
+import { repoRoot, type StackState, stackStateFromEnv } from './paths.ts';
+import { isAlive } from './processes.ts';
+import { stackDown, withStackLock } from './stack.ts';
+
+export const TEST_PORT_OFFSET = 100;
+
+export function testStackState(): StackState {
+  const dir = process.env.WEIGHTLENS_TEST_STATE_DIR ?? path.join(repoRoot, '.weightlens', 'test');
+  // Only the offset applies: a user's WEIGHTLENS_*_PORT variables describe their own stack.
+  const state = stackStateFromEnv({ dir, portOffset: TEST_PORT_OFFSET }, {});
+  return { ...state, ports: { ...state.ports, temporalUi: 0 } };
+}
+
+function leaseDir(state: StackState): string {
+  return path.join(state.dir, 'leases');
+}
+
+function liveLeases(state: StackState): number[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(leaseDir(state));
+  } catch {
+    return [];
+  }
+  const live: number[] = [];
+  for (const name of names) {
+    const pid = Number(name);
+    if (Number.isInteger(pid) && isAlive(pid)) live.push(pid);
+    else rmSync(path.join(leaseDir(state), name), { force: true });
+  }
+  return live;
+}
+
+/** Start (or join) the test stack, migrated, and take a lease for this process. */
+export async function acquireTestStack(state: StackState = testStackState()): Promise<Services> {
+  mkdirSync(leaseDir(state), { recursive: true });
+  writeFileSync(path.join(leaseDir(state), String(process.pid)), '');
+  return resolveServices({ start: true, migrate: true, state, env: {} });
+}
+
+/** Drop this process' lease; stop the services when no other live run holds one (unless `keep`). */
+export async function releaseTestStack(state: StackState = testStackState(), keep = false): Promise<void> {
+  rmSync(path.join(leaseDir(state), String(process.pid)), { force: true });
+  if (keep) return;
+  const othersActive = await withStackLock(state, async () => liveLeases(state).length > 0);
+  if (!othersActive) await stackDown(state);
+}
