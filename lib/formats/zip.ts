@@ -9,7 +9,7 @@
  * declared size, so memory for one entry is bounded by what its header claims, itself bounded by
  * the archive's size.
  */
-import { crc32, inflateRawSync } from 'node:zlib';
+import { constants, crc32, inflateRawSync } from 'node:zlib';
 import { BadInputError, UnsupportedError } from '../errors.ts';
 import { MemoryRangeReader } from './memory.ts';
 import type { RangeReader } from './types.ts';
@@ -253,6 +253,36 @@ export class ZipArchive {
       throw new BadInputError('zip entry fails its CRC-32 check: corrupt', context);
     }
     return bytes;
+  }
+
+  /**
+   * Up to `maxBytes` of the entry's uncompressed start (a header), without inflating the rest:
+   * only a prefix of the compressed stream is read. No CRC check (the entry is not read whole).
+   */
+  async readEntryPrefix(entry: ZipEntry, maxBytes: number): Promise<Uint8Array> {
+    const want = Math.min(maxBytes, entry.uncompressedSize);
+    const offset = await this.dataOffset(entry);
+    if (entry.method === 0) return this.reader.read(offset, want);
+    // Inflate growing prefixes of the compressed stream: output is bounded by 1032× what was
+    // read, so a small header never costs a large allocation even when the data is all zeros.
+    for (let compressed = 256; ; compressed *= 16) {
+      const length = Math.min(compressed, entry.compressedSize);
+      const raw = await this.reader.read(offset, length);
+      let out: Uint8Array;
+      try {
+        out = inflateRawSync(raw, {
+          finishFlush: constants.Z_SYNC_FLUSH,
+          maxOutputLength: Math.max(1, length * MAX_DEFLATE_RATIO),
+        });
+      } catch (err) {
+        throw new BadInputError(
+          `zip entry does not inflate: ${(err as Error).message}`,
+          { file: this.uri, tensor: entry.name },
+          { cause: err },
+        );
+      }
+      if (out.byteLength >= want || length === entry.compressedSize) return out.subarray(0, want);
+    }
   }
 
   /**

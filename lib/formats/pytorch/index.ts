@@ -9,6 +9,7 @@ import { BadInputError, UnsupportedError } from '../../errors.ts';
 import { ReaderCache } from '../checks.ts';
 import { decodePlain, elementBytes, elementCount } from '../dtypes.ts';
 import { readShardIndex } from '../safetensors/sharded.ts';
+import { gatherStrided, rowMajorStrides } from '../strided.ts';
 import type { FormatReader, ObjectOpener, OpenedCheckpoint, RangeReader, TensorInfo } from '../types.ts';
 import { basename, extension, siblingUri } from '../uri.ts';
 import { ZipArchive, type ZipEntry } from '../zip.ts';
@@ -72,16 +73,6 @@ function collectTensors(value: PickleValue, file: string): Map<string, TensorRef
   };
   visit(root, '', 0);
   return out;
-}
-
-function contiguousStrides(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let stride = 1;
-  for (let axis = shape.length - 1; axis >= 0; axis--) {
-    strides[axis] = stride;
-    stride *= shape[axis]!;
-  }
-  return strides;
 }
 
 async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -161,9 +152,8 @@ export async function readTorchZip(reader: RangeReader, strides: Strides): Promi
         context,
       );
     }
-    const contiguous = ref.stride.every(
-      (s, axis) => ref.shape[axis]! <= 1 || s === contiguousStrides(ref.shape)[axis],
-    );
+    const rowMajor = rowMajorStrides(ref.shape);
+    const contiguous = ref.stride.every((s, axis) => ref.shape[axis]! <= 1 || s === rowMajor[axis]);
     const span = count === 0 ? 0 : contiguous ? count : Number(last) - ref.storageOffset + 1;
     if (!contiguous) strides.set(name, ref.stride);
     return {
@@ -190,22 +180,7 @@ async function readTorchTensor(
   const stride = strides.get(info.name);
   if (!stride) return decodePlain(info.dtype, bytes, count, context);
   const spanElements = info.byteLength / elementBytes(info.dtype)!;
-  const span = decodePlain(info.dtype, bytes, spanElements, context);
-  const out = span instanceof Float64Array ? new Float64Array(count) : new Float32Array(count);
-  const rank = info.shape.length;
-  const index = new Array<number>(rank).fill(0);
-  let source = 0;
-  for (let i = 0; i < count; i++) {
-    out[i] = span[source]!;
-    for (let axis = rank - 1; axis >= 0; axis--) {
-      index[axis]! += 1;
-      source += stride[axis]!;
-      if (index[axis]! < info.shape[axis]!) break;
-      source -= stride[axis]! * info.shape[axis]!;
-      index[axis] = 0;
-    }
-  }
-  return out;
+  return gatherStrided(decodePlain(info.dtype, bytes, spanElements, context), info.shape, stride);
 }
 
 export const pytorchReader: FormatReader = {
