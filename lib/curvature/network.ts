@@ -86,6 +86,7 @@ function buildLayer(
   config: Config,
   layer: string,
   isLast: boolean,
+  inputShape: readonly (number | null)[] | undefined,
   take: (suffix: string, trainable: boolean) => number | tf.Tensor | undefined,
 ): LayerFn | null {
   const refuse = (why: string): never => {
@@ -145,6 +146,14 @@ function buildLayer(
         if (pool[0] !== strides[0] || pool[1] !== strides[1])
           refuse('with overlapping windows (stride != pool size)');
         return (x) => tf.maxPool(x as tf.Tensor4D, pool, strides, padding);
+      }
+      if (padding === 'same' && inputShape) {
+        // tfjs's AvgPoolGrad divides by the full window even where 'same' padding cuts it short.
+        const [h, w] = [Number(inputShape[1]), Number(inputShape[2])];
+        const partial = (size: number, i: 0 | 1) =>
+          (Math.ceil(size / strides[i]) - 1) * strides[i] + pool[i] !== size;
+        if (partial(h, 0) || partial(w, 1))
+          refuse("with 'same' padding over partial windows (wrong tfjs gradient)");
       }
       return (x) => tf.avgPool(x as tf.Tensor4D, pool, strides, padding);
     }
@@ -207,11 +216,14 @@ export function buildCurvatureNetwork(model: LayersModel): CurvatureNetwork {
       offset += size;
       return values.length - 1;
     };
+    const layerInput = layer.input;
+    const inputShape = Array.isArray(layerInput) ? undefined : layerInput.shape;
     const fn = buildLayer(
       layer.getClassName(),
       layer.getConfig() as Config,
       layer.name,
       i === layers.length - 1,
+      inputShape,
       take,
     );
     if (fn) fns.push(fn);

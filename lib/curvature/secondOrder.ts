@@ -2,7 +2,7 @@
  * Makes tfjs 4.22 twice differentiable for the ops our curvature networks use.
  *
  * Two engine defects (see docs notes, curvature-quantization §2.2–2.3):
- * 1. Gradients that reuse a kernel's saved *output* (Exp, Tanh, Sigmoid, Softmax, LogSoftmax) lose
+ * 1. Gradients that reuse a kernel's saved *output* (Exp, Tanh, Sigmoid, Softmax) lose
  *    their dependence on the weights in a nested gradient — silently wrong Hessian-vector products.
  *    We re-register them to save the *input* and recompute the output inside the gradient.
  * 2. First-order gradient kernels with no gradient of their own (Conv2DBackpropFilter, MaxPoolGrad,
@@ -111,20 +111,6 @@ function secondOrderGradients(): tf.GradConfig[] {
             const y = tf.softmax(logits, dim);
             const dyTimesY = tf.mul(dy as tf.Tensor, y);
             return tf.sub(dyTimesY, tf.mul(tf.sum(dyTimesY, [dim], true), y));
-          },
-        };
-      },
-    },
-    {
-      kernelName: tf.LogSoftmax,
-      inputsToSave: ['logits'],
-      gradFunc: (dy, saved, attrs) => {
-        const [logits] = saved as [tf.Tensor];
-        const { axis } = attrs as unknown as { axis: number };
-        return {
-          logits: () => {
-            const d = dy as tf.Tensor;
-            return tf.sub(d, tf.mul(tf.sum(d, axis, true), tf.softmax(logits, axis)));
           },
         };
       },
