@@ -32,9 +32,9 @@ export function fitClipXmax(
   if (limit <= 2) return null;
   let best = first;
   let numFingers = 0;
-  for (let idx = 2; idx < limit; idx++) {
-    if (idx >= data.length) return null;
-    const clipped = fitPowerLawWW(data.subarray(0, data.length - idx));
+  let idx = 2;
+  for (; idx < limit; idx++) {
+    const clipped = fitPowerLawWW(data.subarray(0, Math.max(0, data.length - idx)));
     if (!clipped) return null;
     if (clipped.alpha + fingerThresh < first.alpha) {
       best = clipped;
@@ -43,6 +43,10 @@ export function fitClipXmax(
     }
     if (clipped.alpha <= CLIP_MIN_ALPHA) break;
   }
+  if (idx === limit) idx--;
+  // WeightWatcher then refits without 1–3 more eigenvalues only to log a warning, but a refit on
+  // fewer than 2 points throws there and fails the whole fit; mirror that outcome.
+  if (data.length - (idx + 3) < 2) return null;
   return { fit: best, numFingers, rawAlpha: first.alpha };
 }
 
