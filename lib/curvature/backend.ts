@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.ts';
-import { registerConvFilterKernel } from './convKernel.ts';
+import { registerConvFilterKernel, registerMaxPoolGradKernel } from './jsKernels.ts';
 import { enableSecondOrder } from './secondOrder.ts';
 
 export type BackendPreference = 'auto' | 'gpu' | 'wasm' | 'cpu';
@@ -39,6 +39,7 @@ async function selectWasm(): Promise<boolean> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
     registerConvFilterKernel('wasm');
+    registerMaxPoolGradKernel('wasm');
     return await tf.setBackend('wasm');
   } catch {
     return false;

@@ -1,8 +1,10 @@
 /**
- * A plain-JS Conv2DBackpropFilter kernel for the `cpu` and `wasm` backends. The wasm backend has
- * no such kernel at all (so no conv net can be differentiated on it), and the stock cpu kernel is
- * ~10x slower than this loop ordering. NHWC only, any stride/padding, dilation 1 — what
- * `tf.layers` Conv2D produces.
+ * Plain-JS gradient kernels that replace missing or wrong ones:
+ * - Conv2DBackpropFilter for `cpu` and `wasm`: wasm has none at all (no conv net can be
+ *   differentiated on it), and the stock cpu kernel is ~10x slower than this loop ordering.
+ *   NHWC only, any stride/padding, dilation 1 — what `tf.layers` Conv2D produces.
+ * - MaxPoolGrad for `wasm`: the wasm kernel drops the gradient of windows cut short by 'same'
+ *   padding (measured: tfjs-backend-wasm 4.22, 5×5 input, 2×2 pool), the cpu one is right.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -90,13 +92,89 @@ const filterGradKernel: tf.KernelFunc = ({ inputs, backend: anyBackend, attrs })
     dy: backend.readSync(dy.dataId) as NumberArray,
     info,
   });
+  return output(backend, filterShape, values);
+};
+
+/** Route each output gradient to the first maximum of its window (what the cpu kernel does). */
+export function maxPoolInputGradient(
+  input: NumberArray,
+  dy: NumberArray,
+  info: tf.backend_util.Conv2DInfo,
+): Float32Array {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, strideHeight, strideWidth } = info;
+  const { filterHeight, filterWidth } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const dx = new Float32Array(batchSize * inHeight * inWidth * inChannels);
+  let o = 0;
+  for (let n = 0; n < batchSize; n++) {
+    for (let i = 0; i < outHeight; i++) {
+      for (let j = 0; j < outWidth; j++) {
+        for (let c = 0; c < inChannels; c++, o++) {
+          let best = -1;
+          let bestValue = Number.NEGATIVE_INFINITY;
+          for (let p = 0; p < filterHeight; p++) {
+            const xi = i * strideHeight + p - top;
+            if (xi < 0 || xi >= inHeight) continue;
+            for (let q = 0; q < filterWidth; q++) {
+              const xj = j * strideWidth + q - left;
+              if (xj < 0 || xj >= inWidth) continue;
+              const index = ((n * inHeight + xi) * inWidth + xj) * inChannels + c;
+              if (input[index]! > bestValue) {
+                bestValue = input[index]!;
+                best = index;
+              }
+            }
+          }
+          if (best >= 0) dx[best]! += dy[o]!;
+        }
+      }
+    }
+  }
+  return dx;
+}
+
+function output(backend: tf.KernelBackend, shape: number[], values: Float32Array): tf.TensorInfo {
   if (hasHeap(backend)) {
-    const out = backend.makeOutput(filterShape, 'float32');
+    const out = backend.makeOutput(shape, 'float32');
     backend.typedArrayFromHeap(out).set(values);
     return out;
   }
-  return (backend as BackendWithTensorInfo).makeTensorInfo(filterShape, 'float32', values);
+  return (backend as BackendWithTensorInfo).makeTensorInfo(shape, 'float32', values);
+}
+
+const maxPoolGradKernel: tf.KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
+  const backend = anyBackend as tf.KernelBackend;
+  const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as {
+    filterSize: [number, number] | number;
+    strides: [number, number] | number;
+    pad: 'same' | 'valid' | number;
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  };
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const values = maxPoolInputGradient(
+    backend.readSync(input.dataId) as NumberArray,
+    backend.readSync(dy.dataId) as NumberArray,
+    info,
+  );
+  return output(backend, input.shape, values);
 };
+
+/** Use our MaxPoolGrad on wasm (idempotent). */
+export function registerMaxPoolGradKernel(backendName: 'wasm'): void {
+  const existing = tf.getKernel(tf.MaxPoolGrad, backendName);
+  if (existing?.kernelFunc === maxPoolGradKernel) return;
+  if (existing) tf.unregisterKernel(tf.MaxPoolGrad, backendName);
+  tf.registerKernel({ kernelName: tf.MaxPoolGrad, backendName, kernelFunc: maxPoolGradKernel });
+}
 
 /** Register the kernel for one backend (idempotent; silences tfjs's "already registered" warning). */
 export function registerConvFilterKernel(backendName: 'cpu' | 'wasm'): void {
