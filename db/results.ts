@@ -12,8 +12,10 @@ export interface LayerKey {
   configHash: string;
 }
 
+/** The compound unique key only (callers pass whole rows; Prisma rejects extra fields here). */
 function whereKey(key: LayerKey) {
-  return { checkpointId_layerName_configHash: key };
+  const { checkpointId, layerName, configHash } = key;
+  return { checkpointId_layerName_configHash: { checkpointId, layerName, configHash } };
 }
 
 export async function findLayerResult(prisma: PrismaClient, key: LayerKey) {

@@ -1,3 +1,4 @@
 /** The workflow bundle's entry: every workflow type the workers register. */
 export { checkpointWorkflow } from './checkpoint.ts';
-export { progressQuery, sweepWorkflow } from './sweep.ts';
+export { progressQuery } from './queries.ts';
+export { sweepWorkflow } from './sweep.ts';

@@ -12,7 +12,6 @@ import {
   CancellationScope,
   type ChildWorkflowHandle,
   continueAsNew,
-  defineQuery,
   isCancellation,
   ParentClosePolicy,
   proxyActivities,
@@ -21,21 +20,20 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { checkpointWorkflow, failureReason } from './checkpoint.ts';
+import { progressQuery } from './queries.ts';
 import {
   type CheckpointWorkflowResult,
+  checkpointWorkflowId,
   defaultSweepTuning,
   type SourceError,
   type SweepActivities,
   type SweepCounts,
   type SweepItem,
   type SweepPhase,
-  type SweepProgress,
   type SweepWorkflowInput,
   type SweepWorkflowResult,
   TASK_QUEUES,
 } from './types.ts';
-
-export const progressQuery = defineQuery<SweepProgress>('progress');
 
 const activities = proxyActivities<SweepActivities>({
   startToCloseTimeout: '2 minutes',
@@ -48,15 +46,6 @@ const discovery = proxyActivities<SweepActivities>({
   heartbeatTimeout: '2 minutes',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['BadInput', 'Unsupported'] },
 });
-
-/** Deterministic child id: the same checkpoint content under the same configuration dedupes. */
-export function checkpointWorkflowId(checkpointId: string, configHash: string): string {
-  return `checkpoint-${checkpointId}-${configHash.slice(0, 16)}`;
-}
-
-export function sweepWorkflowId(sweepId: string): string {
-  return `sweep-${sweepId}`;
-}
 
 function emptyCounts(): SweepCounts {
   return {

@@ -11,6 +11,15 @@ import type { LayerType } from '../lib/types.ts';
 export const TASK_QUEUES = { cpu: 'weightlens-cpu', gpu: 'weightlens-gpu' } as const;
 export type QueueKind = keyof typeof TASK_QUEUES;
 
+/** Deterministic child id: the same checkpoint content under the same configuration dedupes. */
+export function checkpointWorkflowId(checkpointId: string, configHash: string): string {
+  return `checkpoint-${checkpointId}-${configHash.slice(0, 16)}`;
+}
+
+export function sweepWorkflowId(sweepId: string): string {
+  return `sweep-${sweepId}`;
+}
+
 /** Whether a sweep also runs curvature; only 'off' is implemented so far (curvature issue). */
 export type CurvatureMode = 'off' | 'cpu' | 'gpu';
 

@@ -1,0 +1,133 @@
+/**
+ * Client side of a sweep: record it in Postgres, start its workflow, follow its progress. Used by
+ * the CLI (`sweep`, `status`), the integration tests and the bench, so all start sweeps the same way.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { PrismaClient } from '../db/client.ts';
+import { createSweep } from '../db/sweeps.ts';
+import { UnsupportedError } from '../lib/errors.ts';
+import { basename } from '../lib/formats/uri.ts';
+import { hashAnalysisConfig } from '../lib/spectral/index.ts';
+import type { AnalysisConfig } from '../lib/spectral/types.ts';
+import { progressQuery } from '../workflows/queries.ts';
+import type { sweepWorkflow } from '../workflows/sweep.ts';
+import {
+  type CurvatureMode,
+  type SweepProgress,
+  type SweepTuning,
+  type SweepWorkflowResult,
+  sweepWorkflowId,
+  TASK_QUEUES,
+} from '../workflows/types.ts';
+
+export interface TemporalTarget {
+  temporalAddress: string;
+  namespace: string;
+}
+
+export async function connectClient(
+  target: TemporalTarget,
+): Promise<{ client: Client; close(): Promise<void> }> {
+  const connection = await Connection.connect({ address: target.temporalAddress });
+  return {
+    client: new Client({ connection, namespace: target.namespace }),
+    close: () => connection.close(),
+  };
+}
+
+/**
+ * A source as workers will see it: s3:// and file:// as given, local paths as absolute file://
+ * URIs (workers on the same machine resolve them regardless of their working directory).
+ */
+export function normalizeSource(source: string, cwd = process.cwd()): string {
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(source)) return source;
+  const url = pathToFileURL(path.resolve(cwd, source)).href;
+  // Keep a trailing slash off: discovery treats "dir" and "dir/" alike, and ids stay stable.
+  return url.endsWith('/') ? url.slice(0, -1) : url;
+}
+
+export interface StartSweepOptions {
+  sources: string[];
+  config: AnalysisConfig;
+  name?: string;
+  curvature?: CurvatureMode;
+  tuning?: Partial<SweepTuning>;
+}
+
+export interface StartedSweep {
+  sweepId: string;
+  name: string;
+  workflowId: string;
+  configHash: string;
+  handle: WorkflowHandle<typeof sweepWorkflow>;
+}
+
+export async function startSweep(
+  client: Client,
+  prisma: PrismaClient,
+  options: StartSweepOptions,
+): Promise<StartedSweep> {
+  const curvature = options.curvature ?? 'off';
+  if (curvature !== 'off') {
+    throw new UnsupportedError(`curvature '${curvature}' in sweeps is not supported yet (use 'off')`);
+  }
+  const sources = options.sources.map((s) => normalizeSource(s));
+  const sweepId = randomUUID().slice(0, 8);
+  const name = options.name ?? `${sources.map((s) => basename(s)).join('+')}-${sweepId}`;
+  const workflowId = sweepWorkflowId(sweepId);
+  const configHash = hashAnalysisConfig(options.config);
+  await createSweep(prisma, {
+    id: sweepId,
+    name,
+    workflowId,
+    sources,
+    config: JSON.parse(JSON.stringify(options.config)),
+    configHash,
+  });
+  const handle = await client.workflow.start<typeof sweepWorkflow>('sweepWorkflow', {
+    workflowId,
+    taskQueue: TASK_QUEUES.cpu,
+    args: [{ sweepId, sources, config: options.config, configHash, curvature, tuning: options.tuning }],
+  });
+  return { sweepId, name, workflowId, configHash, handle };
+}
+
+/** The sweep's live progress, or undefined when no worker answers the query yet. */
+export async function querySweepProgress(
+  handle: WorkflowHandle<typeof sweepWorkflow>,
+): Promise<SweepProgress | undefined> {
+  try {
+    return await handle.query(progressQuery);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Wait for the sweep's result (following continue-as-new), calling `onProgress` every
+ * `intervalMs` with the latest queried progress.
+ */
+export async function awaitSweep(
+  handle: WorkflowHandle<typeof sweepWorkflow>,
+  onProgress?: (progress: SweepProgress) => void,
+  intervalMs = 500,
+): Promise<SweepWorkflowResult> {
+  let stopped = false;
+  const poll = async () => {
+    while (!stopped) {
+      const progress = await querySweepProgress(handle);
+      if (progress && !stopped) onProgress?.(progress);
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  };
+  const polling = onProgress ? poll() : Promise.resolve();
+  try {
+    return await handle.result();
+  } finally {
+    stopped = true;
+    await polling;
+  }
+}

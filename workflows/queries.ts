@@ -1,0 +1,5 @@
+/** Query definitions shared by the sweep workflow and its clients (no workflow code imported). */
+import { defineQuery } from '@temporalio/workflow';
+import type { SweepProgress } from './types.ts';
+
+export const progressQuery = defineQuery<SweepProgress>('progress');
