@@ -3,6 +3,7 @@
  * reader by file name and first bytes. Adding a format is one import and one array entry.
  */
 import { UnsupportedError } from '../errors.ts';
+import { ggufReader } from './gguf/index.ts';
 import { npyReader, npzReader } from './numpy/index.ts';
 import { onnxReader } from './onnx/index.ts';
 import { pytorchReader } from './pytorch/index.ts';
@@ -18,6 +19,7 @@ export const DETECT_HEAD_BYTES = 64;
 export const formatReaders: FormatReader[] = [
   // One reader per line, so parallel additions merge cleanly.
   safetensorsReader,
+  ggufReader,
   npzReader,
   npyReader,
   pytorchReader,
