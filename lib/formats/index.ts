@@ -4,6 +4,7 @@
  */
 import { UnsupportedError } from '../errors.ts';
 import { ggufReader } from './gguf/index.ts';
+import { kerasArchiveReader, kerasH5Reader } from './keras/index.ts';
 import { npyReader, npzReader } from './numpy/index.ts';
 import { onnxReader } from './onnx/index.ts';
 import { pytorchReader } from './pytorch/index.ts';
@@ -26,6 +27,8 @@ export const formatReaders: FormatReader[] = [
   onnxReader,
   tfjsReader,
   tfliteReader,
+  kerasH5Reader,
+  kerasArchiveReader,
 ];
 
 /** The reader that claims `uri`, given its first bytes; undefined when none does. */

@@ -47,7 +47,9 @@ const DEPTHWISE_CLASSES = new Set(['DepthwiseConv2D', 'DepthwiseConv1D']);
 
 /** The hint for one weight of a layer of class `className`, from the weight's own name. */
 export function kerasWeightHint(className: string, weightName: string): LayerHint {
-  const leaf = weightName.replace(/:\d+$/, '').split('/').pop() ?? '';
+  const segments = weightName.replace(/:\d+$/, '').split('/');
+  const leaf = segments.pop() ?? '';
+  if (segments.at(-1) === 'vars' && /^\d+$/.test(leaf)) return keras3VariableHint(className, Number(leaf));
   if (leaf === 'bias' || leaf.endsWith('_bias')) return { op: className, role: 'bias' };
   if (leaf === 'depthwise_kernel' || DEPTHWISE_CLASSES.has(className)) {
     return { op: className, role: 'weight', depthwise: true };
@@ -55,6 +57,22 @@ export function kerasWeightHint(className: string, weightName: string): LayerHin
   if (leaf.includes('kernel') || leaf === 'embeddings' || leaf === 'weight')
     return { op: className, role: 'weight' };
   return { op: className, role: 'other' };
+}
+
+/** Keras 3 files name variables by index ("layers/dense/vars/0"); their order is the layer's build order. */
+function keras3VariableHint(className: string, index: number): LayerHint {
+  if (/Normalization$/.test(className)) return { op: className, role: 'other' };
+  if (className === 'SeparableConv2D' || className === 'SeparableConv1D') {
+    if (index === 0) return { op: className, role: 'weight', depthwise: true };
+    return index === 1 ? { op: className, role: 'weight' } : { op: className, role: 'bias' };
+  }
+  if (index === 0)
+    return DEPTHWISE_CLASSES.has(className)
+      ? { op: className, role: 'weight', depthwise: true }
+      : { op: className, role: 'weight' };
+  return /Dense|Conv|Embedding/.test(className) && index === 1
+    ? { op: className, role: 'bias' }
+    : { op: className, role: 'other' };
 }
 
 /**
