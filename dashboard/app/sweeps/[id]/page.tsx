@@ -1,0 +1,131 @@
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { db } from '../../../lib/db.ts';
+import { percent } from '../../../lib/format.ts';
+import { fetchSweepStatus, SWEEP_ITEMS_SHOWN, SWEEP_LAYERS_SHOWN } from '../../../lib/queries/sweeps.ts';
+import { hrefWith } from '../../../lib/url.ts';
+
+export const dynamic = 'force-dynamic';
+
+export default async function SweepStatusPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const view = await fetchSweepStatus(db(), decodeURIComponent(id));
+  if (!view) notFound();
+  const { sweep } = view;
+  const finished = sweep.checkpointsDone + sweep.checkpointsFailed;
+  const layerTotal = Object.values(view.layerCounts).reduce((sum, count) => sum + count, 0);
+  return (
+    <>
+      <h1 data-testid="sweep-name">{sweep.name}</h1>
+      <p>
+        Status <strong data-testid="sweep-status">{sweep.status}</strong> ·{' '}
+        <span className="progress">
+          <span style={{ width: `${percent(finished, sweep.checkpointsTotal)}%` }} />
+        </span>{' '}
+        <span data-testid="sweep-progress">
+          {finished} / {sweep.checkpointsTotal} checkpoints ({sweep.checkpointsDone} done,{' '}
+          {sweep.checkpointsFailed} failed)
+        </span>{' '}
+        ·{' '}
+        <a href={view.temporalUrl} target="_blank" rel="noreferrer" data-testid="temporal-link">
+          workflow {sweep.workflowId} in the Temporal Web UI
+        </a>{' '}
+        · <Link href={hrefWith('/', { sweep: sweep.id })}>leaderboard of this sweep</Link>
+      </p>
+      {sweep.error && <p className="error">{sweep.error}</p>}
+      <div className="cards">
+        {['pending', 'running', 'succeeded', 'failed', 'skipped'].map((status) => (
+          <div className="card" key={status} data-testid={`items-${status}`}>
+            <div className="label">checkpoints {status}</div>
+            <div className="value">{view.itemCounts[status] ?? 0}</div>
+          </div>
+        ))}
+        {['running', 'succeeded', 'failed', 'skipped'].map((status) => (
+          <div className="card" key={`layers-${status}`} data-testid={`layers-${status}`}>
+            <div className="label">layers {status}</div>
+            <div className="value">
+              {view.layerCounts[status] ?? 0}
+              <span className="muted"> / {layerTotal}</span>
+            </div>
+          </div>
+        ))}
+      </div>
+      <h2>Running and failed layers</h2>
+      {view.layers.length === 0 ? (
+        <p className="muted">None.</p>
+      ) : (
+        <table data-testid="problem-layers">
+          <thead>
+            <tr>
+              <th className="text">checkpoint</th>
+              <th className="text">layer</th>
+              <th className="text">status</th>
+              <th className="text">worker</th>
+              <th className="text">reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {view.layers.map((layer) => (
+              <tr key={`${layer.checkpointId}/${layer.layerName}`} data-testid="problem-layer-row">
+                <td className="text">
+                  <Link
+                    href={hrefWith(`/checkpoints/${encodeURIComponent(layer.checkpointId)}`, {
+                      config: sweep.configHash,
+                    })}
+                  >
+                    {layer.checkpointName}
+                  </Link>
+                </td>
+                <td className="text">{layer.layerName}</td>
+                <td className="text">{layer.status}</td>
+                <td className="text">{layer.worker ?? '—'}</td>
+                <td className="error">{layer.error ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {view.layers.length >= SWEEP_LAYERS_SHOWN && (
+        <p className="muted">Showing the first {SWEEP_LAYERS_SHOWN}.</p>
+      )}
+      <h2>Checkpoints</h2>
+      <div className="scroll">
+        <table data-testid="sweep-items">
+          <thead>
+            <tr>
+              <th className="text">checkpoint</th>
+              <th className="text">status</th>
+              <th>layers done</th>
+              <th>failed</th>
+              <th>total</th>
+              <th className="text">reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {view.items.map((item) => (
+              <tr key={item.checkpointId} data-testid="sweep-item-row" data-status={item.status}>
+                <td className="text">
+                  <Link
+                    href={hrefWith(`/checkpoints/${encodeURIComponent(item.checkpointId)}`, {
+                      config: sweep.configHash,
+                    })}
+                  >
+                    {item.name}
+                  </Link>
+                </td>
+                <td className="text">{item.status}</td>
+                <td>{item.layersDone}</td>
+                <td>{item.layersFailed}</td>
+                <td>{item.layersTotal}</td>
+                <td className="error">{item.error ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {view.items.length >= SWEEP_ITEMS_SHOWN && (
+        <p className="muted">Showing {SWEEP_ITEMS_SHOWN} checkpoints (unfinished and failed first).</p>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,63 @@
+import Link from 'next/link';
+import { db } from '../../lib/db.ts';
+import { percent } from '../../lib/format.ts';
+import { fetchSweepList, temporalWorkflowUrl } from '../../lib/queries/sweeps.ts';
+
+export const dynamic = 'force-dynamic';
+
+export default async function SweepsPage() {
+  const sweeps = await fetchSweepList(db());
+  return (
+    <>
+      <h1>Sweeps</h1>
+      {sweeps.length === 0 && (
+        <p>
+          No sweeps yet. Start one with <code>npx weightlens sweep &lt;source&gt;</code>.
+        </p>
+      )}
+      {sweeps.length > 0 && (
+        <table data-testid="sweeps">
+          <thead>
+            <tr>
+              <th className="text">sweep</th>
+              <th className="text">status</th>
+              <th className="text">progress</th>
+              <th>done</th>
+              <th>failed</th>
+              <th>total</th>
+              <th className="text">started</th>
+              <th className="text">workflow</th>
+            </tr>
+          </thead>
+          <tbody>
+            {sweeps.map((sweep) => {
+              const finished = sweep.checkpointsDone + sweep.checkpointsFailed;
+              return (
+                <tr key={sweep.id} data-testid="sweep-row">
+                  <td className="text">
+                    <Link href={`/sweeps/${encodeURIComponent(sweep.id)}`}>{sweep.name}</Link>
+                  </td>
+                  <td className="text">{sweep.status}</td>
+                  <td className="text">
+                    <span className="progress" title={`${percent(finished, sweep.checkpointsTotal)}%`}>
+                      <span style={{ width: `${percent(finished, sweep.checkpointsTotal)}%` }} />
+                    </span>
+                  </td>
+                  <td>{sweep.checkpointsDone}</td>
+                  <td>{sweep.checkpointsFailed}</td>
+                  <td>{sweep.checkpointsTotal}</td>
+                  <td className="text">{sweep.createdAt.toISOString().replace('T', ' ').slice(0, 19)}</td>
+                  <td className="text">
+                    <a href={temporalWorkflowUrl(sweep.workflowId)} target="_blank" rel="noreferrer">
+                      Temporal
+                    </a>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}

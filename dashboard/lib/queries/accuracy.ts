@@ -1,0 +1,87 @@
+/**
+ * Metric vs known test accuracy: for checkpoints that carry an accuracy, every summary metric with
+ * its Kendall τ-b and Spearman ρ against accuracy (presentation statistics over stored values).
+ * HT-SR predicts negative correlations for α-like metrics (lower metric, higher accuracy).
+ */
+
+import { Prisma } from '../../../generated/prisma/client.ts';
+import { kendallTauB, spearmanRho } from '../../../lib/stats/rank-correlation.ts';
+import type { Db } from '../db.ts';
+import { checkpointDisplayName } from '../format.ts';
+import { SUMMARY_METRICS, type SummaryMetric } from '../metrics.ts';
+
+/** Enough for any realistic zoo; τ is O(n²) and the scatter is SVG. */
+export const ACCURACY_MAX_POINTS = 5_000;
+
+export interface AccuracyPoint {
+  checkpointId: string;
+  name: string;
+  family: string | null;
+  accuracy: number;
+  values: Record<SummaryMetric, number | null>;
+}
+
+export interface MetricCorrelation {
+  metric: SummaryMetric;
+  n: number;
+  kendallTau: number | null;
+  spearmanRho: number | null;
+}
+
+interface RawAccuracyRow {
+  checkpointId: string;
+  uri: string;
+  metadataName: string | null;
+  family: string | null;
+  accuracy: number;
+  alpha: number | null;
+  alphaWeighted: number | null;
+  logNorm: number | null;
+  logAlphaNorm: number | null;
+  logSpectralNorm: number | null;
+  stableRank: number | null;
+  mpSoftrank: number | null;
+}
+
+export async function fetchAccuracyPoints(
+  db: Db,
+  options: { sweepId: string | null; family: string | null },
+): Promise<AccuracyPoint[]> {
+  const conditions = [Prisma.sql`c."knownTestAccuracy" IS NOT NULL`];
+  if (options.sweepId !== null) {
+    conditions.push(
+      Prisma.sql`s."configHash" = (SELECT w."configHash" FROM "Sweep" w WHERE w.id = ${options.sweepId})`,
+    );
+    conditions.push(Prisma.sql`EXISTS (SELECT 1 FROM "SweepCheckpoint" sc
+      WHERE sc."sweepId" = ${options.sweepId} AND sc."checkpointId" = c.id)`);
+  }
+  if (options.family !== null) conditions.push(Prisma.sql`c.family = ${options.family}`);
+  const rows = await db.$queryRaw<RawAccuracyRow[]>`
+    SELECT DISTINCT ON (c.id) c.id AS "checkpointId", c.uri, c.metadata->>'name' AS "metadataName", c.family,
+      c."knownTestAccuracy" AS accuracy, s.alpha, s."alphaWeighted", s."logNorm", s."logAlphaNorm",
+      s."logSpectralNorm", s."stableRank", s."mpSoftrank"
+    FROM "CheckpointSummary" s JOIN "Checkpoint" c ON c.id = s."checkpointId"
+    WHERE ${Prisma.join(conditions, ' AND ')}
+    ORDER BY c.id, s."computedAt" DESC
+    LIMIT ${ACCURACY_MAX_POINTS}`;
+  return rows.map((row) => ({
+    checkpointId: row.checkpointId,
+    name: checkpointDisplayName(row.uri, row.metadataName),
+    family: row.family,
+    accuracy: row.accuracy,
+    values: Object.fromEntries(
+      Object.entries(SUMMARY_METRICS).map(([metric, { column }]) => [metric, row[column]]),
+    ) as Record<SummaryMetric, number | null>,
+  }));
+}
+
+export function correlations(points: AccuracyPoint[]): MetricCorrelation[] {
+  return (Object.keys(SUMMARY_METRICS) as SummaryMetric[]).map((metric) => {
+    const paired = points.filter((point) => point.values[metric] !== null);
+    const x = paired.map((point) => point.values[metric]!);
+    const y = paired.map((point) => point.accuracy);
+    const tau = kendallTauB(x, y);
+    const rho = spearmanRho(x, y);
+    return { metric, n: tau.n, kendallTau: tau.value, spearmanRho: rho.value };
+  });
+}
