@@ -5,9 +5,14 @@
  */
 import { Command } from 'commander';
 import { errorLine } from '../lib/errors.ts';
+import { register as registerDashboard } from './commands/dashboard.ts';
 import { register as registerDb } from './commands/db.ts';
 import { register as registerInspect } from './commands/inspect.ts';
+import { register as registerLeaderboard } from './commands/leaderboard.ts';
 import { register as registerStack } from './commands/stack.ts';
+import { register as registerStatus } from './commands/status.ts';
+import { register as registerSweep } from './commands/sweep.ts';
+import { register as registerWorker } from './commands/worker.ts';
 
 const program = new Command()
   .name('weightlens')
@@ -18,9 +23,14 @@ const program = new Command()
   .showHelpAfterError();
 
 // Subcommands (one line each; keep sorted).
+registerDashboard(program);
 registerDb(program);
 registerInspect(program);
+registerLeaderboard(program);
 registerStack(program);
+registerStatus(program);
+registerSweep(program);
+registerWorker(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -8,7 +8,9 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import {
   bundleWorkflowCode,
+  DefaultLogger,
   NativeConnection,
+  Runtime,
   Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
@@ -27,6 +29,8 @@ export interface CreateWorkerOptions {
   /** Activities run at once (default: the machine's cores; analysis is CPU-bound). */
   concurrency?: number;
   services: WorkerServices;
+  /** Only warnings from the SDK (an in-process worker must not draw over a progress bar). */
+  quiet?: boolean;
 }
 
 export interface RunningWorker {
@@ -60,6 +64,19 @@ const quietBundlerLogger = {
   },
 };
 
+let runtimeInstalled = false;
+
+/** Install the SDK runtime with a warnings-only logger, once, before anything else uses it. */
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed by an earlier worker or client in this process: keep its logger.
+  }
+}
+
 export async function createWorker(options: CreateWorkerOptions): Promise<RunningWorker> {
   const concurrency = Math.max(1, options.concurrency ?? availableParallelism());
   if (options.queue === 'gpu') {
@@ -67,6 +84,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Runnin
       'the gpu queue has no activities yet (curvature in sweeps is a later issue); run --queue cpu',
     );
   }
+  if (options.quiet) quietRuntime();
   const connection = await NativeConnection.connect({ address: options.services.temporalAddress });
   const deps = createActivityDeps(options.services);
   try {

@@ -1,0 +1,151 @@
+/**
+ * `weightlens leaderboard [--sweep S] [--metric M] [--format table|json|csv]`: a sweep's checkpoints
+ * ranked by predicted quality (mean `alpha_weighted` by default; lower ranks better).
+ */
+import { type Command, Option } from 'commander';
+import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
+import {
+  availableMetrics,
+  DEFAULT_RANK_METRIC,
+  type LeaderboardRow,
+  leaderboard,
+  SUMMARY_METRICS,
+} from '../../db/leaderboard.ts';
+import { findSweep, latestSweep } from '../../db/sweeps.ts';
+import { resolveServices } from '../../infra/config.ts';
+import { BadInputError } from '../../lib/errors.ts';
+
+export type LeaderboardFormat = 'table' | 'json' | 'csv';
+
+function cell(value: unknown, digits = 3): string {
+  if (value === null || value === undefined) return '-';
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toFixed(digits);
+  return String(value);
+}
+
+/** Fixed-width text table, numbers right-aligned. */
+export function formatTable(headers: string[], rows: unknown[][]): string {
+  const text = rows.map((row) => row.map((v) => cell(v)));
+  const widths = headers.map((h, i) => Math.max(h.length, ...text.map((r) => r[i]!.length)));
+  const line = (values: string[], raw?: unknown[]) =>
+    values
+      .map((v, i) => (typeof raw?.[i] === 'number' ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [
+    line(headers),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...text.map((r, i) => line(r, rows[i])),
+  ].join('\n');
+}
+
+export function formatLeaderboardTable(rows: LeaderboardRow[], metric: string): string {
+  const headers = [
+    'rank',
+    'checkpoint',
+    'family',
+    'step',
+    metric,
+    'alpha',
+    'log_spec_norm',
+    'over',
+    'under',
+    'known_acc',
+  ];
+  return formatTable(
+    headers,
+    rows.map((r) => [
+      r.rank,
+      r.checkpoint,
+      r.family,
+      r.step,
+      r.score,
+      r.alpha,
+      r.log_spectral_norm,
+      r.over_trained,
+      r.under_trained,
+      r.known_test_accuracy,
+    ]),
+  );
+}
+
+function csvField(value: unknown): string {
+  const text = value === null || value === undefined ? '' : String(value);
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export function formatLeaderboardCsv(rows: LeaderboardRow[]): string {
+  const columns = [
+    'rank',
+    'checkpoint',
+    'uri',
+    'family',
+    'step',
+    'score',
+    'metric',
+    ...SUMMARY_METRICS,
+    'layers_analyzed',
+    'layers_failed',
+    'over_trained',
+    'under_trained',
+    'correlation_traps',
+    'known_test_accuracy',
+  ] as const;
+  const lines = [columns.join(',')];
+  for (const row of rows) lines.push(columns.map((c) => csvField(row[c])).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+/** Rows of a sweep (by id or name; the newest sweep when none is given). */
+export async function loadLeaderboard(
+  prisma: PrismaClient,
+  sweepRef: string | undefined,
+  metric: string = DEFAULT_RANK_METRIC,
+) {
+  const sweep = sweepRef ? await findSweep(prisma, sweepRef) : await latestSweep(prisma);
+  if (!sweep) {
+    throw new BadInputError(
+      sweepRef ? `no sweep with id or name "${sweepRef}"` : 'no sweep yet; run `npx weightlens sweep <uri>`',
+    );
+  }
+  const known = await availableMetrics(prisma, sweep.id, sweep.configHash);
+  if (!known.includes(metric)) {
+    throw new BadInputError(`unknown metric "${metric}"; this sweep has: ${known.join(', ')}`);
+  }
+  return {
+    sweep,
+    rows: await leaderboard(prisma, { sweepId: sweep.id, configHash: sweep.configHash, metric }),
+  };
+}
+
+export function renderLeaderboard(rows: LeaderboardRow[], metric: string, format: LeaderboardFormat): string {
+  if (format === 'json') return `${JSON.stringify(rows, null, 2)}\n`;
+  if (format === 'csv') return formatLeaderboardCsv(rows);
+  return `${formatLeaderboardTable(rows, metric)}\n`;
+}
+
+export function register(program: Command): void {
+  program
+    .command('leaderboard')
+    .description('checkpoints of a sweep ranked by predicted quality (lower mean alpha_weighted is better)')
+    .option('--sweep <sweep>', 'sweep id or name (default: the newest sweep)')
+    .option('--metric <metric>', 'summary metric to rank by (lower ranks better)', DEFAULT_RANK_METRIC)
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
+    )
+    .action(async (options: { sweep?: string; metric: string; format: LeaderboardFormat }) => {
+      const services = await resolveServices({ start: true });
+      const prisma = createPrismaClient(services.databaseUrl);
+      try {
+        const { sweep, rows } = await loadLeaderboard(prisma, options.sweep, options.metric);
+        if (options.format === 'table') {
+          process.stdout.write(
+            `sweep ${sweep.name} (${sweep.id}, ${sweep.status}), ranked by ${options.metric}\n`,
+          );
+        }
+        process.stdout.write(renderLeaderboard(rows, options.metric, options.format));
+      } finally {
+        await prisma.$disconnect();
+      }
+    });
+}

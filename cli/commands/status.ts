@@ -1,0 +1,84 @@
+/**
+ * `weightlens status [sweep] [--format table|json]`: where a sweep stands. Counts come from
+ * Postgres (the record); while the workflow runs, its live progress query adds running counts.
+ */
+import { type Command, Option } from 'commander';
+import { createPrismaClient } from '../../db/client.ts';
+import { failedSweepCheckpoints, findSweep, latestSweep, sweepCheckpointCounts } from '../../db/sweeps.ts';
+import { resolveServices } from '../../infra/config.ts';
+import { BadInputError } from '../../lib/errors.ts';
+import { connectClient, querySweepProgress } from '../../workers/sweep-client.ts';
+import type { sweepWorkflow } from '../../workflows/sweep.ts';
+import type { SweepProgress } from '../../workflows/types.ts';
+import { formatTable } from './leaderboard.ts';
+
+export function register(program: Command): void {
+  program
+    .command('status')
+    .description('progress and failures of a sweep')
+    .argument('[sweep]', 'sweep id or name (default: the newest sweep)')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (ref: string | undefined, options: { format: 'table' | 'json' }) => {
+      const services = await resolveServices({ start: true });
+      const prisma = createPrismaClient(services.databaseUrl);
+      try {
+        const sweep = ref ? await findSweep(prisma, ref) : await latestSweep(prisma);
+        if (!sweep) throw new BadInputError(ref ? `no sweep with id or name "${ref}"` : 'no sweep yet');
+        const counts = await sweepCheckpointCounts(prisma, sweep.id);
+        const failures = await failedSweepCheckpoints(prisma, sweep.id);
+        let live: SweepProgress | undefined;
+        if (sweep.status === 'running' || sweep.status === 'pending') {
+          const temporal = await connectClient(services);
+          try {
+            live = await querySweepProgress(
+              temporal.client.workflow.getHandle<typeof sweepWorkflow>(sweep.workflowId),
+            );
+          } finally {
+            await temporal.close();
+          }
+        }
+        const report = {
+          id: sweep.id,
+          name: sweep.name,
+          status: sweep.status,
+          workflow_id: sweep.workflowId,
+          sources: sweep.sources,
+          config_hash: sweep.configHash,
+          created_at: sweep.createdAt.toISOString(),
+          finished_at: sweep.finishedAt?.toISOString() ?? null,
+          checkpoints: counts,
+          live: live ?? null,
+          error: sweep.error,
+          failures,
+        };
+        if (options.format === 'json') {
+          process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+          return;
+        }
+        const lines = [
+          `sweep ${sweep.name} (${sweep.id}): ${sweep.status}`,
+          `  workflow ${sweep.workflowId}, config ${sweep.configHash}`,
+          `  checkpoints: ${counts.total} total, ${counts.succeeded} succeeded, ${counts.failed} failed, ` +
+            `${counts.running} running, ${counts.pending} pending`,
+        ];
+        if (live) {
+          lines.push(
+            `  live: ${live.phase}, ${live.running} running, layers ${live.layersComputed} computed / ` +
+              `${live.layersReused} reused / ${live.layersFailed} failed`,
+          );
+        }
+        if (sweep.error) lines.push(`  error: ${sweep.error}`);
+        process.stdout.write(`${lines.join('\n')}\n`);
+        if (failures.length > 0) {
+          process.stdout.write(
+            `\n${formatTable(
+              ['failed checkpoint', 'reason'],
+              failures.map((f) => [f.uri, f.error]),
+            )}\n`,
+          );
+        }
+      } finally {
+        await prisma.$disconnect();
+      }
+    });
+}

@@ -1,0 +1,154 @@
+/**
+ * `weightlens sweep <uri…> [--name N] [--config file.json] [--wait]`: start a distributed sweep.
+ * With nothing configured the local stack is started; with `--wait` and a local Temporal (no
+ * TEMPORAL_ADDRESS) an in-process worker joins, so the first run needs no other step. `--wait`
+ * shows a live progress bar on stderr and ends with the ranked leaderboard.
+ */
+import { readFile } from 'node:fs/promises';
+import { type Command, Option } from 'commander';
+import { createPrismaClient } from '../../db/client.ts';
+import { failedSweepCheckpoints } from '../../db/sweeps.ts';
+import { resolveServices } from '../../infra/config.ts';
+import { BadInputError } from '../../lib/errors.ts';
+import { defaultAnalysisConfig, parseAnalysisConfig } from '../../lib/spectral/index.ts';
+import type { AnalysisConfig } from '../../lib/spectral/types.ts';
+import { createWorker, type RunningWorker } from '../../workers/create.ts';
+import { awaitSweep, connectClient, startSweep } from '../../workers/sweep-client.ts';
+import type { CurvatureMode, SweepProgress } from '../../workflows/types.ts';
+import { loadLeaderboard, renderLeaderboard } from './leaderboard.ts';
+import { parseConcurrency } from './worker.ts';
+
+interface SweepOptions {
+  name?: string;
+  config?: string;
+  wait?: boolean;
+  curvature: CurvatureMode;
+  localWorker?: boolean;
+  concurrency?: string;
+}
+
+async function loadConfig(file: string | undefined): Promise<AnalysisConfig> {
+  if (!file) return defaultAnalysisConfig;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new BadInputError(
+      `cannot read the config file: ${(err as Error).message}`,
+      { file },
+      { cause: err },
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new BadInputError(`config is not valid JSON: ${(err as Error).message}`, { file }, { cause: err });
+  }
+  return parseAnalysisConfig(json);
+}
+
+/** One status line; a bar when stderr is a terminal. */
+export function progressLine(p: SweepProgress, width = 30): string {
+  const finished = p.succeeded + p.failed;
+  const fraction = p.total > 0 ? finished / p.total : 0;
+  const filled = Math.round(fraction * width);
+  const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+  const layers = `layers ${p.layersComputed} computed, ${p.layersReused} reused, ${p.layersFailed} failed`;
+  const what = p.phase === 'discovering' ? 'discovering checkpoints' : `${finished}/${p.total} checkpoints`;
+  return `${bar} ${what} · ${p.failed} failed · ${p.running} running · ${layers}`;
+}
+
+function progressPrinter() {
+  const tty = process.stderr.isTTY === true;
+  let last = '';
+  let lastPrintedAt = 0;
+  return {
+    update(p: SweepProgress) {
+      const line = progressLine(p);
+      if (line === last) return;
+      last = line;
+      if (tty) process.stderr.write(`\r\x1b[2K${line}`);
+      else if (Date.now() - lastPrintedAt > 5_000) {
+        // Logs and CI: an occasional full line instead of carriage-return redraws.
+        process.stderr.write(`${line}\n`);
+        lastPrintedAt = Date.now();
+      }
+    },
+    done() {
+      if (tty && last) process.stderr.write('\n');
+    },
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('sweep')
+    .description(
+      'analyze every checkpoint under files, directories or s3:// prefixes, distributed over workers',
+    )
+    .argument('<uri...>', 'checkpoint files, directories or s3:// prefixes')
+    .option('--name <name>', 'a name for the sweep (default: from the sources)')
+    .option('--config <file>', 'analysis options as JSON (WeightWatcher names, e.g. {"minEvals": 50})')
+    .option('--wait', 'follow the sweep with a progress bar and print the leaderboard at the end')
+    .addOption(
+      new Option('--curvature <mode>', 'also run curvature (not supported in sweeps yet)')
+        .choices(['off', 'cpu', 'gpu'])
+        .default('off'),
+    )
+    .option('--local-worker', 'run a worker in this process while waiting (default with a local Temporal)')
+    .option('--no-local-worker', 'never run a worker in this process')
+    .option('--concurrency <n>', 'activities at once in the in-process worker (default: cores)')
+    .action(async (uris: string[], options: SweepOptions) => {
+      const config = await loadConfig(options.config);
+      const concurrency = parseConcurrency(options.concurrency);
+      const services = await resolveServices({ start: true });
+      // Embedded default: a local Temporal has no other workers unless the user started some.
+      const inProcessWorker = options.wait === true && (options.localWorker ?? !process.env.TEMPORAL_ADDRESS);
+      const prisma = createPrismaClient(services.databaseUrl);
+      const temporal = await connectClient(services);
+      let worker: RunningWorker | undefined;
+      try {
+        if (inProcessWorker) {
+          worker = await createWorker({ queue: 'cpu', concurrency, services, quiet: true });
+          void worker.run();
+        }
+        const started = await startSweep(temporal.client, prisma, {
+          sources: uris,
+          config,
+          name: options.name,
+          curvature: options.curvature,
+        });
+        process.stderr.write(
+          `sweep ${started.name} (id ${started.sweepId}, workflow ${started.workflowId})\n`,
+        );
+        if (!options.wait) {
+          process.stdout.write(`${started.sweepId}\n`);
+          process.stderr.write(
+            `follow it with: npx weightlens status ${started.sweepId}` +
+              (process.env.TEMPORAL_ADDRESS ? '\n' : '\n(workers: npx weightlens worker)\n'),
+          );
+          return;
+        }
+        const printer = progressPrinter();
+        const result = await awaitSweep(started.handle, (p) => printer.update(p));
+        printer.update({ ...result, phase: 'completed', running: 0, runs: 0 });
+        printer.done();
+        for (const e of result.sourceErrors) process.stderr.write(`source ${e.source}: ${e.error}\n`);
+        const failures = await failedSweepCheckpoints(prisma, started.sweepId);
+        for (const f of failures) process.stderr.write(`failed: ${f.uri}: ${f.error}\n`);
+        const { rows } = await loadLeaderboard(prisma, started.sweepId);
+        process.stdout.write(renderLeaderboard(rows, 'alpha_weighted', 'table'));
+        process.stderr.write(
+          `\n${result.succeeded} analyzed, ${result.failed} failed; ${result.layersComputed} layers computed, ` +
+            `${result.layersReused} reused.\nBrowse it: npx weightlens dashboard   ` +
+            `(or: npx weightlens leaderboard --sweep ${started.sweepId} --format json)\n`,
+        );
+        if (result.failed > 0 && result.succeeded === 0) process.exitCode = 1;
+      } finally {
+        await worker?.close();
+        await temporal.close();
+        await prisma.$disconnect();
+      }
+    });
+}
