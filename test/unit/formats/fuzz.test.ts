@@ -1,0 +1,140 @@
+/**
+ * Seeded mutation fuzzing of every reader: each case mutates a valid fixture (bit flips, hostile
+ * integers in header-sized windows, truncation, insertion, deletion), opens it, maps its layers
+ * and decodes its tensors. Only typed WeightlensErrors may come out; reads stay inside the file
+ * (MemoryRangeReader enforces it) and bounded in number; decoded sizes stay within what the file
+ * can hold. Replay one case with FUZZ_SEED=<seed> FUZZ_CASE=<n>.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { WeightlensError } from '../../../lib/errors.ts';
+import { openCheckpoint } from '../../../lib/formats/index.ts';
+import { mapTensors, readLayerWeights } from '../../../lib/formats/layers.ts';
+import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
+import { MAX_DEFLATE_RATIO } from '../../../lib/formats/zip.ts';
+import { FIXTURES_DIR } from './fixture-helpers.ts';
+import { FUZZ_TARGETS, type FuzzTarget } from './fuzz-targets.ts';
+
+const TOTAL_CASES = 10_000;
+const BASE_SEED = Number(process.env.FUZZ_SEED ?? 20261125);
+const ONLY_CASE = process.env.FUZZ_CASE === undefined ? undefined : Number(process.env.FUZZ_CASE);
+/** Tensors decoded per case (fixtures are small; this bounds the per-case work). */
+const MAX_TENSORS_PER_CASE = 64;
+/** Bytes read per case, in file sizes: a reader looping on a corrupt file shows up here, not as a hang. */
+const MAX_READ_FACTOR = 64;
+
+/** mulberry32: a small, seedable PRNG (reproducible cases). */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const HOSTILE_U32 = [0, 1, 0x7f, 0x80, 0xff, 0xffff, 0x7fffffff, 0x80000000, 0xffffffff];
+const HOSTILE_U64 = [0n, 1n, 2n ** 31n, 2n ** 32n, 2n ** 53n, 2n ** 63n, 2n ** 64n - 1n];
+
+/** One mutated copy of `original`. Header-ish regions (start and end) are hit more often. */
+function mutate(original: Uint8Array, random: () => number): Uint8Array {
+  const pick = (n: number) => Math.floor(random() * n);
+  const position = (bytes: Uint8Array) => {
+    const r = random();
+    const headerSpan = Math.min(bytes.byteLength, 2048);
+    if (r < 0.45) return pick(headerSpan);
+    if (r < 0.7) return bytes.byteLength - 1 - pick(headerSpan);
+    return pick(bytes.byteLength);
+  };
+  let bytes = original.slice();
+  const rounds = 1 + pick(4);
+  for (let round = 0; round < rounds && bytes.byteLength > 0; round++) {
+    const kind = pick(7);
+    const at = position(bytes);
+    if (kind <= 1) {
+      bytes[at] = bytes[at]! ^ (1 << pick(8));
+    } else if (kind === 2) {
+      bytes[at] = [0, 0xff, 0x7f, 0x80, pick(256)][pick(5)]!;
+    } else if (kind === 3 && at + 4 <= bytes.byteLength) {
+      new DataView(bytes.buffer).setUint32(at, HOSTILE_U32[pick(HOSTILE_U32.length)]!, random() < 0.8);
+    } else if (kind === 4 && at + 8 <= bytes.byteLength) {
+      new DataView(bytes.buffer).setBigUint64(at, HOSTILE_U64[pick(HOSTILE_U64.length)]!, true);
+    } else if (kind === 5) {
+      bytes = bytes.slice(0, pick(bytes.byteLength));
+    } else {
+      const length = 1 + pick(16);
+      const insert = random() < 0.5;
+      const out = new Uint8Array(
+        bytes.byteLength + (insert ? length : -Math.min(length, bytes.byteLength - at)),
+      );
+      out.set(bytes.subarray(0, at));
+      if (insert) {
+        for (let i = 0; i < length; i++) out[at + i] = pick(256);
+        out.set(bytes.subarray(at), at + length);
+      } else {
+        out.set(bytes.subarray(at + Math.min(length, bytes.byteLength - at)), at);
+      }
+      bytes = out;
+    }
+  }
+  return bytes;
+}
+
+interface CaseOutcome {
+  opened: boolean;
+  error?: string;
+}
+
+async function runCase(target: FuzzTarget, name: string, bytes: Uint8Array): Promise<CaseOutcome> {
+  const opener = new MemoryObjectOpener({ [name]: bytes });
+  const maxElements = target.compressed ? bytes.byteLength * MAX_DEFLATE_RATIO : 2 * bytes.byteLength + 64;
+  try {
+    const ckpt = await openCheckpoint(name, opener);
+    const mapped = mapTensors(ckpt);
+    for (const m of mapped.slice(0, MAX_TENSORS_PER_CASE)) {
+      const data = m.analyzed ? (await readLayerWeights(ckpt, m)).data : await ckpt.readTensor(m.tensor);
+      if (data.length > maxElements) {
+        return {
+          opened: true,
+          error: `decoded ${data.length} elements from a ${bytes.byteLength}-byte file`,
+        };
+      }
+      if (opener.bytesRead > MAX_READ_FACTOR * bytes.byteLength + 4096) {
+        return { opened: true, error: `read ${opener.bytesRead} bytes of a ${bytes.byteLength}-byte file` };
+      }
+    }
+    return { opened: true };
+  } catch (err) {
+    if (err instanceof WeightlensError) return { opened: false };
+    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    return { opened: false, error: `untyped error ${message}` };
+  }
+}
+
+const casesPerTarget = Math.ceil(TOTAL_CASES / FUZZ_TARGETS.length);
+
+describe(`mutation fuzz: ${casesPerTarget} cases × ${FUZZ_TARGETS.length} fixtures (≥ ${TOTAL_CASES})`, () => {
+  FUZZ_TARGETS.forEach((target, row) => {
+    it(`${target.format}: ${target.fixture}`, async () => {
+      const original = new Uint8Array(readFileSync(`${FIXTURES_DIR}${target.fixture}`));
+      const name = `fuzz/${target.fixture.split('/').pop()}`;
+      // The unmutated fixture must open cleanly, or the fuzzing proves nothing.
+      expect(await runCase(target, name, original)).toEqual({ opened: true });
+      const failures: string[] = [];
+      let rejected = 0;
+      for (let n = 0; n < casesPerTarget; n++) {
+        if (ONLY_CASE !== undefined && n !== ONLY_CASE) continue;
+        const seed = BASE_SEED + row * 1_000_003 + n;
+        const outcome = await runCase(target, name, mutate(original, prng(seed)));
+        if (!outcome.opened) rejected++;
+        if (outcome.error && failures.length < 10)
+          failures.push(`case ${n} (FUZZ_CASE=${n}): ${outcome.error}`);
+      }
+      expect(failures).toEqual([]);
+      // Mutations must actually reach the parsers: some cases are rejected.
+      if (ONLY_CASE === undefined) expect(rejected).toBeGreaterThan(casesPerTarget / 20);
+    });
+  });
+});
