@@ -2,15 +2,14 @@
  * One Prisma client per server process. Pages are rendered on demand (force-dynamic), so the client
  * is created on first use from DATABASE_URL (set by `weightlens dashboard` from resolveServices).
  */
-import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient } from '../../generated/prisma/client.ts';
+import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
 
 export type Db = PrismaClient;
 
 const globalHolder = globalThis as typeof globalThis & { weightlensDashboardDb?: PrismaClient };
 
 export function createDb(databaseUrl: string): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
+  return createPrismaClient(databaseUrl);
 }
 
 export function db(): PrismaClient {

@@ -1,0 +1,58 @@
+/**
+ * `weightlens dashboard [--port P] [--host H] [--rebuild]`: build the Next.js dashboard when its
+ * sources changed (production build), then serve it against the resolved services (DATABASE_URL,
+ * S3 for the stored eigenvalues; the local stack is started when nothing is configured).
+ */
+import { type Command, Option } from 'commander';
+import { buildDashboardIfStale, startDashboardServer } from '../../dashboard/control.ts';
+import { resolveServices } from '../../infra/config.ts';
+import { stackStateFromEnv } from '../../infra/paths.ts';
+import { BadInputError } from '../../lib/errors.ts';
+
+interface DashboardOptions {
+  port: string;
+  host: string;
+  rebuild?: boolean;
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new BadInputError(`--port ${text} is not a port number (1–65535)`);
+  }
+  return port;
+}
+
+export function register(program: Command): void {
+  program
+    .command('dashboard')
+    .description('serve the web dashboard (leaderboard, layer spectra, trends), building it first if needed')
+    .addOption(new Option('--port <port>', 'port to listen on').default('3000'))
+    .addOption(new Option('--host <host>', 'interface to listen on').default('127.0.0.1'))
+    .option('--rebuild', 'build even if the last build is up to date')
+    .action(async (options: DashboardOptions) => {
+      const port = parsePort(options.port);
+      const services = await resolveServices({ start: true });
+      const built = await buildDashboardIfStale({ force: options.rebuild });
+      if (!built) process.stderr.write('dashboard build is up to date\n');
+      // The local stack's Temporal Web UI, unless TEMPORAL_UI_URL points elsewhere.
+      const state = stackStateFromEnv();
+      const temporalUiUrl =
+        process.env.TEMPORAL_UI_URL ??
+        (state.ports.temporalUi > 0 ? `http://${state.host}:${state.ports.temporalUi}` : undefined);
+      const server = await startDashboardServer(
+        {
+          databaseUrl: services.databaseUrl,
+          s3: services.s3,
+          temporalUiUrl,
+          temporalNamespace: services.namespace,
+        },
+        { port, host: options.host, stdio: 'inherit' },
+      );
+      process.stdout.write(`dashboard: ${server.url}\n`);
+      const stop = () => void server.stop();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      await new Promise<void>((resolve) => server.process.once('exit', () => resolve()));
+    });
+}

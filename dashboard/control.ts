@@ -1,0 +1,147 @@
+/**
+ * Building and serving the dashboard from Node (the CLI, the e2e test and the bench share this):
+ * a production `next build` only when its inputs changed since the last build, then `next start`.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../lib/errors.ts';
+
+export const dashboardDir = path.dirname(fileURLToPath(import.meta.url));
+const repositoryRoot = path.resolve(dashboardDir, '..');
+const nextBin = createRequire(import.meta.url).resolve('next/dist/bin/next');
+const fingerprintFile = path.join(dashboardDir, '.next', 'weightlens-build-fingerprint');
+
+/** What the server bundle is built from (besides node_modules, covered by the lockfile). */
+const BUILD_INPUTS = ['dashboard', 'lib', 'storage', 'db', 'generated/prisma', 'package-lock.json'];
+const SKIPPED = new Set(['.next', 'node_modules', 'next-env.d.ts', 'seed']);
+
+async function collectFiles(absolute: string, out: string[]): Promise<void> {
+  const info = await stat(absolute).catch(() => null);
+  if (!info) return;
+  if (info.isFile()) {
+    out.push(`${path.relative(repositoryRoot, absolute)}\0${info.size}\0${info.mtimeMs}`);
+    return;
+  }
+  if (!info.isDirectory()) return;
+  for (const entry of await readdir(absolute)) {
+    if (!SKIPPED.has(entry)) await collectFiles(path.join(absolute, entry), out);
+  }
+}
+
+/** Hash of every input's path, size and mtime: cheap, and changes whenever a source does. */
+export async function buildFingerprint(): Promise<string> {
+  const entries: string[] = [];
+  for (const input of BUILD_INPUTS) await collectFiles(path.join(repositoryRoot, input), entries);
+  entries.sort();
+  return createHash('sha256').update(entries.join('\n')).digest('hex');
+}
+
+function runToEnd(args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [nextBin, ...args], { cwd: dashboardDir, env, stdio: 'pipe' });
+    let output = '';
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve();
+      else {
+        log(output);
+        reject(new ConfigError(`next ${args[0]} failed with exit code ${code} (output above)`));
+      }
+    });
+  });
+}
+
+/** Run `next build` unless the last build's fingerprint matches. Returns whether it built. */
+export async function buildDashboardIfStale(
+  options: { force?: boolean; log?: (line: string) => void } = {},
+): Promise<boolean> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const fingerprint = await buildFingerprint();
+  const previous = await readFile(fingerprintFile, 'utf8').catch(() => null);
+  const built = await stat(path.join(dashboardDir, '.next', 'BUILD_ID')).catch(() => null);
+  if (!options.force && built && previous === fingerprint) return false;
+  log('building the dashboard (next build, production)…');
+  await runToEnd(['build'], { ...process.env, NEXT_TELEMETRY_DISABLED: '1' }, log);
+  await writeFile(fingerprintFile, fingerprint);
+  return true;
+}
+
+export interface DashboardEnvironment {
+  databaseUrl: string;
+  s3?: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
+  temporalUiUrl?: string;
+  temporalNamespace?: string;
+}
+
+export interface RunningDashboard {
+  url: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** `next start` on host:port with the services in its environment; resolves once it answers. */
+export async function startDashboardServer(
+  environment: DashboardEnvironment,
+  options: { port: number; host?: string; stdio?: 'inherit' | 'pipe' },
+): Promise<RunningDashboard> {
+  const host = options.host ?? '127.0.0.1';
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NEXT_TELEMETRY_DISABLED: '1',
+    NODE_ENV: 'production',
+    DATABASE_URL: environment.databaseUrl,
+  };
+  if (environment.s3) {
+    env.AWS_ENDPOINT_URL_S3 = environment.s3.endpoint;
+    env.AWS_REGION = environment.s3.region;
+    env.AWS_ACCESS_KEY_ID = environment.s3.accessKeyId;
+    env.AWS_SECRET_ACCESS_KEY = environment.s3.secretAccessKey;
+  }
+  if (environment.temporalUiUrl) env.TEMPORAL_UI_URL = environment.temporalUiUrl;
+  if (environment.temporalNamespace) env.TEMPORAL_NAMESPACE = environment.temporalNamespace;
+  const child = spawn(process.execPath, [nextBin, 'start', '-p', String(options.port), '-H', host], {
+    cwd: dashboardDir,
+    env,
+    stdio: options.stdio ?? 'pipe',
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const url = `http://${host}:${options.port}`;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ready = await fetch(`${url}/sweeps`, { signal: AbortSignal.timeout(5_000) })
+      .then((response) => response.status < 500)
+      .catch(() => false);
+    if (ready) break;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGTERM');
+      throw new ConfigError(
+        `the dashboard did not start on ${url}: ${output.trim().split('\n').slice(-5).join(' | ')}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return {
+    url,
+    process: child,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
