@@ -1,0 +1,140 @@
+/**
+ * Harness for the sweep integration tests and bench: worker child processes (the real
+ * `weightlens worker` CLI), S3 uploads of synthetic zoos, and waiting on sweeps across server
+ * restarts. Everything talks to the real services handed over by global-setup.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { Services } from '../../infra/config.ts';
+import type { sweepWorkflow } from '../../workflows/sweep.ts';
+import type { SweepWorkflowResult } from '../../workflows/types.ts';
+import type { SyntheticCheckpoint } from './sweep-fixtures.ts';
+
+const launcher = fileURLToPath(new URL('../../bin/weightlens.mjs', import.meta.url));
+
+/** The environment that points a CLI process at `services` (and starts nothing local). */
+export function servicesEnv(services: Services): NodeJS.ProcessEnv {
+  return {
+    TEMPORAL_ADDRESS: services.temporalAddress,
+    TEMPORAL_NAMESPACE: services.namespace,
+    DATABASE_URL: services.databaseUrl,
+    AWS_ENDPOINT_URL_S3: services.s3.endpoint,
+    AWS_ACCESS_KEY_ID: services.s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
+    AWS_REGION: services.s3.region,
+    WEIGHTLENS_BUCKET: services.s3.bucket,
+  };
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  pid: number;
+  /** Everything the process wrote so far (for failure messages). */
+  output(): string;
+  /** Resolves with the exit code or signal once the process has exited. */
+  exited: Promise<string>;
+}
+
+/** Start `weightlens worker` as a child process; resolves once it polls its queue. */
+export async function startWorkerProcess(
+  services: Services,
+  options: { concurrency?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<WorkerProcess> {
+  const child = spawn(
+    process.execPath,
+    [launcher, 'worker', '--queue', 'cpu', '--concurrency', String(options.concurrency ?? 2)],
+    { env: { ...process.env, ...servicesEnv(services), ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const exited = new Promise<string>((resolve) =>
+    child.on('exit', (code, signal) => resolve(signal ?? `exit ${code}`)),
+  );
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('weightlens worker: queue')) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then((how) => reject(new Error(`worker exited (${how}) before it was ready:\n${output}`)));
+  });
+  await ready;
+  return { child, pid: child.pid!, output: () => output, exited };
+}
+
+/** SIGTERM (graceful) and wait; SIGKILL if it does not stop in time. */
+export async function stopWorkerProcess(worker: WorkerProcess, timeoutMs = 20_000): Promise<void> {
+  if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
+  worker.child.kill('SIGTERM');
+  const timer = setTimeout(() => worker.child.kill('SIGKILL'), timeoutMs);
+  await worker.exited;
+  clearTimeout(timer);
+}
+
+/** Upload a synthetic zoo under s3://bucket/prefix/<checkpoint dir>/…; returns the prefix URI. */
+export async function uploadZoo(
+  services: Services,
+  prefix: string,
+  zoo: SyntheticCheckpoint[],
+): Promise<string> {
+  const client = new S3Client({
+    endpoint: services.s3.endpoint,
+    region: services.s3.region,
+    credentials: { accessKeyId: services.s3.accessKeyId, secretAccessKey: services.s3.secretAccessKey },
+    forcePathStyle: true,
+  });
+  try {
+    for (const ckpt of zoo) {
+      for (const file of ckpt.files) {
+        await client.send(
+          new PutObjectCommand({
+            Bucket: services.s3.bucket,
+            Key: `${prefix}/${ckpt.dir}/${file.name}`,
+            Body: file.bytes,
+          }),
+        );
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+  return `s3://${services.s3.bucket}/${prefix}`;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The sweep's result, riding out a Temporal server restart: while the server is down the
+ * long-poll fails; we retry until `timeoutMs`.
+ */
+export async function sweepResult(
+  handle: WorkflowHandle<typeof sweepWorkflow>,
+  timeoutMs = 240_000,
+): Promise<SweepWorkflowResult> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await handle.result();
+    } catch (err) {
+      const message = String((err as Error).message ?? err);
+      const transient = /UNAVAILABLE|Connection|connect|transport|deadline|ECONNREFUSED|14 /i.test(message);
+      if (!transient || Date.now() > deadline) throw err;
+      await sleep(1_000);
+    }
+  }
+}
+
+/** Poll `check` every 250 ms until it is true (or throw after `timeoutMs`). */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
