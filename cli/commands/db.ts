@@ -3,9 +3,11 @@
  * against DATABASE_URL or the local stack (started when needed).
  */
 import type { Command } from 'commander';
-import { resolveServices } from '../../infra/config.ts';
-import { applyMigrations, runPrismaCli } from '../../infra/migrate.ts';
-import { migrationNames, pendingMigrations } from '../../infra/migrations-status.ts';
+
+// Loaded when a subcommand runs (they pull in the AWS SDK, Temporal client and pg).
+const config = () => import('../../infra/config.ts');
+const migrate = () => import('../../infra/migrate.ts');
+const migrationsStatus = () => import('../../infra/migrations-status.ts');
 
 export function register(program: Command): void {
   const db = program.command('db').description('database schema: migrations and the generated client');
@@ -13,6 +15,9 @@ export function register(program: Command): void {
   db.command('migrate')
     .description('apply pending migrations (DATABASE_URL, else the local stack, started if needed)')
     .action(async () => {
+      const { resolveServices } = await config();
+      const { migrationNames, pendingMigrations } = await migrationsStatus();
+      const { applyMigrations } = await migrate();
       const services = await resolveServices({ start: true, migrate: false });
       // The direct check is fast and turns connection problems into one actionable line.
       const pending = await pendingMigrations(services.databaseUrl);
@@ -28,6 +33,8 @@ export function register(program: Command): void {
   db.command('status')
     .description('show which migrations are applied')
     .action(async () => {
+      const { resolveServices } = await config();
+      const { runPrismaCli } = await migrate();
       const services = await resolveServices({ start: false, migrate: false });
       process.stdout.write(await runPrismaCli(['migrate', 'status'], services.databaseUrl));
     });
@@ -35,6 +42,7 @@ export function register(program: Command): void {
   db.command('generate')
     .description('generate the Prisma client into generated/prisma')
     .action(async () => {
+      const { runPrismaCli } = await migrate();
       process.stdout.write(await runPrismaCli(['generate']));
     });
 }

@@ -3,29 +3,30 @@
  * detached, with state under .weightlens/ (WEIGHTLENS_STATE_DIR).
  */
 import type { Command } from 'commander';
-import { applyMigrations } from '../../infra/migrate.ts';
-import { pendingMigrations } from '../../infra/migrations-status.ts';
-import {
-  localDatabaseUrl,
-  localTemporalAddress,
-  type StackState,
-  stackStateFromEnv,
-} from '../../infra/paths.ts';
-import { localS3Settings } from '../../infra/s3.ts';
-import { ALL_SERVICES, type ServiceName, stackDown, stackStatus, stackUp } from '../../infra/stack.ts';
+import type { StackState } from '../../infra/paths.ts';
+import type { ServiceName } from '../../infra/service.ts';
 import { ConfigError } from '../../lib/errors.ts';
 
+// Service modules load the AWS SDK, the Temporal client and pg: import them only when a
+// subcommand runs, so `weightlens --help` and other commands stay fast.
+const paths = () => import('../../infra/paths.ts');
+const stackModule = () => import('../../infra/stack.ts');
+
+const SERVICE_NAMES: readonly ServiceName[] = ['postgres', 's3', 'temporal'];
+
 function parseServices(names: string[]): ServiceName[] {
-  if (names.length === 0) return [...ALL_SERVICES];
+  if (names.length === 0) return [...SERVICE_NAMES];
   for (const name of names) {
-    if (!ALL_SERVICES.includes(name as ServiceName)) {
-      throw new ConfigError(`unknown service "${name}"; use one of ${ALL_SERVICES.join(', ')}`);
+    if (!SERVICE_NAMES.includes(name as ServiceName)) {
+      throw new ConfigError(`unknown service "${name}"; use one of ${SERVICE_NAMES.join(', ')}`);
     }
   }
   return names as ServiceName[];
 }
 
-function printEndpoints(state: StackState): void {
+async function printEndpoints(state: StackState): Promise<void> {
+  const { localDatabaseUrl, localTemporalAddress } = await paths();
+  const { localS3Settings } = await import('../../infra/s3.ts');
   const s3 = localS3Settings(state);
   const lines = [
     `TEMPORAL_ADDRESS=${localTemporalAddress(state)}`,
@@ -46,25 +47,29 @@ export function register(program: Command): void {
 
   stack
     .command('up [services...]')
-    .description(`start services (default all: ${ALL_SERVICES.join(', ')}) and apply migrations; idempotent`)
+    .description(`start services (default all: ${SERVICE_NAMES.join(', ')}) and apply migrations; idempotent`)
     .action(async (names: string[]) => {
-      const state = stackStateFromEnv();
       const services = parseServices(names);
-      await stackUp(state, services);
+      const { stackStateFromEnv, localDatabaseUrl } = await paths();
+      const state = stackStateFromEnv();
+      await (await stackModule()).stackUp(state, services);
       if (services.includes('postgres')) {
+        const { pendingMigrations } = await import('../../infra/migrations-status.ts');
+        const { applyMigrations } = await import('../../infra/migrate.ts');
         const url = localDatabaseUrl(state);
         if ((await pendingMigrations(url)).length > 0) await applyMigrations(url);
       }
       process.stdout.write(`stack up (${state.dir})\n`);
-      printEndpoints(state);
+      await printEndpoints(state);
     });
 
   stack
     .command('down [services...]')
     .description('stop services (default all); data is kept')
     .action(async (names: string[]) => {
-      const state = stackStateFromEnv();
-      await stackDown(state, parseServices(names));
+      const services = parseServices(names);
+      const state = (await paths()).stackStateFromEnv();
+      await (await stackModule()).stackDown(state, services);
       process.stdout.write('stack down\n');
     });
 
@@ -73,7 +78,8 @@ export function register(program: Command): void {
     .description('show each service: running/stopped, pid, endpoint (exit code 3 when any is down)')
     .option('--json', 'machine-readable output')
     .action(async (options: { json?: boolean }) => {
-      const statuses = await stackStatus(stackStateFromEnv());
+      const state = (await paths()).stackStateFromEnv();
+      const statuses = await (await stackModule()).stackStatus(state);
       if (options.json) process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
       else {
         for (const s of statuses) {
@@ -88,5 +94,5 @@ export function register(program: Command): void {
   stack
     .command('env')
     .description('print the local stack endpoints as environment variables')
-    .action(() => printEndpoints(stackStateFromEnv()));
+    .action(async () => printEndpoints((await paths()).stackStateFromEnv()));
 }
