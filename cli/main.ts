@@ -5,6 +5,8 @@
  */
 import { Command } from 'commander';
 import { errorLine } from '../lib/errors.ts';
+import { register as registerAnalyze } from './commands/analyze.ts';
+import { register as registerCurvature } from './commands/curvature.ts';
 import { register as registerDashboard } from './commands/dashboard.ts';
 import { register as registerDb } from './commands/db.ts';
 import { register as registerInspect } from './commands/inspect.ts';
@@ -23,6 +25,8 @@ const program = new Command()
   .showHelpAfterError();
 
 // Subcommands (one line each; keep sorted).
+registerAnalyze(program);
+registerCurvature(program);
 registerDashboard(program);
 registerDb(program);
 registerInspect(program);

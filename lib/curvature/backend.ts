@@ -31,7 +31,9 @@ async function tryGpu(): Promise<string | undefined> {
     tf.tidy(() => tf.matMul(tf.ones([2, 2]), tf.ones([2, 2])).dataSync());
     return undefined;
   } catch (err) {
-    return `${GPU_PACKAGE} unavailable (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`;
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return `${GPU_PACKAGE} not installed`;
+    return `${GPU_PACKAGE} failed to load (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`;
   }
 }
 

@@ -1,0 +1,172 @@
+/**
+ * `weightlens curvature <model-uri> --data <uri>|--distilled|--random [--top-k K] [--trace]
+ * [--density] [--per-layer] [--format table|json]`: Hessian curvature of a TF.js layers model
+ * (local mode; sweeps run the same library in the curvature activity on the 'gpu' queue).
+ * `--data` takes an .npz with arrays x and y, or `fashion-mnist` / `mnist` (their test split).
+ */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { adversarialBatch } from '../../lib/curvature/adversarial.ts';
+import { type BackendPreference, initCurvatureBackend } from '../../lib/curvature/backend.ts';
+import { datasetTestBatch, npzBatch, randomBatch } from '../../lib/curvature/data.ts';
+import { distilledBatch } from '../../lib/curvature/distill.ts';
+import type { LabelledBatch } from '../../lib/curvature/hvp.ts';
+import { analyzeCurvature, type CurvatureReport, curvatureJson } from '../../lib/curvature/index.ts';
+import { loadLayersModelFromStorage } from '../../lib/curvature/load.ts';
+import { buildCurvatureNetwork, type CurvatureNetwork } from '../../lib/curvature/network.ts';
+import { BadInputError } from '../../lib/errors.ts';
+import type { ObjectOpener } from '../../lib/formats/types.ts';
+import { createStorage } from '../../storage/index.ts';
+
+export interface DataSourceOptions {
+  data?: string;
+  distilled?: boolean;
+  random?: boolean;
+  samples: number;
+  seed: number;
+  adversarial?: 'fgsm' | 'pgd';
+  epsilon: number;
+}
+
+/** Describes the batch for results ("fashion-mnist:test[0:256]", "random:256", …). */
+export async function resolveBatch(
+  network: CurvatureNetwork,
+  options: DataSourceOptions,
+  opener: ObjectOpener,
+): Promise<{ batch: LabelledBatch; source: string }> {
+  const chosen = [options.data !== undefined, !!options.distilled, !!options.random].filter(Boolean).length;
+  if (chosen !== 1) throw new BadInputError('choose exactly one of --data <uri>, --distilled, --random');
+  let batch: LabelledBatch;
+  let source: string;
+  if (options.distilled) {
+    batch = distilledBatch(network, { count: options.samples, seed: options.seed });
+    source = `distilled:${options.samples}`;
+  } else if (options.random) {
+    batch = randomBatch(network, options.samples, { seed: options.seed });
+    source = `random:${options.samples}`;
+  } else {
+    const uri = options.data!;
+    const dataset = uri.replace(/:test$/, '');
+    if (dataset === 'fashion-mnist' || dataset === 'mnist') {
+      batch = datasetTestBatch(dataset, network, options.samples);
+    } else {
+      batch = await npzBatch(uri, opener, network, options.samples);
+    }
+    source = `${uri}[0:${batch.labels.length}]`;
+  }
+  if (options.adversarial) {
+    batch = adversarialBatch(network, batch, {
+      method: options.adversarial,
+      epsilon: options.epsilon,
+      seed: options.seed,
+    });
+    source += `+${options.adversarial}(${options.epsilon})`;
+  }
+  return { batch, source };
+}
+
+function formatTable(report: CurvatureReport, header: string): string {
+  const lines = [header];
+  const fmt = (v: number) => v.toPrecision(6);
+  if (report.topEigenvalues.length > 0)
+    lines.push(`  top eigenvalues: ${report.topEigenvalues.map(fmt).join(', ')}`);
+  if (report.trace !== null) {
+    lines.push(
+      `  trace: ${fmt(report.trace)} ± ${(report.traceStandardError ?? Number.NaN).toPrecision(2)} (${report.traceProbes} probes)`,
+    );
+  }
+  if (report.density) {
+    const { grid, values } = report.density;
+    const peak = values.indexOf(Math.max(...values));
+    lines.push(
+      `  density: ${grid.length} points on [${fmt(grid[0]!)}, ${fmt(grid[grid.length - 1]!)}], mode at ${fmt(grid[peak]!)}`,
+    );
+  }
+  if (report.layers.length > 0) {
+    const width = Math.max(5, ...report.layers.map((l) => l.name.length));
+    lines.push(
+      `  ${'layer'.padEnd(width)}  ${'params'.padStart(8)}  ${'top eigenvalue'.padStart(14)}  ${'trace'.padStart(12)}`,
+    );
+    for (const l of report.layers) {
+      lines.push(
+        `  ${l.name.padEnd(width)}  ${String(l.parameters).padStart(8)}  ${fmt(l.topEigenvalue).padStart(14)}  ${fmt(l.trace).padStart(12)}`,
+      );
+    }
+  }
+  lines.push(
+    `  ${report.parameters} parameters, ${report.samples} samples, loss ${fmt(report.loss)}, engine ${report.engine}, ${report.hessianVectorProducts} HVPs in ${(report.durationMs / 1000).toFixed(1)} s`,
+  );
+  return lines.join('\n');
+}
+
+const positiveInt = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+};
+const positiveNumber = (value: string) => {
+  const n = Number(value);
+  if (!(n > 0)) throw new InvalidArgumentError('expected a positive number');
+  return n;
+};
+
+export function register(program: Command): void {
+  program
+    .command('curvature')
+    .description(
+      'Hessian curvature (top eigenvalues, trace, spectral density, per layer) of a TF.js layers model',
+    )
+    .argument('<model-uri>', 'model.json or its directory (path, file:// or s3://)')
+    .option('--data <uri>', '.npz with arrays x and y, or fashion-mnist | mnist (test split)')
+    .option('--distilled', 'data-free: ZeroQ inputs matching the BatchNorm statistics')
+    .option('--random', 'data-free: uniform [0,1] inputs labelled by the model')
+    .option('--samples <n>', 'Hessian batch size', positiveInt, 256)
+    .option('--top-k <k>', 'number of top eigenvalues', positiveInt, 1)
+    .option('--trace', 'Hutchinson trace')
+    .option('--density', 'spectral density (stochastic Lanczos quadrature)')
+    .option('--per-layer', 'per-layer (block-diagonal) traces and top eigenvalues')
+    .addOption(
+      new Option('--method <m>', 'top-eigenvalue method').choices(['lanczos', 'power']).default('lanczos'),
+    )
+    .addOption(
+      new Option('--engine <e>', 'HVP engine').choices(['exact', 'finite-difference']).default('exact'),
+    )
+    .addOption(new Option('--adversarial <m>', 'perturb the batch adversarially').choices(['fgsm', 'pgd']))
+    .option('--epsilon <e>', 'adversarial L∞ radius', positiveNumber, 0.1)
+    .option('--grid-points <n>', 'density grid size', positiveInt, 10_000)
+    .option('--chunk-size <n>', 'samples per forward/backward pass', positiveInt, 256)
+    .option('--seed <n>', 'seed for probes and data-free inputs', positiveInt, 1)
+    .addOption(
+      new Option('--backend <b>', 'tfjs backend').choices(['auto', 'gpu', 'wasm', 'cpu']).default('auto'),
+    )
+    .addOption(new Option('--format <f>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (modelUri: string, opts) => {
+      const backend = await initCurvatureBackend(opts.backend as BackendPreference);
+      const storage = createStorage();
+      const model = await loadLayersModelFromStorage(modelUri, storage);
+      const network = buildCurvatureNetwork(model); // validates the layers before any data work
+      const { batch, source } = await resolveBatch(network, opts as DataSourceOptions, storage);
+      network.dispose();
+      const report = await analyzeCurvature(model, batch, {
+        topK: opts.topK,
+        eigenMethod: opts.method,
+        trace: !!opts.trace,
+        density: !!opts.density,
+        perLayer: !!opts.perLayer,
+        engine: opts.engine,
+        chunkSize: opts.chunkSize,
+        gridPoints: opts.gridPoints,
+        seed: opts.seed,
+        onProgress: opts.format === 'table' ? (line) => process.stderr.write(`  ${line}\n`) : undefined,
+      });
+      batch.x.dispose();
+      if (opts.format === 'json') {
+        process.stdout.write(
+          `${JSON.stringify({ model: modelUri, data: source, backend: backend.name, ...curvatureJson(report) })}\n`,
+        );
+      } else {
+        process.stdout.write(
+          `${formatTable(report, `${modelUri} on ${source} (backend ${backend.note})`)}\n`,
+        );
+      }
+    });
+}
