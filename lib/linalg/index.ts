@@ -37,20 +37,50 @@ const TSX_ESM_API = pathToFileURL(
 const WORKER_BOOTSTRAP = `import(${JSON.stringify(TSX_ESM_API)})
   .then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./eig-worker.ts', import.meta.url).href)}); });`;
 
+interface PendingRequest {
+  resolve: (values: Float64Array) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * One long-lived solver thread (starting a worker with the tsx loader costs ~1 s): requests queue in
+ * order, and the thread is unref'd so it never keeps the process alive.
+ */
+let solverThread: Worker | undefined;
+const pending: PendingRequest[] = [];
+
+function failAll(err: Error): void {
+  solverThread = undefined;
+  for (const request of pending.splice(0)) request.reject(err);
+}
+
+function getSolverThread(): Worker {
+  if (solverThread) return solverThread;
+  const worker = new Worker(WORKER_BOOTSTRAP, { eval: true });
+  worker.unref();
+  worker.on('message', (reply: { ok: boolean; values?: Float64Array; error?: string }) => {
+    const request = pending.shift();
+    if (pending.length === 0) worker.unref();
+    if (!request) return;
+    if (reply.ok && reply.values) request.resolve(reply.values);
+    else request.reject(new Error(reply.error ?? 'eigen worker failed'));
+  });
+  worker.on('error', (err) => failAll(err));
+  worker.on('exit', (code) => {
+    if (solverThread === worker) failAll(new Error(`eigen worker exited (code ${code})`));
+  });
+  solverThread = worker;
+  return worker;
+}
+
 function runInWorker(data: FloatArray, rows: number, cols: number): Promise<Float64Array> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_BOOTSTRAP, { eval: true });
+    const worker = getSolverThread();
     const copy = data.slice(0, rows * cols);
-    worker.once('message', (reply: { ok: boolean; values?: Float64Array; error?: string }) => {
-      void worker.terminate();
-      if (reply.ok && reply.values) resolve(reply.values);
-      else reject(new Error(reply.error ?? 'eigen worker failed'));
-    });
-    worker.once('error', (err) => {
-      void worker.terminate();
-      reject(err);
-    });
-    worker.postMessage({ data: copy, rows, cols }, [copy.buffer]);
+    pending.push({ resolve, reject });
+    // Keep the process alive while a request is outstanding.
+    worker.ref();
+    worker.postMessage({ data: copy, rows, cols }, [copy.buffer as ArrayBuffer]);
   });
 }
 

@@ -1,0 +1,195 @@
+/**
+ * `weightlens analyze <uri>`: WeightWatcher-style analysis of a checkpoint (file, directory or
+ * s3:// prefix), locally and in process — the same lib/ functions the workers call. Progress on
+ * stderr; results as a table, JSON ({checkpoint, summary, layers, errors}) or CSV on stdout.
+ * A layer that cannot be analyzed goes to `errors` (exit 0); an unreadable checkpoint is an error.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Command, Option } from 'commander';
+import { type AnalyzeProgress, analyzeCheckpoint, type CheckpointReport } from '../../lib/analyze.ts';
+import { discoverCheckpoints } from '../../lib/formats/discover.ts';
+import { parseAnalysisConfig } from '../../lib/spectral/index.ts';
+import { esdPlotSvg } from '../../lib/spectral/plot-svg.ts';
+import type { LayerAnalysis, LayerMetrics } from '../../lib/spectral/types.ts';
+import { createStorage } from '../../storage/index.ts';
+
+interface AnalyzeOptions {
+  format: 'table' | 'json' | 'csv';
+  minEvals?: string;
+  maxEvals?: string;
+  maxN?: string;
+  layers?: string;
+  fit?: string;
+  fixFingers?: string;
+  xminMax?: string;
+  randomize?: boolean;
+  mpFit?: boolean;
+  precision?: string;
+  plot?: string;
+}
+
+type JsonReport = Omit<CheckpointReport, 'skipped'>;
+
+const TABLE_COLUMNS = [
+  'layer_id',
+  'name',
+  'layer_type',
+  'N',
+  'M',
+  'num_evals',
+  'alpha',
+  'alpha_weighted',
+  'log_norm',
+  'log_spectral_norm',
+  'stable_rank',
+  'D',
+  'num_pl_spikes',
+  'warning',
+];
+
+function cell(value: unknown): string {
+  if (typeof value === 'number') {
+    if (Number.isInteger(value)) return String(value);
+    return Number.isFinite(value) ? value.toFixed(4) : String(value);
+  }
+  return value === null || value === undefined ? '' : String(value);
+}
+
+function renderTable(report: CheckpointReport, extra: string[]): string {
+  const columns = [...TABLE_COLUMNS.slice(0, -1), ...extra, 'warning'];
+  const rows = report.layers.map((row) => columns.map((c) => cell(row[c])));
+  const widths = columns.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  const out = [
+    `${report.checkpoint.uri} (${report.checkpoint.format})`,
+    line(columns),
+    line(widths.map((w) => '-'.repeat(w))),
+  ];
+  out.push(...rows.map(line));
+  const summary = Object.entries(report.summary).map(([k, v]) => `${k}=${cell(v)}`);
+  out.push(`summary: ${summary.join('  ') || '(no layers analyzed)'}`);
+  out.push(
+    `${report.layers.length} layers analyzed, ${report.skipped.length} tensors skipped, ${report.errors.length} errors`,
+  );
+  for (const e of report.errors) out.push(`  error: ${e.layer}: ${e.error}`);
+  return out.join('\n');
+}
+
+function csvField(value: unknown): string {
+  const text =
+    typeof value === 'number' ? (Number.isFinite(value) ? String(value) : String(value)) : cell(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** One CSV for all checkpoints: a `checkpoint` column, then the union of the WeightWatcher columns. */
+function renderCsv(reports: CheckpointReport[]): string {
+  const columns: string[] = [];
+  for (const report of reports) {
+    for (const row of report.layers)
+      for (const key of Object.keys(row)) if (!columns.includes(key)) columns.push(key);
+  }
+  const lines = [['checkpoint', ...columns].map(csvField).join(',')];
+  for (const report of reports) {
+    for (const row of report.layers as LayerMetrics[]) {
+      lines.push([report.checkpoint.uri, ...columns.map((c) => row[c])].map(csvField).join(','));
+    }
+  }
+  return lines.join('\n');
+}
+
+/** A one-line progress bar on stderr (redrawn in place on a terminal, or when WEIGHTLENS_PROGRESS=1). */
+function progressReporter(label: string): (p: AnalyzeProgress) => void {
+  const enabled = process.stderr.isTTY || process.env.WEIGHTLENS_PROGRESS === '1';
+  if (!enabled) return () => {};
+  return ({ done, total, layer }) => {
+    const width = 30;
+    const filled = total === 0 ? width : Math.round((done / total) * width);
+    const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
+    const text = `${label} [${bar}] ${done}/${total} ${layer}`.slice(0, 120);
+    process.stderr.write(done === total ? `\r${text.padEnd(120)}\n` : `\r${text.padEnd(120)}`);
+  };
+}
+
+function safeFileName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 150);
+}
+
+export function register(program: Command): void {
+  program
+    .command('analyze')
+    .description(
+      'WeightWatcher-compatible spectral analysis of a checkpoint (file, directory or s3:// prefix)',
+    )
+    .argument('<uri>', 'checkpoint file, directory, or s3://bucket/prefix')
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
+    )
+    .option('--min-evals <n>', 'skip layers with fewer eigenvalues (M·rf)', '10')
+    .option('--max-evals <n>', 'skip layers with more eigenvalues (M·rf)', '15000')
+    .option('--max-n <n>', 'skip layers whose larger dimension N exceeds this', '50000')
+    .option('--layers <regex>', 'analyze only layers whose name matches')
+    .addOption(
+      new Option('--fit <kind>', 'power-law fit')
+        .choices(['pl', 'tpl', 'e_tpl', 'PL', 'TPL', 'E_TPL'])
+        .default('pl'),
+    )
+    .addOption(new Option('--fix-fingers <method>', 'finger fix').choices(['xmin_peak', 'clip_xmax']))
+    .option('--xmin-max <x>', 'upper bound of the xmin search for xmin_peak')
+    .option('--randomize', 'randomized ESD, rand_distance and correlation traps')
+    .option('--mp-fit', 'Marchenko–Pastur fit (mp_softrank, num_spikes, sigma_mp)')
+    .addOption(new Option('--precision <p>', 'eigenvalue arithmetic').choices(['f64', 'f32']).default('f64'))
+    .option('--plot <dir>', 'write one SVG per layer (log-log ESD, power-law fit, xmin, MP bulk)')
+    .action(async (uri: string, options: AnalyzeOptions) => {
+      const config = parseAnalysisConfig({
+        minEvals: options.minEvals,
+        maxEvals: options.maxEvals,
+        maxN: options.maxN,
+        layers: options.layers ?? null,
+        fit: options.fit,
+        fixFingers: options.fixFingers ?? null,
+        xminMax: options.xminMax === undefined ? null : options.xminMax,
+        randomize: options.randomize === true,
+        mpFit: options.mpFit === true,
+        precision: options.precision,
+      });
+      const storage = createStorage();
+      const checkpoints = await discoverCheckpoints(uri, storage);
+      const reports: CheckpointReport[] = [];
+      if (options.plot) await mkdir(options.plot, { recursive: true });
+      for (const [i, checkpoint] of checkpoints.entries()) {
+        const prefix = checkpoints.length > 1 ? `${String(i).padStart(3, '0')}_` : '';
+        const onLayer = options.plot
+          ? async (analysis: LayerAnalysis) => {
+              const file = `${prefix}${String(analysis.metrics.layer_id).padStart(4, '0')}_${safeFileName(analysis.metrics.name)}.svg`;
+              await writeFile(join(options.plot!, file), esdPlotSvg(analysis));
+            }
+          : undefined;
+        const label = checkpoints.length > 1 ? `analyze ${i + 1}/${checkpoints.length}` : 'analyze';
+        reports.push(
+          await analyzeCheckpoint(checkpoint.uri, storage, config, progressReporter(label), {
+            metadata: checkpoint.metadata,
+            onLayer,
+          }),
+        );
+      }
+      if (options.format === 'json') {
+        const json = reports.map(
+          ({ checkpoint, summary, layers, errors }): JsonReport => ({ checkpoint, summary, layers, errors }),
+        );
+        process.stdout.write(`${JSON.stringify(json.length === 1 ? json[0] : json, null, 2)}\n`);
+      } else if (options.format === 'csv') {
+        process.stdout.write(`${renderCsv(reports)}\n`);
+      } else {
+        const extra = [
+          ...(config.mpFit ? ['mp_softrank', 'num_spikes'] : []),
+          ...(config.randomize ? ['rand_distance', 'ww_softrank'] : []),
+        ];
+        process.stdout.write(`${reports.map((r) => renderTable(r, extra)).join('\n\n')}\n`);
+      }
+    });
+}
