@@ -6,7 +6,6 @@
 import { Command } from 'commander';
 import { errorLine } from '../lib/errors.ts';
 import { register as registerAnalyze } from './commands/analyze.ts';
-import { register as registerAnalyze } from './commands/analyze.ts';
 import { register as registerCurvature } from './commands/curvature.ts';
 import { register as registerDashboard } from './commands/dashboard.ts';
 import { register as registerDb } from './commands/db.ts';
@@ -26,7 +25,6 @@ const program = new Command()
   .showHelpAfterError();
 
 // Subcommands (one line each; keep sorted).
-registerAnalyze(program);
 registerAnalyze(program);
 registerCurvature(program);
 registerDashboard(program);
