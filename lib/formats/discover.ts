@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { BadInputError, WeightlensError } from '../errors.ts';
 import { DETECT_HEAD_BYTES, detectFormat, openCheckpoint } from './index.ts';
 import { readSidecarMetadata } from './metadata.ts';
-import type { DiscoveredCheckpoint, FormatReader, ObjectOpener } from './types.ts';
+import type { CheckpointFormat, DiscoveredCheckpoint, FormatReader, ObjectOpener } from './types.ts';
 import { basename, dirname } from './uri.ts';
 
 /** Bytes of each file's start and end hashed into contentHash (headers, zip central directories). */
@@ -63,6 +63,27 @@ interface EntryPoint {
   reader: FormatReader;
 }
 
+/**
+ * Formats in order of preference when one directory holds the same model in several formats
+ * under the conventional names (a zoo checkpoint with model.safetensors and model.json, an HF
+ * repo with model.safetensors and pytorch_model.bin): the first is analyzed, the others skipped.
+ */
+const FORMAT_PREFERENCE: CheckpointFormat[] = [
+  'safetensors',
+  'pytorch',
+  'gguf',
+  'onnx',
+  'keras',
+  'keras-h5',
+  'tflite',
+  'tfjs',
+  'npz',
+  'npy',
+];
+/** Conventional file names of "the model" of a directory (other names are independent models). */
+const CONVENTIONAL_MODEL =
+  /^(model|pytorch_model|tf_model|adapter_model)([-.]\d{5}-of-\d{5})?\.(safetensors|bin|h5|keras|onnx|tflite|gguf|npz|json)(\.index\.json)?$/i;
+
 /** The files of one directory that start a checkpoint (shards and tfjs .bin files do not). */
 async function entryPoints(dirFiles: string[], opener: ObjectOpener): Promise<EntryPoint[]> {
   const names = dirFiles.map((uri) => basename(uri));
@@ -70,25 +91,39 @@ async function entryPoints(dirFiles: string[], opener: ObjectOpener): Promise<En
   const lowerNames = names.map((n) => n.toLowerCase());
   const hasSafetensorsIndex = lowerNames.some((n) => n.endsWith('.safetensors.index.json'));
   const hasBinIndex = lowerNames.some((n) => n.endsWith('.bin.index.json'));
-  // HF repos often ship the same weights as safetensors and pytorch_model.bin: analyze them once.
-  const hasHfSafetensors = names.some((n) => HF_PRIMARY.test(n) && /\.safetensors(\.index\.json)?$/i.test(n));
-  const hasTfjs = names.some((n) => n === 'model.json' || n.endsWith('weights_manifest.json'));
+  // tfjs graph models may be named <stem>.json next to their <stem>.bin shard (human-models).
+  const tfjsStems = new Set(
+    lowerNames
+      .filter((n) => n.endsWith('.json') && lowerNames.includes(`${n.slice(0, -'.json'.length)}.bin`))
+      .map((n) => n.slice(0, -'.json'.length)),
+  );
+  const hasTfjs =
+    tfjsStems.size > 0 || names.some((n) => n === 'model.json' || n.endsWith('weights_manifest.json'));
   const entries: EntryPoint[] = [];
   for (const uri of dirFiles) {
     const name = basename(uri);
     const lower = name.toLowerCase();
-    if (!CANDIDATE.test(name) || AUXILIARY_FILE.test(name)) continue;
+    const tfjsGraph = tfjsStems.has(lower.slice(0, -'.json'.length)) && lower.endsWith('.json');
+    if ((!CANDIDATE.test(name) && !tfjsGraph) || AUXILIARY_FILE.test(name)) continue;
     // Shards belong to their index; tfjs .bin shards to their model.json/manifest.
     if (hasSafetensorsIndex && lower.endsWith('.safetensors')) continue;
     if (hasBinIndex && lower.endsWith('.bin')) continue;
-    if (hasHfSafetensors && /^pytorch_model.*\.bin(\.index\.json)?$/.test(lower)) continue;
     if (hasTfjs && lower.endsWith('.bin')) continue;
     if (hasTfjs && lower.endsWith('weights_manifest.json') && names.includes('model.json')) continue;
     if (hasHfPrimary && /\.(bin|pt|pth|ckpt)$/.test(lower) && !HF_PRIMARY.test(name)) continue;
     const reader = await detectReader(uri, opener);
     if (reader) entries.push({ uri, reader });
   }
-  return entries;
+  return preferOneFormat(entries);
+}
+
+/** Among conventionally named entries of one directory keep only the preferred format's. */
+function preferOneFormat(entries: EntryPoint[]): EntryPoint[] {
+  const conventional = entries.filter((e) => CONVENTIONAL_MODEL.test(basename(e.uri)));
+  if (new Set(conventional.map((e) => e.reader.format)).size <= 1) return entries;
+  const rank = (e: EntryPoint) => FORMAT_PREFERENCE.indexOf(e.reader.format);
+  const best = Math.min(...conventional.map(rank));
+  return entries.filter((e) => !CONVENTIONAL_MODEL.test(basename(e.uri)) || rank(e) === best);
 }
 
 async function detectReader(uri: string, opener: ObjectOpener): Promise<FormatReader | undefined> {

@@ -99,6 +99,12 @@ export async function readSafetensorsHeader(reader: RangeReader): Promise<Safete
   }
   assertNoOverlap(tensors, file);
   tensors.sort((a, b) => a.byteOffset - b.byteOffset);
+  // Writers that store kernels in another layout than torch's say so (e.g. the zoo's TF.js-trained
+  // checkpoints: "kernel_layout": "HWIO"); layers.ts then canonicalizes from it.
+  const layout = metadata.kernel_layout;
+  if (layout === 'OIHW' || layout === 'HWIO' || layout === 'OHWI') {
+    for (const t of tensors) if (t.shape.length === 3 || t.shape.length === 4) t.layout = layout;
+  }
   return { tensors, metadata };
 }
 

@@ -116,4 +116,25 @@ describe('discoverCheckpoints', () => {
     const found = await discoverCheckpoints('x', opener);
     expect(found.map((c) => c.uri)).toEqual(['x/model.safetensors']);
   });
+
+  it('analyzes one format per directory when the same model is there in several (preferring safetensors)', async () => {
+    const opener = new MemoryObjectOpener({
+      'z/ckpt-1/model.json': jsonBytes({ modelTopology: {}, weightsManifest: [] }),
+      'z/ckpt-1/weights.bin': new Uint8Array(64),
+      'z/ckpt-1/model.safetensors': weights(1),
+      'z/hf/model.safetensors': weights(2),
+      'z/hf/pytorch_model.bin': new Uint8Array([0x50, 0x4b, 3, 4]),
+      'z/flat/a.safetensors': weights(3),
+      'z/flat/b.safetensors': weights(4),
+      'z/flat/model.gguf': new Uint8Array([0x47, 0x47, 0x55, 0x46, 3, 0, 0, 0]),
+    });
+    const found = await discoverCheckpoints('z', opener);
+    expect(found.map((c) => [c.uri, c.format])).toEqual([
+      ['z/ckpt-1/model.safetensors', 'safetensors'],
+      ['z/flat/a.safetensors', 'safetensors'],
+      ['z/flat/b.safetensors', 'safetensors'],
+      ['z/flat/model.gguf', 'gguf'],
+      ['z/hf/model.safetensors', 'safetensors'],
+    ]);
+  });
 });

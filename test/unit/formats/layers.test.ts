@@ -122,4 +122,17 @@ describe('readLayerWeights brings kernels to the canonical layout', () => {
     const bias = mapped.find((m) => m.tensor.name === 'fc.bias')!;
     await expect(readLayerWeights(ckpt, bias)).rejects.toBeInstanceOf(BadInputError);
   });
+
+  it('takes the kernel layout from safetensors metadata (kernel_layout: HWIO)', async () => {
+    const shape = [3, 3, 2, 4];
+    const opener = new MemoryObjectOpener({
+      'k.safetensors': buildSafetensors([{ name: 'conv.weight', shape, data: indexCoded(shape) }], {
+        kernel_layout: 'HWIO',
+      }),
+    });
+    const ckpt = await openCheckpoint('k.safetensors', opener);
+    const weights = await readLayerWeights(ckpt, mapTensors(ckpt)[0]!);
+    expect(weights.shape).toEqual(shape);
+    expect([...weights.data]).toEqual([...indexCoded(shape)]);
+  });
 });
