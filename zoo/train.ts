@@ -11,38 +11,22 @@
  *   npm run zoo:train -- --write-manifest  # (re)write zoo/trained-manifest.json
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { type DatasetName, type ImageDataset, loadDataset } from '../lib/data/datasets.ts';
+import {
+  ACCURACY_TOLERANCE,
+  compareWithManifest,
+  DEFAULT_TRAINED_ZOO_DIR,
+  MANIFEST_PATH,
+  type ManifestEntry,
+  type TrainedZooManifest,
+} from './manifest.ts';
 import { checkpointId, hyperparametersOf, type RunSpec, zooPlan } from './plan.ts';
 import { initTrainingBackend, type TrainingBackend } from './tfjs-wasm.ts';
 import { type TrainedCheckpoint, trainRun } from './trainer.ts';
-
-export const DEFAULT_TRAINED_ZOO_DIR = '/root/.cache/weightlens/zoo/trained';
-export const MANIFEST_PATH = join(dirname(fileURLToPath(import.meta.url)), 'trained-manifest.json');
-/** Allowed drift of a regenerated test accuracy (0.5 percentage points). */
-export const ACCURACY_TOLERANCE = 0.005;
-
-export interface ManifestEntry {
-  id: string;
-  run: string;
-  set: string;
-  varies: string;
-  epoch: number;
-  step: number;
-  dataset: DatasetName;
-  hyperparameters: Record<string, number | string>;
-  test_accuracy: number;
-}
-
-export interface TrainedZooManifest {
-  description: string;
-  tfjs: string;
-  backend: string;
-  checkpoints: ManifestEntry[];
-}
 
 interface SidecarOnDisk {
   epoch: number;
@@ -68,23 +52,6 @@ function manifestEntry(run: RunSpec, epoch: number, sidecar: SidecarOnDisk): Man
     hyperparameters: hyperparametersOf(run),
     test_accuracy: sidecar.known_test_accuracy,
   };
-}
-
-/** Compare regenerated accuracies with the committed manifest; returns the lines that differ. */
-export function compareWithManifest(manifest: TrainedZooManifest, regenerated: ManifestEntry[]): string[] {
-  const byId = new Map(regenerated.map((e) => [e.id, e]));
-  const problems: string[] = [];
-  for (const expected of manifest.checkpoints) {
-    const got = byId.get(expected.id);
-    if (got === undefined) continue;
-    const delta = got.test_accuracy - expected.test_accuracy;
-    if (Math.abs(delta) > ACCURACY_TOLERANCE) {
-      problems.push(
-        `${expected.id}: ${(got.test_accuracy * 100).toFixed(2)}% vs manifest ${(expected.test_accuracy * 100).toFixed(2)}%`,
-      );
-    }
-  }
-  return problems;
 }
 
 async function main(): Promise<void> {

@@ -1,0 +1,188 @@
+/**
+ * `npm run experiment:trends` — do the data-free metrics predict measured test accuracy on the
+ * trained zoo? Sweeps the zoo and its shuffled-entries control through the real pipeline
+ * (`weightlens sweep … --wait`, then `weightlens leaderboard --format json`), correlates, and
+ * writes docs/experiments/trends.md, trends.json and SVG plots.
+ *
+ *   npm run experiment:trends                       # sweep both, write the report
+ *   npm run experiment:trends -- --reuse-sweeps A,B # read existing sweeps A (trained), B (control)
+ *   npm run experiment:trends -- --local            # development only: no pipeline
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../lib/errors.ts';
+import { DEFAULT_TRAINED_ZOO_DIR, MANIFEST_PATH, type TrainedZooManifest } from './manifest.ts';
+import {
+  ALL_METRICS,
+  groupCorrelations,
+  type MetricName,
+  withDerivedMetrics,
+  type ZooPoint,
+} from './trends/analysis.ts';
+import { analyzeDirectoryLocally } from './trends/local-analysis.ts';
+import {
+  type LeaderboardEntry,
+  parseLeaderboard,
+  rowsByCheckpointDir,
+  runWeightlens,
+  sweepAndRead,
+} from './trends/pipeline.ts';
+import { renderReport } from './trends/report.ts';
+import { writeShuffledCheckpoint } from './trends/shuffled-control.ts';
+import { scatterSvg } from './trends/svg.ts';
+
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const REPORT_DIR = join(REPO_ROOT, 'docs', 'experiments');
+const DEFAULT_CONTROL_DIR = '/root/.cache/weightlens/zoo/trained-shuffled';
+const PLOTTED: MetricName[] = [
+  'alpha',
+  'alpha_weighted',
+  'log_spectral_norm',
+  'log_alpha_norm',
+  'stable_rank',
+  'delta_alpha',
+];
+
+type Rows = Map<string, LeaderboardEntry & { format: string }>;
+
+function log(line: string): void {
+  console.log(`[experiment:trends ${new Date().toISOString().slice(11, 19)}] ${line}`);
+}
+
+async function readSweep(name: string): Promise<Rows> {
+  return rowsByCheckpointDir(
+    parseLeaderboard(await runWeightlens(['leaderboard', '--sweep', name, '--format', 'json'])),
+  );
+}
+
+function buildPoints(manifest: TrainedZooManifest, ids: string[], trained: Rows, control: Rows): ZooPoint[] {
+  const points: ZooPoint[] = [];
+  for (const entry of manifest.checkpoints) {
+    if (!ids.includes(entry.id)) continue;
+    const row = trained.get(entry.id);
+    if (row === undefined) {
+      log(`WARNING: ${entry.id} has no pipeline result; left out`);
+      continue;
+    }
+    points.push(
+      withDerivedMetrics({
+        id: entry.id,
+        set: entry.set,
+        varies: entry.varies,
+        run: entry.run,
+        epoch: entry.epoch,
+        finalEpoch: Number(entry.hyperparameters.epochs),
+        accuracy: entry.test_accuracy,
+        hyperparameters: entry.hyperparameters,
+        trained: row.metrics,
+        shuffled: control.get(entry.id)?.metrics ?? null,
+      }),
+    );
+  }
+  return points;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      zoo: { type: 'string', default: DEFAULT_TRAINED_ZOO_DIR },
+      'control-dir': { type: 'string', default: DEFAULT_CONTROL_DIR },
+      out: { type: 'string', default: REPORT_DIR },
+      'reuse-sweeps': { type: 'string' },
+      local: { type: 'boolean', default: false },
+    },
+  });
+  const zooDir = values.zoo;
+  const manifest = JSON.parse(readFileSync(MANIFEST_PATH, 'utf8')) as TrainedZooManifest;
+  const ids = manifest.checkpoints
+    .map((c) => c.id)
+    .filter((id) => existsSync(join(zooDir, id, 'weightlens.json')));
+  if (ids.length === 0) throw new ConfigError(`no trained zoo in ${zooDir}: run \`npm run zoo:train\` first`);
+  if (ids.length < manifest.checkpoints.length) {
+    log(`WARNING: ${manifest.checkpoints.length - ids.length} manifest checkpoints missing in ${zooDir}`);
+  }
+  log(`writing the shuffled control of ${ids.length} checkpoints to ${values['control-dir']}`);
+  for (const id of ids) writeShuffledCheckpoint(zooDir, values['control-dir'], id);
+
+  let trained: Rows;
+  let control: Rows;
+  const sweeps: { trained: string | null; control: string | null } = { trained: null, control: null };
+  if (values.local) {
+    log('LOCAL mode: analyzing in this process (not the pipeline)');
+    trained = await analyzeDirectoryLocally(zooDir, ids);
+    control = await analyzeDirectoryLocally(values['control-dir'], ids);
+  } else if (values['reuse-sweeps']) {
+    const [a, b] = values['reuse-sweeps'].split(',');
+    if (!a || !b) throw new ConfigError('--reuse-sweeps needs "trainedSweep,controlSweep"');
+    sweeps.trained = a;
+    sweeps.control = b;
+    trained = await readSweep(a);
+    control = await readSweep(b);
+  } else {
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 13);
+    sweeps.trained = `trends-trained-${stamp}`;
+    sweeps.control = `trends-shuffled-${stamp}`;
+    log(`sweeping ${zooDir} as ${sweeps.trained}`);
+    trained = rowsByCheckpointDir(await sweepAndRead(zooDir, sweeps.trained));
+    log(`sweeping ${values['control-dir']} as ${sweeps.control}`);
+    control = rowsByCheckpointDir(await sweepAndRead(values['control-dir'], sweeps.control));
+  }
+
+  const points = buildPoints(manifest, ids, trained, control);
+  const groups = groupCorrelations(points);
+  mkdirSync(values.out, { recursive: true });
+  const plots: { metric: string; file: string }[] = [];
+  const sets = [...new Set(points.map((p) => p.set))].sort();
+  for (const metric of PLOTTED) {
+    const file = `trends-${metric}.svg`;
+    const series = sets.map((set) => ({
+      label: set,
+      points: points
+        .filter((p) => p.set === set)
+        .map((p) => ({
+          x: p.trained[metric] ?? Number.NaN,
+          y: p.accuracy * 100,
+          title: `${p.id}: ${(p.accuracy * 100).toFixed(2)}%`,
+        })),
+    }));
+    if (metric !== 'delta_alpha') {
+      series.push({
+        label: 'shuffled control',
+        points: points.map((p) => ({
+          x: p.shuffled?.[metric] ?? Number.NaN,
+          y: p.accuracy * 100,
+          title: `${p.id} (shuffled)`,
+        })),
+        hollow: true,
+      } as (typeof series)[number] & { hollow: boolean });
+    }
+    writeFileSync(
+      join(values.out, file),
+      scatterSvg(`${metric} vs measured test accuracy`, metric, 'test accuracy (%)', series),
+    );
+    plots.push({ metric, file });
+  }
+  const rows = [...trained.values()];
+  const context = {
+    source: values.local ? ('local' as const) : ('pipeline' as const),
+    sweeps,
+    generatedAt: new Date().toISOString(),
+    zooDir,
+    points,
+    groups,
+    plots,
+    correlationTraps: rows.reduce((s, r) => s + r.correlation_traps, 0),
+    layersAnalyzed: rows.reduce((s, r) => s + r.layers_analyzed, 0),
+    layersFailed: rows.reduce((s, r) => s + r.layers_failed, 0),
+  };
+  writeFileSync(join(values.out, 'trends.md'), renderReport(context, ALL_METRICS));
+  writeFileSync(join(values.out, 'trends.json'), `${JSON.stringify(context, null, 2)}\n`);
+  const headline = groups.find((g) => g.group === 'all-trained');
+  for (const c of headline?.trained ?? [])
+    log(`all-trained: ${c.metric} τ=${c.tau?.toFixed(3)} ρ=${c.rho?.toFixed(3)} n=${c.n}`);
+  log(`wrote ${join(values.out, 'trends.md')}`);
+}
+
+await main();
