@@ -5,64 +5,12 @@
  * `--data` takes an .npz with arrays x and y, or `fashion-mnist` / `mnist` (their test split).
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { adversarialBatch } from '../../lib/curvature/adversarial.ts';
 import { type BackendPreference, initCurvatureBackend } from '../../lib/curvature/backend.ts';
-import { datasetTestBatch, npzBatch, randomBatch } from '../../lib/curvature/data.ts';
-import { distilledBatch } from '../../lib/curvature/distill.ts';
-import type { LabelledBatch } from '../../lib/curvature/hvp.ts';
+import { type DataSourceOptions, resolveBatch } from '../../lib/curvature/batch.ts';
 import { analyzeCurvature, type CurvatureReport, curvatureJson } from '../../lib/curvature/index.ts';
 import { loadLayersModelFromStorage } from '../../lib/curvature/load.ts';
-import { buildCurvatureNetwork, type CurvatureNetwork } from '../../lib/curvature/network.ts';
-import { BadInputError } from '../../lib/errors.ts';
-import type { ObjectOpener } from '../../lib/formats/types.ts';
+import { buildCurvatureNetwork } from '../../lib/curvature/network.ts';
 import { createStorage } from '../../storage/index.ts';
-
-export interface DataSourceOptions {
-  data?: string;
-  distilled?: boolean;
-  random?: boolean;
-  samples: number;
-  seed: number;
-  adversarial?: 'fgsm' | 'pgd';
-  epsilon: number;
-}
-
-/** Describes the batch for results ("fashion-mnist:test[0:256]", "random:256", …). */
-export async function resolveBatch(
-  network: CurvatureNetwork,
-  options: DataSourceOptions,
-  opener: ObjectOpener,
-): Promise<{ batch: LabelledBatch; source: string }> {
-  const chosen = [options.data !== undefined, !!options.distilled, !!options.random].filter(Boolean).length;
-  if (chosen !== 1) throw new BadInputError('choose exactly one of --data <uri>, --distilled, --random');
-  let batch: LabelledBatch;
-  let source: string;
-  if (options.distilled) {
-    batch = distilledBatch(network, { count: options.samples, seed: options.seed });
-    source = `distilled:${options.samples}`;
-  } else if (options.random) {
-    batch = randomBatch(network, options.samples, { seed: options.seed });
-    source = `random:${options.samples}`;
-  } else {
-    const uri = options.data!;
-    const dataset = uri.replace(/:test$/, '');
-    if (dataset === 'fashion-mnist' || dataset === 'mnist') {
-      batch = datasetTestBatch(dataset, network, options.samples);
-    } else {
-      batch = await npzBatch(uri, opener, network, options.samples);
-    }
-    source = `${uri}[0:${batch.labels.length}]`;
-  }
-  if (options.adversarial) {
-    batch = adversarialBatch(network, batch, {
-      method: options.adversarial,
-      epsilon: options.epsilon,
-      seed: options.seed,
-    });
-    source += `+${options.adversarial}(${options.epsilon})`;
-  }
-  return { batch, source };
-}
 
 function formatTable(report: CurvatureReport, header: string): string {
   const lines = [header];
