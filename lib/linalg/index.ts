@@ -84,9 +84,19 @@ function runInWorker(data: FloatArray, rows: number, cols: number): Promise<Floa
   });
 }
 
-/** Which backend 'auto' resolves to on this machine. */
+const BACKENDS: readonly EigenBackend[] = ['native-syevd', 'native-gesdd', 'ts', 'ts-worker'];
+
+/**
+ * Which backend 'auto' resolves to: WEIGHTLENS_EIGEN_BACKEND when set (and usable), else native
+ * gesdd — WeightWatcher's own route (SVD of W), exact for tiny singular values too — else TypeScript.
+ */
 export function defaultBackend(): Exclude<EigenBackend, 'auto'> {
-  return loadNativeLinalg() ? 'native-gesdd' : 'ts-worker';
+  const native = loadNativeLinalg();
+  const requested = process.env.WEIGHTLENS_EIGEN_BACKEND as EigenBackend | undefined;
+  if (requested && requested !== 'auto' && BACKENDS.includes(requested)) {
+    if (!requested.startsWith('native') || native) return requested as Exclude<EigenBackend, 'auto'>;
+  }
+  return native ? 'native-gesdd' : 'ts-worker';
 }
 
 /**

@@ -1,0 +1,134 @@
+/**
+ * `npm run bench` / `npm run bench:spectral`: per-layer time of weightlens (eigenvalues + fit + all
+ * metrics) against WeightWatcher and against the bare LAPACK call (numpy's gesdd, values only), on
+ * the same float32 matrices in the same run; prints ratios, the fit's share of layer time, the
+ * native routes (dsyrk+dsyevd vs dgesdd) and peak memory.
+ * Env: BENCH_SIZES="1024x1024,4096x4096" (default 1024², 2048², 4096², 4096×11008),
+ * BENCH_PYTHON (default the dev venv), BENCH_TS_MAX (largest M·N for the TS fallback, default 1024²).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadNativeLinalg, nativeLoadError, squaredSingularValues } from '../lib/linalg/index.ts';
+import { fitPowerLawWW } from '../lib/spectral/fit.ts';
+import { analyzeLayer, defaultAnalysisConfig, EVALS_THRESHOLD } from '../lib/spectral/index.ts';
+import { seededRandom } from '../lib/spectral/randomize.ts';
+
+const PYTHON = process.env.BENCH_PYTHON ?? '/root/.cache/weightlens/venv/bin/python';
+const SIZES = (process.env.BENCH_SIZES ?? '1024x1024,2048x2048,4096x4096,4096x11008').split(',').map((s) => {
+  const [rows, cols] = s.split('x').map(Number) as [number, number];
+  return { rows, cols, name: `w${rows}x${cols}` };
+});
+const TS_MAX = Number(process.env.BENCH_TS_MAX ?? 1024 * 1024);
+
+/** Heavy-tailed weights (Student t, 3 degrees of freedom), as trained layers tend to have. */
+function heavyTailedMatrix(rows: number, cols: number, seed: number): Float32Array {
+  const random = seededRandom(seed);
+  const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < out.length; i++) {
+    let chi = 0;
+    for (let k = 0; k < 3; k++) chi += gaussian() ** 2;
+    out[i] = (gaussian() / Math.sqrt(chi / 3)) * 0.02;
+  }
+  return out;
+}
+
+async function timed<T>(fn: () => Promise<T> | T): Promise<{ seconds: number; value: T }> {
+  const start = performance.now();
+  const value = await fn();
+  return { seconds: (performance.now() - start) / 1000, value };
+}
+
+interface Reference {
+  name: string;
+  numpy_svd_s: number;
+  numpy_eigvalsh_gram_s: number;
+  weightwatcher_s: number;
+  ww_alpha: number;
+  peak_rss_mb: number;
+}
+
+async function main(): Promise<void> {
+  const native = loadNativeLinalg();
+  console.log(`native addon: ${native ? native.backend() : `not loaded (${nativeLoadError()})`}`);
+  const dir = mkdtempSync(join(tmpdir(), 'weightlens-bench-'));
+  try {
+    const matrices = SIZES.map((size, i) => ({ ...size, data: heavyTailedMatrix(size.rows, size.cols, 1000 + i) }));
+    const specs = matrices.map((m) => {
+      const path = join(dir, `${m.name}.f32`);
+      writeFileSync(path, m.data);
+      return { path, rows: m.rows, cols: m.cols, name: m.name };
+    });
+    console.log('running the Python reference (numpy LAPACK + WeightWatcher) on the same matrices...');
+    const output = execFileSync(PYTHON, [join(import.meta.dirname, 'spectral_reference.py'), JSON.stringify(specs)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const references = new Map<string, Reference>();
+    for (const line of output.split('\n')) {
+      if (line.startsWith('{')) {
+        const ref = JSON.parse(line) as Reference;
+        references.set(ref.name, ref);
+      }
+    }
+    const header = [
+      'matrix',
+      'weightlens_s',
+      'eig_s',
+      'fit_s',
+      'fit_share',
+      'ww_s',
+      'vs_ww',
+      'numpy_svd_s',
+      'vs_lapack',
+      'syevd_s',
+      'gesdd_s',
+      'ts_s',
+      'alpha',
+      'ww_alpha',
+    ];
+    console.log(header.join('\t'));
+    for (const m of matrices) {
+      const weights = { name: m.name, layerType: 'dense' as const, shape: [m.rows, m.cols], data: m.data };
+      const layer = await timed(() => analyzeLayer(weights, defaultAnalysisConfig, 0));
+      const evals = layer.value.eigenvalues;
+      const first = evals.findIndex((v) => v > EVALS_THRESHOLD);
+      const fit = await timed(() => fitPowerLawWW(evals.subarray(first)));
+      const eig = await timed(() => squaredSingularValues(m.data, m.rows, m.cols));
+      const syevd = native ? (await timed(() => squaredSingularValues(m.data, m.rows, m.cols, { backend: 'native-syevd' }))).seconds : Number.NaN;
+      const gesdd = native ? (await timed(() => squaredSingularValues(m.data, m.rows, m.cols, { backend: 'native-gesdd' }))).seconds : Number.NaN;
+      const ts = m.rows * m.cols <= TS_MAX ? (await timed(() => squaredSingularValues(m.data, m.rows, m.cols, { backend: 'ts-worker' }))).seconds : Number.NaN;
+      const ref = references.get(m.name);
+      const f = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(3));
+      console.log(
+        [
+          m.name,
+          f(layer.seconds),
+          f(eig.seconds),
+          f(fit.seconds),
+          `${((100 * fit.seconds) / layer.seconds).toFixed(2)}%`,
+          f(ref?.weightwatcher_s),
+          ref ? `${(layer.seconds / ref.weightwatcher_s).toFixed(2)}x` : '-',
+          f(ref?.numpy_svd_s),
+          ref ? `${(layer.seconds / ref.numpy_svd_s).toFixed(2)}x` : '-',
+          f(syevd),
+          f(gesdd),
+          f(ts),
+          layer.value.metrics.alpha.toFixed(4),
+          ref ? ref.ww_alpha.toFixed(4) : '-',
+        ].join('\t'),
+      );
+    }
+    const peakNode = process.resourceUsage().maxRSS / 1024;
+    const peakPython = Math.max(0, ...[...references.values()].map((r) => r.peak_rss_mb));
+    console.log(`peak RSS: weightlens ${peakNode.toFixed(0)} MB, python (numpy + WeightWatcher) ${peakPython.toFixed(0)} MB`);
+    console.log('vs_ww = weightlens / WeightWatcher per-layer time; vs_lapack = weightlens layer / bare numpy gesdd.');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
