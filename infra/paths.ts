@@ -85,3 +85,24 @@ export function localTemporalAddress(state: StackState): string {
 export function localS3Endpoint(state: StackState): string {
   return `http://${state.host}:${state.ports.s3}`;
 }
+
+export const DEFAULT_BUCKET = 'weightlens';
+
+/** Where objects live: an S3-compatible endpoint, its credentials and the bucket weightlens uses. */
+export interface S3Settings {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  bucket: string;
+}
+
+export function localS3Settings(state: StackState, bucket = DEFAULT_BUCKET): S3Settings {
+  return {
+    endpoint: localS3Endpoint(state),
+    region: DEV_CREDENTIALS.s3Region,
+    accessKeyId: DEV_CREDENTIALS.s3AccessKeyId,
+    secretAccessKey: DEV_CREDENTIALS.s3SecretAccessKey,
+    bucket,
+  };
+}

@@ -8,7 +8,13 @@ import path from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { ConfigError } from '../lib/errors.ts';
 import { resolveBinary, VERSITYGW_BINARY } from './binaries.ts';
-import { DEV_CREDENTIALS, localS3Endpoint, type StackState } from './paths.ts';
+import {
+  DEV_CREDENTIALS,
+  localS3Endpoint,
+  localS3Settings,
+  type S3Settings,
+  type StackState,
+} from './paths.ts';
 import { ensurePortFree, isPortOpen, waitUntil } from './ports.ts';
 import { isAlive, livePidFromFile, logTail, removeFile, spawnDetached, stopPid } from './processes.ts';
 import type { ServiceStatus } from './service.ts';
@@ -16,15 +22,7 @@ import type { ServiceStatus } from './service.ts';
 // The pinned SDK only warns that future releases need Node 22; the warning is noise on every command.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-export const DEFAULT_BUCKET = 'weightlens';
-
-export interface S3Settings {
-  endpoint: string;
-  region: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  bucket: string;
-}
+export { DEFAULT_BUCKET, localS3Settings, type S3Settings } from './paths.ts';
 
 export function s3Paths(state: StackState) {
   const root = path.join(state.dir, 's3');
@@ -33,16 +31,6 @@ export function s3Paths(state: StackState) {
     data: path.join(root, 'data'),
     pidFile: path.join(root, 'versitygw.pid'),
     logFile: path.join(state.dir, 'logs', 's3.log'),
-  };
-}
-
-export function localS3Settings(state: StackState, bucket = DEFAULT_BUCKET): S3Settings {
-  return {
-    endpoint: localS3Endpoint(state),
-    region: DEV_CREDENTIALS.s3Region,
-    accessKeyId: DEV_CREDENTIALS.s3AccessKeyId,
-    secretAccessKey: DEV_CREDENTIALS.s3SecretAccessKey,
-    bucket,
   };
 }
 
