@@ -17,6 +17,7 @@ import {
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { s3StorageOptions } from '../../infra/config.ts';
 import { s3Client } from '../../infra/s3.ts';
+import { discoverCheckpoints } from '../../lib/formats/discover.ts';
 import { openCheckpoint } from '../../lib/formats/index.ts';
 import { mapTensors } from '../../lib/formats/layers.ts';
 import { Storage } from '../../storage/index.ts';
@@ -100,6 +101,10 @@ describe(`S3 ranged reads of a ${((2 * BIG_MIB) / 1024).toFixed(1)} GiB sharded 
   const prefix = `ranged-read/${randomUUID()}`;
   const plans = [planShard(prefix, 0), planShard(prefix, 1)];
   const indexKey = `${prefix}/model.safetensors.index.json`;
+  const sidecarKey = `${prefix}/weightlens.json`;
+  const sidecarBody = new TextEncoder().encode(
+    JSON.stringify({ family: 'big', step: 7, known_test_accuracy: 0.5 }),
+  );
   const indexBody = new TextEncoder().encode(
     JSON.stringify({
       metadata: { total_size: plans.reduce((s, p) => s + p.size, 0) },
@@ -118,10 +123,11 @@ describe(`S3 ranged reads of a ${((2 * BIG_MIB) / 1024).toFixed(1)} GiB sharded 
     const zeros = new Uint8Array(PART_BYTES);
     for (const plan of plans) await uploadShard(s3, bucket, plan, zeros);
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: indexKey, Body: indexBody }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: sidecarKey, Body: sidecarBody }));
   });
 
   afterAll(async () => {
-    for (const key of [indexKey, ...plans.map((p) => p.key)]) {
+    for (const key of [indexKey, sidecarKey, ...plans.map((p) => p.key)]) {
       await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
     }
     s3.destroy();
@@ -149,5 +155,26 @@ describe(`S3 ranged reads of a ${((2 * BIG_MIB) / 1024).toFixed(1)} GiB sharded 
     expect(storage.stats.reads - before.reads).toBe(1);
     expect(values[0]).toBe(-48 + 0.25);
     expect(values[200]).toBe((200 % 97) - 48 + 0.25);
+  });
+
+  it('discovers the checkpoint under its S3 prefix from headers and sidecar alone', async () => {
+    const storage = new Storage({ s3: s3StorageOptions(services.s3) });
+    const found = await discoverCheckpoints(`s3://${bucket}/${prefix}`, storage);
+    expect(found).toHaveLength(1);
+    const [checkpoint] = found as [(typeof found)[0]];
+    expect(checkpoint.uri).toBe(`s3://${bucket}/${indexKey}`);
+    expect(checkpoint.format).toBe('safetensors');
+    expect(checkpoint.files.map((f) => f.uri.split('/').pop())).toEqual([
+      'model-00001-of-00002.safetensors',
+      'model-00002-of-00002.safetensors',
+      'model.safetensors.index.json',
+    ]);
+    expect(checkpoint.sizeBytes).toBe(plans.reduce((sum, p) => sum + p.size, 0) + indexBody.byteLength);
+    expect(checkpoint.metadata).toEqual({ family: 'big', step: 7, knownTestAccuracy: 0.5 });
+    expect(checkpoint.contentHash).toMatch(/^[0-9a-f]{64}$/);
+    // Cheap: headers, hash windows (64 KiB + 4 KiB per file) and the sidecar, never tensor data.
+    expect(storage.stats.bytesRead).toBeLessThan(1024 * 1024);
+    const again = await discoverCheckpoints(`s3://${bucket}/${prefix}/`, storage);
+    expect(again[0]!.contentHash).toBe(checkpoint.contentHash);
   });
 });
