@@ -9,7 +9,7 @@ import { type Command, Option } from 'commander';
 import { createPrismaClient } from '../../db/client.ts';
 import { failedSweepCheckpoints } from '../../db/sweeps.ts';
 import { resolveServices } from '../../infra/config.ts';
-import { BadInputError } from '../../lib/errors.ts';
+import { BadInputError, UnsupportedError } from '../../lib/errors.ts';
 import { defaultAnalysisConfig, parseAnalysisConfig } from '../../lib/spectral/index.ts';
 import type { AnalysisConfig } from '../../lib/spectral/types.ts';
 import { createWorker, type RunningWorker } from '../../workers/create.ts';
@@ -100,6 +100,12 @@ export function register(program: Command): void {
     .option('--no-local-worker', 'never run a worker in this process')
     .option('--concurrency <n>', 'activities at once in the in-process worker (default: cores)')
     .action(async (uris: string[], options: SweepOptions) => {
+      if (options.curvature !== 'off') {
+        // Checked before any service starts; startSweep (and the workflow) reject it too.
+        throw new UnsupportedError(
+          `curvature '${options.curvature}' in sweeps is not supported yet (use 'off')`,
+        );
+      }
       const config = await loadConfig(options.config);
       const concurrency = parseConcurrency(options.concurrency);
       const services = await resolveServices({ start: true });

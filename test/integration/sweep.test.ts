@@ -12,7 +12,7 @@ import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
 import { startTemporal, stopTemporal } from '../../infra/temporal.ts';
 import { defaultAnalysisConfig } from '../../lib/spectral/index.ts';
 import { connectClient, type StartedSweep, startSweep } from '../../workers/sweep-client.ts';
-import type { SweepTuning } from '../../workflows/types.ts';
+import { checkpointWorkflowId, type SweepTuning } from '../../workflows/types.ts';
 import { type SyntheticCheckpoint, syntheticZoo } from './sweep-fixtures.ts';
 import {
   startWorkerProcess,
@@ -134,7 +134,8 @@ describe('distributed sweep over two worker processes', () => {
   it('re-running the same sweep computes no layer', async () => {
     expect(first, 'the first sweep ran').toBeDefined();
     const before = await prisma.layerResult.count({ where: { checkpoint: { uri: { startsWith: prefix } } } });
-    const rerun = await sweep([prefix]);
+    // Small pages and continue-as-new every 10 children: the counters must survive both.
+    const rerun = await sweep([prefix], { childrenPerRun: 10, pageSize: 7 });
     const result = await sweepResult(rerun.handle);
     const layerCount = zoo.reduce((n, c) => n + c.layerNames.length, 0);
     expect(result.succeeded).toBe(zoo.length);
@@ -156,7 +157,7 @@ describe('sweeps survive failures of their infrastructure', () => {
   const tuning = { maxParallelCheckpoints: 2 };
 
   it('completes with every layer exactly once after one worker is SIGKILLed mid-sweep', async () => {
-    const zoo = syntheticZoo(20, { seed: 11, shapes });
+    const zoo = syntheticZoo(12, { seed: 11, shapes });
     const prefix = await uploadZoo(services, `sweep-test-${runId}/kill`, zoo);
     const started = await sweep([prefix], tuning);
     await waitFor('two checkpoints done', async () => (await succeededCount(started.sweepId)) >= 2);
@@ -181,7 +182,7 @@ describe('sweeps survive failures of their infrastructure', () => {
   });
 
   it('completes after the Temporal server restarts mid-sweep', async () => {
-    const zoo = syntheticZoo(20, { seed: 13, shapes });
+    const zoo = syntheticZoo(12, { seed: 13, shapes });
     const prefix = await uploadZoo(services, `sweep-test-${runId}/restart`, zoo);
     const started = await sweep([prefix], tuning);
     await waitFor('two checkpoints done', async () => (await succeededCount(started.sweepId)) >= 2);
@@ -196,5 +197,28 @@ describe('sweeps survive failures of their infrastructure', () => {
     const rows = await expectEveryLayerOnce(started, prefix, zoo);
     expect(rows).toHaveLength(zoo.length * shapes.length);
     for (const worker of workers) expect(worker.child.exitCode, worker.output()).toBeNull();
+  });
+
+  it('a cancelled sweep cancels its running children and is recorded as cancelled', async () => {
+    const zoo = syntheticZoo(12, { seed: 17, shapes });
+    const prefix = await uploadZoo(services, `sweep-test-${runId}/cancel`, zoo);
+    const started = await sweep([prefix], { maxParallelCheckpoints: 1 });
+    await waitFor('one checkpoint done', async () => (await succeededCount(started.sweepId)) >= 1);
+    await started.handle.cancel();
+    await expect(started.handle.result()).rejects.toThrow(/cancel/i);
+
+    const record = await prisma.sweep.findUniqueOrThrow({ where: { id: started.sweepId } });
+    expect(record.status).toBe('cancelled');
+    expect(record.checkpointsDone).toBeLessThan(zoo.length);
+    // No child workflow of the sweep is left running.
+    const members = await prisma.sweepCheckpoint.findMany({ where: { sweepId: started.sweepId } });
+    for (const member of members) {
+      const id = checkpointWorkflowId(member.checkpointId, started.configHash);
+      const described = await temporal.client.workflow
+        .getHandle(id)
+        .describe()
+        .catch(() => undefined); // never started
+      expect(described?.status.name ?? 'NOT_STARTED', id).not.toBe('RUNNING');
+    }
   });
 });
