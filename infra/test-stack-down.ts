@@ -1,8 +1,9 @@
 /**
- * Stops the integration-test stack regardless of leases: .ci/run calls it on exit so a crashed or
- * interrupted test run leaves no service process behind (`npx tsx infra/test-stack-down.ts`).
+ * Stops the integration-test stack when no live test run holds a lease: .ci/run calls it on exit
+ * so a crashed or interrupted run leaves no service process behind
+ * (`npx tsx infra/test-stack-down.ts`).
  */
-import { stackDown } from './stack.ts';
-import { testStackState } from './test-stack.ts';
+import { stopIdleTestStack } from './test-stack.ts';
 
-await stackDown(testStackState());
+if (!(await stopIdleTestStack()))
+  process.stderr.write('test stack still in use by another test run; left running\n');

@@ -46,10 +46,15 @@ export async function acquireTestStack(state: StackState = testStackState()): Pr
   return resolveServices({ start: true, migrate: true, state, env: {} });
 }
 
+/** Stop the test stack unless a live test run still holds a lease (used by .ci/run on exit). */
+export async function stopIdleTestStack(state: StackState = testStackState()): Promise<boolean> {
+  const busy = await withStackLock(state, async () => liveLeases(state).length > 0);
+  if (!busy) await stackDown(state);
+  return !busy;
+}
+
 /** Drop this process' lease; stop the services when no other live run holds one (unless `keep`). */
 export async function releaseTestStack(state: StackState = testStackState(), keep = false): Promise<void> {
   rmSync(path.join(leaseDir(state), String(process.pid)), { force: true });
-  if (keep) return;
-  const othersActive = await withStackLock(state, async () => liveLeases(state).length > 0);
-  if (!othersActive) await stackDown(state);
+  if (!keep) await stopIdleTestStack(state);
 }
