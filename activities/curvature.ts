@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import type { PrismaClient } from '../db/client.ts';
+import type { Prisma, PrismaClient } from '../db/client.ts';
 import { type BackendPreference, initCurvatureBackend } from '../lib/curvature/backend.ts';
 import { type DataSourceOptions, resolveBatch } from '../lib/curvature/batch.ts';
 import { analyzeCurvature, type CurvatureOptions, curvatureJson } from '../lib/curvature/index.ts';
@@ -100,14 +100,15 @@ export function createCurvatureActivities(deps: { prisma: PrismaClient; storage:
           dataSource,
           topEigenvalues: report.topEigenvalues,
           trace: report.trace,
+          // Plain numbers and strings only; the casts widen our interfaces to Prisma's JSON type.
           density: report.density
-            ? {
+            ? ({
                 grid: json.density!.grid,
                 values: json.density!.values,
                 quadrature: report.density.quadrature,
-              }
+              } as unknown as Prisma.InputJsonValue)
             : undefined,
-          layers: json.layers,
+          layers: json.layers as unknown as Prisma.InputJsonValue,
           backend: backend.note,
           durationMs: Date.now() - started,
         };

@@ -48,13 +48,19 @@ const exactTrace = spectrum.reduce((a, b) => a + b, 0);
 describe('Krylov methods on known spectra', () => {
   it('symmetricEigen recovers the constructed spectrum', () => {
     const values = Array.from(symmetricEigen(matrix, dim).values).reverse();
-    values.forEach((v, i) => expect(v).toBeCloseTo(sorted[i]!, 9));
+    values.forEach((v, i) => {
+      expect(v).toBeCloseTo(sorted[i]!, 9);
+    });
   });
 
   it('Lanczos finds the top 3 (including a close pair) with small residuals', async () => {
     const top = await lanczosTopEigenvalues(op, 3, { steps: 30 });
-    top.values.forEach((v, i) => expect(Math.abs(v - sorted[i]!) / sorted[i]!).toBeLessThan(1e-6));
-    top.residuals.forEach((r) => expect(r).toBeLessThan(1e-3));
+    top.values.forEach((v, i) => {
+      expect(Math.abs(v - sorted[i]!) / sorted[i]!).toBeLessThan(1e-6);
+    });
+    top.residuals.forEach((r) => {
+      expect(r).toBeLessThan(1e-3);
+    });
   });
 
   it('Lanczos restarts after an invariant subspace (β = 0) instead of dividing by zero', async () => {
@@ -110,7 +116,9 @@ describe('Krylov methods on known spectra', () => {
     for (const run of runs) expect(run.weights.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 10);
     // With steps = dim the quadrature nodes are the exact eigenvalues.
     const nodes = [...runs[0]!.nodes].sort((a, b) => b - a);
-    nodes.forEach((v, i) => expect(v).toBeCloseTo(sorted[i]!, 6));
+    nodes.forEach((v, i) => {
+      expect(v).toBeCloseTo(sorted[i]!, 6);
+    });
     // The first moment Σ wᵢθᵢ is vᵀHv/‖v‖² for a Rademacher v: an unbiased trace/dim estimate.
     const meanEstimate =
       runs.reduce((s, r) => s + r.nodes.reduce((a, x, k) => a + x * r.weights[k]!, 0), 0) / runs.length;

@@ -47,7 +47,9 @@ function fixtureModel(): tfl.Sequential {
   ];
   const values = ordered.map((n) => fixture.weights[n]!);
   expect(model.weights.length).toBe(values.length);
-  model.weights.forEach((w, i) => w.write(tf.tensor(values[i]!, w.shape as number[])));
+  model.weights.forEach((w, i) => {
+    w.write(tf.tensor(values[i]!, w.shape as number[]));
+  });
   return model;
 }
 
