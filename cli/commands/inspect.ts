@@ -52,7 +52,7 @@ export async function inspectCheckpoint(
   };
 }
 
-function formatTable(report: InspectReport): string {
+export function formatInspectTable(report: InspectReport): string {
   const lines = [`${report.uri}`, `  format: ${report.format}   size: ${report.size_bytes} bytes`];
   const meta = Object.entries(report.metadata);
   if (meta.length > 0)
@@ -89,7 +89,7 @@ export function register(program: Command): void {
         const json = reports.length === 1 ? reports[0] : reports;
         process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
       } else {
-        process.stdout.write(`${reports.map(formatTable).join('\n\n')}\n`);
+        process.stdout.write(`${reports.map(formatInspectTable).join('\n\n')}\n`);
       }
     });
 }
