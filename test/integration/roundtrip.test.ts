@@ -7,7 +7,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createProbeActivities } from '../../activities/probe.ts';
 import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
@@ -15,6 +15,13 @@ import { s3Client } from '../../infra/s3.ts';
 import { probeWorkflow } from '../../workflows/probe.ts';
 
 const services = inject('services');
+
+// Worker state changes are logged at INFO; keep test output to what matters.
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  // A runtime already exists in this process (installed once per process).
+}
 
 describe('round trip: Temporal → S3 → Postgres', () => {
   let prisma: PrismaClient;
