@@ -24,16 +24,25 @@ export function createSweepLevelActivities(
       mappingFailures(async () => {
         const sourceErrors: SourceError[] = [];
         let total = 0;
-        for (const [i, source] of input.sources.entries()) {
-          Context.current().heartbeat({ source: i });
-          try {
-            const found = await discoverCheckpoints(source, deps.storage);
-            total = await addSweepCheckpoints(deps.prisma, input.sweepId, found);
-          } catch (err) {
-            // One bad source (typo, empty prefix) is reported; the others are still swept.
-            if (!isBadInput(err)) throw err;
-            sourceErrors.push({ source, error: failureText(err) });
+        let current = 0;
+        // Listing a large prefix takes minutes; heartbeat on a timer, not per source.
+        const context = Context.current();
+        const timer = setInterval(() => context.heartbeat({ source: current }), 5_000);
+        try {
+          for (const [i, source] of input.sources.entries()) {
+            current = i;
+            context.heartbeat({ source: i });
+            try {
+              const found = await discoverCheckpoints(source, deps.storage);
+              total = await addSweepCheckpoints(deps.prisma, input.sweepId, found);
+            } catch (err) {
+              // One bad source (typo, empty prefix) is reported; the others are still swept.
+              if (!isBadInput(err)) throw err;
+              sourceErrors.push({ source, error: failureText(err) });
+            }
           }
+        } finally {
+          clearInterval(timer);
         }
         await markSweepRunning(deps.prisma, input.sweepId, total);
         if (sourceErrors.length > 0) {

@@ -132,6 +132,13 @@ export async function finishSweepRecord(
   status: 'completed' | 'cancelled' | 'failed',
   error?: string,
 ): Promise<void> {
+  if (status !== 'completed') {
+    // Members a cancelled or failed sweep never finished go back to pending (a rerun picks them up).
+    await prisma.sweepCheckpoint.updateMany({
+      where: { sweepId, status: 'running' },
+      data: { status: 'pending', error: `sweep ${status}` },
+    });
+  }
   const counts = await sweepCheckpointCounts(prisma, sweepId);
   await prisma.sweep.update({
     where: { id: sweepId },

@@ -40,9 +40,12 @@ const bookkeeping = proxyActivities<SweepActivities>({
 export function layerTimeoutMs(layer: LayerPlan): number {
   const shape = layer.shape;
   let flops: number;
-  if (layer.layerType === 'conv2d' && shape.length === 4) {
-    const [kh, kw, cin, cout] = shape as [number, number, number, number];
-    flops = kh * kw * cin * cout * Math.min(cin, cout);
+  if (shape.length === 4 || shape.length === 3) {
+    // conv2d [kh, kw, in, out] / conv1d [k, in, out]: one in×out matrix per kernel position.
+    const cin = shape[shape.length - 2]!;
+    const cout = shape[shape.length - 1]!;
+    const positions = shape.slice(0, -2).reduce((a, b) => a * b, 1);
+    flops = positions * cin * cout * Math.min(cin, cout);
   } else {
     const rows = shape[0] ?? 1;
     const cols = shape.slice(1).reduce((a, b) => a * b, 1);

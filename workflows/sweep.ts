@@ -156,6 +156,8 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepWor
         startedThisRun += 1;
         counts.started += 1;
         const child = runChild(item).finally(() => inFlight.delete(item.checkpointId));
+        // Only cancellation rejects; the race below sees it, the others must not go unhandled.
+        child.catch(() => undefined);
         inFlight.set(item.checkpointId, child);
       }
       if (inFlight.size === 0) break;
