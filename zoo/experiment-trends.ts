@@ -18,6 +18,7 @@ import {
   ALL_METRICS,
   groupCorrelations,
   type MetricName,
+  TRENDS_ANALYSIS_OPTIONS,
   withDerivedMetrics,
   type ZooPoint,
 } from './trends/analysis.ts';
@@ -124,10 +125,25 @@ async function main(): Promise<void> {
     const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 13);
     sweeps.trained = `trends-trained-${stamp}`;
     sweeps.control = `trends-shuffled-${stamp}`;
-    log(`sweeping ${zooDir} as ${sweeps.trained}`);
-    trained = rowsByCheckpointDir(await sweepAndRead(zooDir, sweeps.trained));
-    log(`sweeping ${values['control-dir']} as ${sweeps.control}`);
-    control = rowsByCheckpointDir(await sweepAndRead(values['control-dir'], sweeps.control));
+    // randomize: WeightWatcher's correlation-trap check; mpFit: needed for mp_softrank.
+    const configFile = join(values['control-dir'], 'trends-analysis-config.json');
+    writeFileSync(configFile, `${JSON.stringify(TRENDS_ANALYSIS_OPTIONS)}\n`);
+    log(`sweeping ${ids.length} checkpoints of ${zooDir} as ${sweeps.trained}`);
+    trained = rowsByCheckpointDir(
+      await sweepAndRead(
+        ids.map((id) => join(zooDir, id)),
+        sweeps.trained,
+        configFile,
+      ),
+    );
+    log(`sweeping their shuffled copies in ${values['control-dir']} as ${sweeps.control}`);
+    control = rowsByCheckpointDir(
+      await sweepAndRead(
+        ids.map((id) => join(values['control-dir'], id)),
+        sweeps.control,
+        configFile,
+      ),
+    );
   }
 
   const points = buildPoints(manifest, ids, trained, control);

@@ -6,6 +6,12 @@
  */
 import { kendallTauB, spearmanRho } from '../../lib/stats/rank-correlation.ts';
 
+/**
+ * Analysis options of every sweep of the experiment (WeightWatcher defaults otherwise): randomize
+ * for WeightWatcher's correlation-trap check, mpFit because mp_softrank needs the MP fit.
+ */
+export const TRENDS_ANALYSIS_OPTIONS = { randomize: true, mpFit: true } as const;
+
 /** Summary metrics as the leaderboard reports them (WeightWatcher's get_summary names). */
 export const SUMMARY_METRIC_NAMES = [
   'alpha',

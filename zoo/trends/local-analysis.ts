@@ -8,15 +8,17 @@ import { openCheckpoint } from '../../lib/formats/index.ts';
 import { canonicalShape, mapTensors, readLayerWeights } from '../../lib/formats/layers.ts';
 import {
   analyzeLayer,
-  defaultAnalysisConfig,
   type LayerMetrics,
   layerFilter,
+  parseAnalysisConfig,
   summarizeLayers,
 } from '../../lib/spectral/index.ts';
 import type { LayerType } from '../../lib/types.ts';
 import { createStorage } from '../../storage/index.ts';
-import { type MetricValues, SUMMARY_METRIC_NAMES } from './analysis.ts';
+import { type MetricValues, SUMMARY_METRIC_NAMES, TRENDS_ANALYSIS_OPTIONS } from './analysis.ts';
 import type { LeaderboardEntry } from './pipeline.ts';
+
+const config = parseAnalysisConfig(TRENDS_ANALYSIS_OPTIONS);
 
 export async function analyzeDirectoryLocally(
   zooDir: string,
@@ -37,12 +39,12 @@ export async function analyzeDirectoryLocally(
         mapped.tensor.name,
         layerType,
         canonicalShape(mapped, ckpt.format),
-        defaultAnalysisConfig,
+        config,
       );
       if (!decision.analyze) continue;
       try {
         const weights = await readLayerWeights(ckpt, mapped);
-        rows.push((await analyzeLayer(weights, defaultAnalysisConfig, layerId++)).metrics);
+        rows.push((await analyzeLayer(weights, config, layerId++)).metrics);
       } catch {
         failed++;
       }

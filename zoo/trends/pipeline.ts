@@ -62,9 +62,17 @@ export function parseLeaderboard(json: string): LeaderboardEntry[] {
   });
 }
 
-/** Sweep a directory through the pipeline and return its leaderboard rows. */
-export async function sweepAndRead(sourceDir: string, sweepName: string): Promise<LeaderboardEntry[]> {
-  await runWeightlens(['sweep', sourceDir, '--wait', '--name', sweepName]);
+/**
+ * Sweep checkpoint directories through the pipeline and return the leaderboard rows. Each zoo
+ * checkpoint directory is passed as its own source, so only the listed checkpoints are swept
+ * (never a half-written one from a training run still going on in the same folder).
+ */
+export async function sweepAndRead(
+  sources: string[],
+  sweepName: string,
+  configFile: string,
+): Promise<LeaderboardEntry[]> {
+  await runWeightlens(['sweep', ...sources, '--wait', '--name', sweepName, '--config', configFile]);
   return parseLeaderboard(await runWeightlens(['leaderboard', '--sweep', sweepName, '--format', 'json']));
 }
 
