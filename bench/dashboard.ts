@@ -65,7 +65,8 @@ async function fetchOk(url: string): Promise<void> {
   if (response.status !== 200) throw new Error(`${url}: HTTP ${response.status}: ${body.slice(0, 200)}`);
 }
 
-const services = await resolveServices({ start: true, migrate: false });
+// Only Postgres is needed: with DATABASE_URL set nothing local is started.
+const services = await resolveServices({ start: !process.env.DATABASE_URL, migrate: false });
 const databaseUrl = await recreateDatabase(services.databaseUrl);
 await applyMigrations(databaseUrl);
 const prisma = createPrismaClient(databaseUrl);

@@ -46,7 +46,7 @@ function SortHeader(props: {
       className={props.text ? 'text' : undefined}
       aria-sort={active ? (query.direction === 'asc' ? 'ascending' : 'descending') : undefined}
     >
-      <Link href={href} data-testid={`sort-${column}`}>
+      <Link prefetch={false} href={href} data-testid={`sort-${column}`}>
         {label}
         {active ? (query.direction === 'asc' ? ' ▲' : ' ▼') : ''}
       </Link>
@@ -184,6 +184,7 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
                   <td data-testid="cell-rank">{row.rank}</td>
                   <td className="text" title={row.uri}>
                     <Link
+                      prefetch={false}
                       href={hrefWith(`/checkpoints/${encodeURIComponent(row.checkpointId)}`, {
                         config: row.configHash,
                       })}
@@ -196,7 +197,7 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
                   <td>{row.step ?? '—'}</td>
                   <td>{formatNumber(row.knownTestAccuracy, 4)}</td>
                   {METRIC_COLUMNS.map((metric) => (
-                    <td key={metric} data-testid={`cell-${metric}`} data-value={row.metrics[metric] ?? ''}>
+                    <td key={metric} data-testid={`cell-${metric}`}>
                       {formatNumber(row.metrics[metric])}
                     </td>
                   ))}
@@ -213,13 +214,19 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
       </form>
       <div className="pager" data-testid="pager">
         {query.page > 1 && (
-          <Link href={hrefWith('/', currentValues(query), { page: query.page - 1 })}>← previous</Link>
+          <Link prefetch={false} href={hrefWith('/', currentValues(query), { page: query.page - 1 })}>
+            ← previous
+          </Link>
         )}
         <span>
           page {query.page} of {pages}
         </span>
         {query.page < pages && (
-          <Link href={hrefWith('/', currentValues(query), { page: query.page + 1 })} data-testid="next-page">
+          <Link
+            prefetch={false}
+            href={hrefWith('/', currentValues(query), { page: query.page + 1 })}
+            data-testid="next-page"
+          >
             next →
           </Link>
         )}

@@ -1,9 +1,7 @@
 /** Server-rendered tables of the checkpoint page: summary cards, curvature runs, per-layer metrics. */
-import Link from 'next/link';
 import type { CheckpointSummary } from '../../generated/prisma/client.ts';
 import { formatNumber } from '../lib/format.ts';
-import { LAYER_METRICS, type LayerMetric } from '../lib/metrics.ts';
-import type { CurvatureRow, LayerRow } from '../lib/queries/checkpoint.ts';
+import type { CurvatureRow } from '../lib/queries/checkpoint.ts';
 
 function Card(props: { label: string; value: string; testId?: string }) {
   return (
@@ -90,75 +88,5 @@ export function CurvatureTable({ rows }: { rows: CurvatureRow[] }) {
         </tbody>
       </table>
     </>
-  );
-}
-
-const METRIC_COLUMNS = Object.keys(LAYER_METRICS) as LayerMetric[];
-
-export function LayerTable(props: {
-  layers: LayerRow[];
-  selectedLayerId: number | null;
-  curvature: CurvatureRow | null;
-  layerHref: (layer: LayerRow) => string;
-}) {
-  const curvatureColumns = [
-    ...new Set([...(props.curvature?.perLayer.values() ?? [])].flatMap((fields) => Object.keys(fields))),
-  ];
-  return (
-    <div className="scroll">
-      <table data-testid="layers">
-        <thead>
-          <tr>
-            <th>id</th>
-            <th className="text">layer</th>
-            <th className="text">type</th>
-            <th className="text">status</th>
-            <th className="text">warning</th>
-            {METRIC_COLUMNS.map((metric) => (
-              <th key={metric}>{metric}</th>
-            ))}
-            <th>bulk_max</th>
-            {curvatureColumns.map((column) => (
-              <th key={column}>hessian {column}</th>
-            ))}
-            <th className="text">error</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.layers.map((layer) => {
-            const bulkMax = layer.extra.bulk_max;
-            const curvature = props.curvature?.perLayer.get(layer.layerName);
-            return (
-              <tr
-                key={layer.layerName}
-                className={layer.layerId === props.selectedLayerId ? 'selected' : undefined}
-                data-testid="layer-row"
-                data-layer-id={layer.layerId}
-              >
-                <td>{layer.layerId}</td>
-                <td className="text" title={layer.layerName}>
-                  <Link href={props.layerHref(layer)} data-testid="layer-name">
-                    {layer.layerName}
-                  </Link>
-                </td>
-                <td className="text">{layer.layerType}</td>
-                <td className="text">{layer.status}</td>
-                <td className="text">{layer.warning || ''}</td>
-                {METRIC_COLUMNS.map((metric) => (
-                  <td key={metric} data-testid={`layer-${metric}`} data-value={layer.values[metric] ?? ''}>
-                    {formatNumber(layer.values[metric])}
-                  </td>
-                ))}
-                <td>{typeof bulkMax === 'number' ? formatNumber(bulkMax) : '—'}</td>
-                {curvatureColumns.map((column) => (
-                  <td key={column}>{formatNumber(curvature?.[column])}</td>
-                ))}
-                <td className="error">{layer.error ?? ''}</td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
   );
 }

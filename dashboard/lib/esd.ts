@@ -39,7 +39,11 @@ export async function readEigenvalues(uri: string): Promise<Float64Array> {
 }
 
 /** Log-spaced histogram of the positive eigenvalues, density-normalized over all of them. */
-export function logHistogram(eigenvalues: Float64Array, binCount = BIN_COUNT): EsdBin[] {
+export function logHistogram(
+  eigenvalues: Float64Array,
+  // About 2√n bins (at most 60): enough resolution without empty-bin noise for small layers.
+  binCount = Math.max(8, Math.min(BIN_COUNT, Math.round(2 * Math.sqrt(eigenvalues.length)))),
+): EsdBin[] {
   let low = Number.POSITIVE_INFINITY;
   let high = 0;
   let positive = 0;

@@ -51,6 +51,9 @@ export const LAYER_METRICS = {
 
 export type LayerMetric = keyof typeof LAYER_METRICS;
 
+/** The per-layer columns in table order. */
+export const LAYER_METRIC_NAMES = Object.keys(LAYER_METRICS) as LayerMetric[];
+
 export function isLayerMetric(value: unknown): value is LayerMetric {
   return typeof value === 'string' && Object.hasOwn(LAYER_METRICS, value);
 }

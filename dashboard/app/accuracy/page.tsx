@@ -100,7 +100,11 @@ export default async function AccuracyPage({ searchParams }: { searchParams: Pro
       {points.length <= 1 && (
         <p>
           Too few checkpoints with a known accuracy (it comes from each checkpoint&apos;s metadata sidecar);
-          see the <Link href="/">leaderboard</Link>.
+          see the{' '}
+          <Link prefetch={false} href="/">
+            leaderboard
+          </Link>
+          .
         </p>
       )}
     </>

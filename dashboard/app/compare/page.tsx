@@ -24,7 +24,10 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
       <>
         <h1>Compare</h1>
         <p>
-          Pick two to {COMPARE_MAX} checkpoints with the checkboxes on the <Link href="/">leaderboard</Link>{' '}
+          Pick two to {COMPARE_MAX} checkpoints with the checkboxes on the{' '}
+          <Link prefetch={false} href="/">
+            leaderboard
+          </Link>{' '}
           and press “Compare selected”.
         </p>
       </>
@@ -65,6 +68,7 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
             <tr key={checkpoint.id} data-testid="compare-summary-row">
               <td className="text">
                 <Link
+                  prefetch={false}
                   href={hrefWith(`/checkpoints/${encodeURIComponent(checkpoint.id)}`, {
                     config: checkpoint.configHash,
                   })}

@@ -35,7 +35,9 @@ export default async function SweepsPage() {
               return (
                 <tr key={sweep.id} data-testid="sweep-row">
                   <td className="text">
-                    <Link href={`/sweeps/${encodeURIComponent(sweep.id)}`}>{sweep.name}</Link>
+                    <Link prefetch={false} href={`/sweeps/${encodeURIComponent(sweep.id)}`}>
+                      {sweep.name}
+                    </Link>
                   </td>
                   <td className="text">{sweep.status}</td>
                   <td className="text">

@@ -2,12 +2,14 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { AlphaByLayerChart } from '../../../components/charts/alpha-by-layer.tsx';
 import { EsdHistogramChart } from '../../../components/charts/esd-histogram.tsx';
-import { CurvatureTable, LayerTable, SummaryCards } from '../../../components/checkpoint-tables.tsx';
+import { CurvatureTable, SummaryCards } from '../../../components/checkpoint-tables.tsx';
+import { type CompactLayerRow, LayerTable } from '../../../components/layer-table.tsx';
 import { db } from '../../../lib/db.ts';
 import { esdPlotData, readEigenvalues } from '../../../lib/esd.ts';
 import type { EsdPlotData } from '../../../lib/esd-types.ts';
 import { errorMessage, formatNumber } from '../../../lib/format.ts';
-import { fetchCheckpointDetail, type LayerRow } from '../../../lib/queries/checkpoint.ts';
+import { LAYER_METRIC_NAMES } from '../../../lib/metrics.ts';
+import { type CurvatureRow, fetchCheckpointDetail, type LayerRow } from '../../../lib/queries/checkpoint.ts';
 import { firstParam, hrefWith, type SearchParams } from '../../../lib/url.ts';
 
 export const dynamic = 'force-dynamic';
@@ -40,6 +42,29 @@ async function loadEsd(
   }
 }
 
+/** Rows for the client-side table: values in column order, no per-cell markup on the wire. */
+function compactRows(
+  layers: LayerRow[],
+  curvature: CurvatureRow | null,
+  curvatureColumns: string[],
+): CompactLayerRow[] {
+  return layers.map((layer) => {
+    const bulkMax = layer.extra.bulk_max;
+    const perLayer = curvature?.perLayer.get(layer.layerName);
+    return {
+      layerId: layer.layerId,
+      layerName: layer.layerName,
+      layerType: layer.layerType,
+      status: layer.status,
+      warning: layer.warning ?? '',
+      error: layer.error ?? '',
+      values: LAYER_METRIC_NAMES.map((metric) => layer.values[metric]),
+      bulkMax: typeof bulkMax === 'number' ? bulkMax : null,
+      curvature: curvatureColumns.map((column) => perLayer?.[column] ?? null),
+    };
+  });
+}
+
 export default async function CheckpointPage(props: {
   params: Promise<{ id: string }>;
   searchParams: Promise<SearchParams>;
@@ -65,6 +90,9 @@ export default async function CheckpointPage(props: {
     .filter((layer) => layer.values.alpha !== null)
     .map((layer) => ({ layerId: layer.layerId, name: layer.layerName, alpha: layer.values.alpha! }));
   const curvature = detail.curvatures.find((row) => row.status === 'succeeded') ?? null;
+  const curvatureColumns = [
+    ...new Set([...(curvature?.perLayer.values() ?? [])].flatMap((fields) => Object.keys(fields))),
+  ];
   return (
     <>
       <h1 data-testid="checkpoint-name">{detail.name}</h1>
@@ -82,7 +110,12 @@ export default async function CheckpointPage(props: {
         <p>
           Analysis config:{' '}
           {detail.configs.map((hash) => (
-            <Link key={hash} href={hrefWith(basePath, { config: hash })} style={{ marginRight: '0.75rem' }}>
+            <Link
+              prefetch={false}
+              key={hash}
+              href={hrefWith(basePath, { config: hash })}
+              style={{ marginRight: '0.75rem' }}
+            >
               {hash === detail.configHash ? <strong>{hash.slice(0, 12)}</strong> : hash.slice(0, 12)}
             </Link>
           ))}
@@ -93,6 +126,7 @@ export default async function CheckpointPage(props: {
           In sweeps:{' '}
           {detail.sweeps.map((sweep) => (
             <Link
+              prefetch={false}
               key={sweep.id}
               href={`/sweeps/${encodeURIComponent(sweep.id)}`}
               style={{ marginRight: '0.75rem' }}
@@ -117,10 +151,10 @@ export default async function CheckpointPage(props: {
       {detail.curvatures.length > 0 && <CurvatureTable rows={detail.curvatures} />}
       <h2>Layers ({layers.length})</h2>
       <LayerTable
-        layers={layers}
+        rows={compactRows(layers, curvature, curvatureColumns)}
+        curvatureColumns={curvatureColumns}
         selectedLayerId={selected?.layerId ?? null}
-        curvature={curvature}
-        layerHref={(layer) => hrefWith(basePath, { config: detail.configHash, layer: layer.layerId })}
+        layerHrefPrefix={`${hrefWith(basePath, { config: detail.configHash })}${detail.configHash ? '&' : '?'}layer=`}
       />
     </>
   );

@@ -30,7 +30,10 @@ export default async function SweepStatusPage({ params }: { params: Promise<{ id
         <a href={view.temporalUrl} target="_blank" rel="noreferrer" data-testid="temporal-link">
           workflow {sweep.workflowId} in the Temporal Web UI
         </a>{' '}
-        · <Link href={hrefWith('/', { sweep: sweep.id })}>leaderboard of this sweep</Link>
+        ·{' '}
+        <Link prefetch={false} href={hrefWith('/', { sweep: sweep.id })}>
+          leaderboard of this sweep
+        </Link>
       </p>
       {sweep.error && <p className="error">{sweep.error}</p>}
       <div className="cards">
@@ -69,6 +72,7 @@ export default async function SweepStatusPage({ params }: { params: Promise<{ id
               <tr key={`${layer.checkpointId}/${layer.layerName}`} data-testid="problem-layer-row">
                 <td className="text">
                   <Link
+                    prefetch={false}
                     href={hrefWith(`/checkpoints/${encodeURIComponent(layer.checkpointId)}`, {
                       config: sweep.configHash,
                     })}
@@ -106,6 +110,7 @@ export default async function SweepStatusPage({ params }: { params: Promise<{ id
               <tr key={item.checkpointId} data-testid="sweep-item-row" data-status={item.status}>
                 <td className="text">
                   <Link
+                    prefetch={false}
                     href={hrefWith(`/checkpoints/${encodeURIComponent(item.checkpointId)}`, {
                       config: sweep.configHash,
                     })}
