@@ -3,10 +3,11 @@
  * database, a second run is a no-op, the result matches schema.prisma exactly (so a schema edit
  * without a migration fails here), and no shadow database is left behind.
  */
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { applyMigrations, runPrismaCli } from '../../infra/migrate.ts';
+import { applyMigrations, runPrismaCli, schemaEngineShim } from '../../infra/migrate.ts';
 import { migrationNames, pendingMigrations } from '../../infra/migrations-status.ts';
 import { runCli } from './cli-helpers.ts';
 
@@ -93,6 +94,47 @@ describe('migrations (offline, stock prisma CLI through the WASM engine shim)', 
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/up to date/);
+  });
+
+  it('the shim stands in for the engine version the CLI expects', async () => {
+    const versions = await runPrismaCli(['-v']);
+    const shim = /Schema Engine\s*:\s*schema-engine-cli (\w+) \(at infra\/prisma-schema-engine\.mjs/.exec(
+      versions,
+    );
+    const expected = /Default Engines Hash\s*:\s*(\w+)/.exec(versions);
+    expect(shim?.[1]).toBeDefined();
+    expect(shim?.[1]).toBe(expected?.[1]);
+  });
+
+  it('the shim answers the CLI database commands with Prisma error codes', () => {
+    const scratch = `wl_shim_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+    const shimCli = (command: string) =>
+      spawnSync(
+        process.execPath,
+        [
+          schemaEngineShim,
+          '--datasource',
+          JSON.stringify({ url: withDatabase(url, scratch) }),
+          'cli',
+          command,
+        ],
+        { encoding: 'utf8' },
+      );
+    const missing = shimCli('can-connect-to-database');
+    expect(missing.status).toBe(1);
+    // The CLI ignores the first stderr line and reads JSON log lines after it.
+    const logged = missing.stderr
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => JSON.parse(line));
+    expect(logged).toContainEqual(
+      expect.objectContaining({ level: 'ERROR', fields: expect.objectContaining({ error_code: 'P1003' }) }),
+    );
+    expect(shimCli('create-database').status).toBe(0);
+    expect(shimCli('can-connect-to-database').status).toBe(0);
+    expect(shimCli('drop-database').status).toBe(0);
+    expect(shimCli('can-connect-to-database').status).toBe(1);
   });
 
   it('leaves no shadow database behind', async () => {
