@@ -13,6 +13,10 @@ export interface HeatmapChartCell {
 export function HeatmapChart(props: { cells: HeatmapChartCell[]; metric: string; family: string }) {
   const { cells } = props;
   const layerCount = new Set(cells.map((cell) => cell.layerId)).size;
+  const stepCount = new Set(cells.map((cell) => cell.step)).size;
+  // Label about ten ticks per axis, whatever the number of bands.
+  const stepEvery = Math.max(1, Math.ceil(stepCount / 10));
+  const layerEvery = Math.max(1, Math.ceil(layerCount / 20));
   return (
     <PlotFigure
       caption={`${props.metric} per layer and step — ${props.family}`}
@@ -26,13 +30,13 @@ export function HeatmapChart(props: { cells: HeatmapChartCell[]; metric: string;
           x: {
             label: 'step',
             type: 'band',
-            tickFormat: (step: number, index: number) => (index % 10 === 0 ? String(step) : ''),
+            tickFormat: (step: number, index: number) => (index % stepEvery === 0 ? String(step) : ''),
           },
           y: {
             label: 'layer id',
             type: 'band',
             reverse: false,
-            tickFormat: (id: number, index: number) => (index % 5 === 0 ? String(id) : ''),
+            tickFormat: (id: number, index: number) => (index % layerEvery === 0 ? String(id) : ''),
           },
           color: { type: 'linear', scheme: 'turbo', legend: true, label: props.metric },
           marks: [
