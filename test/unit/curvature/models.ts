@@ -4,17 +4,23 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { SeededRandom } from '../../../lib/curvature/vector.ts';
 import type { Problem } from './reference.ts';
 
-/** Random weights, rounded to float32 so float64 references see exactly the model's values. */
+/**
+ * Random weights, rounded to float32 so float64 references see exactly the model's values; returns
+ * the trainable ones flattened in the network's parameter order (model.weights lists them first).
+ */
 export function setSeededWeights(model: tfl.LayersModel, seed: number, scaleBy = 0.8): Float64Array {
   const rng = new SeededRandom(seed);
   const all: number[] = [];
-  model.setWeights(
-    model.getWeights().map((w) => {
-      const values = Float32Array.from({ length: w.size }, () => scaleBy * rng.gaussian());
-      all.push(...values);
-      return tf.tensor(values, w.shape);
-    }),
-  );
+  model.weights.forEach((w) => {
+    // Variances must stay positive; everything else is Gaussian.
+    const positive = w.name.includes('moving_variance');
+    const shape = w.shape as number[];
+    const values = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () =>
+      positive ? 0.5 + Math.abs(rng.gaussian()) : scaleBy * rng.gaussian(),
+    );
+    if (w.trainable) all.push(...values);
+    w.write(tf.tensor(values, shape));
+  });
   return Float64Array.from(all);
 }
 
