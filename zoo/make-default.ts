@@ -18,7 +18,7 @@ export const DEFAULT_ZOO_IDS = [
   'fmnist-mlp-base-ep01',
   'fmnist-mlp-base-ep03',
   'fmnist-mlp-bs1024-ep03',
-  'fmnist-mlp-noise0.6-ep03',
+  'fmnist-mlp-lr0.002-ep03',
   'fmnist-cnn-base-ep01',
   'fmnist-cnn-base-ep03',
 ] as const;

