@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { BadInputError, WeightlensError } from '../errors.ts';
+import { mapLimited } from './concurrency.ts';
 import { DETECT_HEAD_BYTES, detectFormat, openCheckpoint } from './index.ts';
 import { readSidecarMetadata } from './metadata.ts';
 import type { CheckpointFormat, DiscoveredCheckpoint, FormatReader, ObjectOpener } from './types.ts';
@@ -14,6 +15,9 @@ import { basename, dirname } from './uri.ts';
 /** Bytes of each file's start and end hashed into contentHash (headers, zip central directories). */
 const HASH_HEAD_BYTES = 64 * 1024;
 const HASH_TAIL_BYTES = 4 * 1024;
+
+/** Checkpoints described at once (each is a few small reads: overlapping them matters on S3). */
+const DESCRIBE_CONCURRENCY = 8;
 
 /** Files written next to weights by training loops that are not model weights. */
 const AUXILIARY_FILE =
@@ -48,13 +52,19 @@ export async function discoverCheckpoints(
     list.push(uri);
     byDirectory.set(dir, list);
   }
-  const found: DiscoveredCheckpoint[] = [];
-  for (const dirFiles of byDirectory.values()) {
-    for (const entry of await entryPoints(dirFiles, opener)) {
-      const checkpoint = await describeCheckpoint(entry.uri, opener, root, entry.reader);
-      if (checkpoint) found.push(checkpoint);
-    }
-  }
+  // The listing already says which sidecars exist: no HEAD request per directory and checkpoint.
+  const listed = new Set(files);
+  const listedOpener: ObjectOpener = {
+    open: (uri) => opener.open(uri),
+    list: (prefix) => opener.list(prefix),
+    exists: async (uri) => (uri.startsWith(`${root}/`) ? listed.has(uri) : opener.exists(uri)),
+  };
+  const entries: EntryPoint[] = [];
+  for (const dirFiles of byDirectory.values()) entries.push(...(await entryPoints(dirFiles, listedOpener)));
+  const described = await mapLimited(entries, DESCRIBE_CONCURRENCY, (entry) =>
+    describeCheckpoint(entry.uri, listedOpener, root, entry.reader),
+  );
+  const found = described.filter((c): c is DiscoveredCheckpoint => c !== undefined);
   return found.sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
 }
 

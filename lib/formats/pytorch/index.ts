@@ -7,6 +7,7 @@
  */
 import { BadInputError, UnsupportedError } from '../../errors.ts';
 import { ReaderCache } from '../checks.ts';
+import { mapLimited } from '../concurrency.ts';
 import { decodePlain, elementBytes, elementCount } from '../dtypes.ts';
 import { readShardIndex } from '../safetensors/sharded.ts';
 import { gatherStrided, rowMajorStrides } from '../strided.ts';
@@ -73,19 +74,6 @@ function collectTensors(value: PickleValue, file: string): Map<string, TensorRef
   };
   visit(root, '', 0);
   return out;
-}
-
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** Open one torch.save zip and list its tensors as byte ranges of the archive. */
