@@ -97,6 +97,12 @@ function initCluster(state: StackState): void {
   if (user) {
     chownTree(paths.root, user);
     chownTree(paths.logFile, user);
+    // Every parent folder must be traversable by that user (a state folder under /root is not).
+    if (spawnSync('runuser', ['-u', user, '--', 'test', '-w', paths.root]).status !== 0) {
+      throw new ConfigError(
+        `PostgreSQL runs as OS user "${user}", who cannot reach ${paths.root}; set WEIGHTLENS_STATE_DIR to a folder whose parents are world-traversable`,
+      );
+    }
   }
   runPgTool(
     'initdb',

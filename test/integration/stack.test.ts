@@ -7,7 +7,8 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StackState, stackStateFromEnv } from '../../infra/paths.ts';
+import { localS3Settings, type StackState, stackStateFromEnv } from '../../infra/paths.ts';
+import { ensureBucket } from '../../infra/s3.ts';
 import type { ServiceStatus } from '../../infra/service.ts';
 import { stackDown, stackStatus, stackUp } from '../../infra/stack.ts';
 import { type CliResult, freePort, occupyPort, runCli } from './cli-helpers.ts';
@@ -133,6 +134,12 @@ describe('stack lifecycle (real CLI, private stack)', () => {
       WEIGHTLENS_TEMPORAL_BIN: path.join(stateDir, 'no-such-temporal'),
     });
     expectOneLineError(missing, /WEIGHTLENS_TEMPORAL_BIN/);
+  });
+
+  it('explains wrong S3 credentials in one line', async () => {
+    const wrong = { ...localS3Settings(state), secretAccessKey: 'not-the-secret' };
+    await expect(ensureBucket(wrong)).rejects.toThrow(/rejected the credentials.*AWS_SECRET_ACCESS_KEY/);
+    await expect(ensureBucket(localS3Settings(state))).resolves.toBeUndefined();
   });
 
   it('explains wrong database credentials in one line', async () => {
