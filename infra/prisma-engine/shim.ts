@@ -98,7 +98,13 @@ async function serveRpc(args: ShimArgs): Promise<void> {
   const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
   lines.on('line', (line) => {
     if (line.trim() === '') return;
-    const request = JSON.parse(line) as RpcRequest;
+    let request: RpcRequest;
+    try {
+      request = JSON.parse(line) as RpcRequest;
+    } catch {
+      logLine('ERROR', `schema engine shim: ignoring a line that is not JSON: ${line.slice(0, 200)}`);
+      return;
+    }
     if (!request.method) return; // a response to our own `print` request
     queue = queue.then(async () => {
       const method = request.method === 'getDatabaseVersion' ? 'version' : request.method!;
