@@ -87,6 +87,8 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
   const query = parseLeaderboardQuery(await searchParams);
   const [board, options] = await Promise.all([fetchLeaderboard(db(), query), fetchFilterOptions(db())]);
   const pages = Math.max(1, Math.ceil(board.total / query.pageSize));
+  // Curvature columns only when some checkpoint on this page has a curvature run.
+  const showCurvature = board.rows.some((row) => row.hessianTop !== null || row.hessianTrace !== null);
   return (
     <>
       <h1>Leaderboard</h1>
@@ -162,6 +164,8 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
                 {METRIC_COLUMNS.map((metric) => (
                   <SortHeader key={metric} query={query} column={metric} label={metric} />
                 ))}
+                {showCurvature && <SortHeader query={query} column="hessian_top" label="Hessian λmax" />}
+                {showCurvature && <SortHeader query={query} column="hessian_trace" label="Hessian trace" />}
                 <SortHeader query={query} column="layers" label="layers" />
                 <SortHeader query={query} column="warnings" label="warnings" text />
               </tr>
@@ -201,6 +205,8 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
                       {formatNumber(row.metrics[metric])}
                     </td>
                   ))}
+                  {showCurvature && <td data-testid="cell-hessian-top">{formatNumber(row.hessianTop)}</td>}
+                  {showCurvature && <td>{formatNumber(row.hessianTrace)}</td>}
                   <td>{row.layersAnalyzed}</td>
                   <td className="text" data-testid="cell-warnings">
                     <Warnings row={row} />

@@ -106,6 +106,21 @@ describe('leaderboard SQL', () => {
     expect((await fetchLeaderboard(prisma, parseLeaderboardQuery({ q: '%' }))).total).toBe(0);
   });
 
+  it('puts the newest curvature run beside the spectral metrics', async () => {
+    const curvatures = await prisma.curvatureResult.findMany({ where: { status: 'succeeded' } });
+    const page = await fetchLeaderboard(
+      prisma,
+      parseLeaderboardQuery({ sweep: seeded.sweepId, sort: 'hessian_top', dir: 'desc' }),
+    );
+    const expectedTop = curvatures.map((row) => row.topEigenvalues[0]!).sort((a, b) => b - a);
+    expect(page.rows.slice(0, expectedTop.length).map((row) => row.hessianTop)).toEqual(
+      expectedTop.slice(0, page.rows.length),
+    );
+    expect(page.rows.filter((row) => row.hessianTop === null)).toHaveLength(
+      Math.max(0, page.rows.length - curvatures.length),
+    );
+  });
+
   it('shows warnings and failed layers as stored', async () => {
     const stored = await sweepSummaries();
     const page = await fetchLeaderboard(prisma, parseLeaderboardQuery({ sort: 'failed', dir: 'desc' }));

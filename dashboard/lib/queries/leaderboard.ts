@@ -29,6 +29,8 @@ const SORT_COLUMNS = {
   layers: 's."layersAnalyzed"',
   failed: 's."layersFailed"',
   warnings: '(s."overTrained" + s."underTrained" + s."correlationTraps")',
+  hessian_top: 'cur.top',
+  hessian_trace: 'cur.trace',
 } as const;
 
 export type LeaderboardSort = keyof typeof SORT_COLUMNS;
@@ -65,6 +67,9 @@ export interface LeaderboardRow {
   overTrained: number;
   underTrained: number;
   correlationTraps: number;
+  /** Newest succeeded curvature run of the checkpoint, when there is one. */
+  hessianTop: number | null;
+  hessianTrace: number | null;
 }
 
 export interface LeaderboardPage {
@@ -149,6 +154,8 @@ interface RawLeaderboardRow {
   overTrained: number;
   underTrained: number;
   correlationTraps: number;
+  hessianTop: number | null;
+  hessianTrace: number | null;
 }
 
 export async function fetchLeaderboard(db: Db, query: LeaderboardQuery): Promise<LeaderboardPage> {
@@ -166,8 +173,14 @@ export async function fetchLeaderboard(db: Db, query: LeaderboardQuery): Promise
         c.family, c.run, c.step, c.epoch, c."knownTestAccuracy",
         s.alpha, s."alphaWeighted", s."logNorm", s."logAlphaNorm", s."logSpectralNorm",
         s."stableRank", s."mpSoftrank", s."layersAnalyzed", s."layersFailed",
-        s."overTrained", s."underTrained", s."correlationTraps"
+        s."overTrained", s."underTrained", s."correlationTraps",
+        cur.top AS "hessianTop", cur.trace AS "hessianTrace"
       FROM "CheckpointSummary" s JOIN "Checkpoint" c ON c.id = s."checkpointId"
+      LEFT JOIN LATERAL (
+        SELECT cr."topEigenvalues"[1] AS top, cr.trace FROM "CurvatureResult" cr
+        WHERE cr."checkpointId" = c.id AND cr.status = 'succeeded'
+        ORDER BY cr."createdAt" DESC LIMIT 1
+      ) cur ON true
       ${where}
       ORDER BY ${sortExpression} ${sortDirection} NULLS LAST, rank ASC, s.id ASC
       LIMIT ${query.pageSize} OFFSET ${offset}`,
@@ -200,6 +213,8 @@ export async function fetchLeaderboard(db: Db, query: LeaderboardQuery): Promise
       overTrained: row.overTrained,
       underTrained: row.underTrained,
       correlationTraps: row.correlationTraps,
+      hessianTop: row.hessianTop,
+      hessianTrace: row.hessianTrace,
     })),
     total: Number(counted[0]?.total ?? 0n),
     query,
