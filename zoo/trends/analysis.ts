@@ -81,6 +81,8 @@ export interface GroupResult {
   group: string;
   description: string;
   ids: string[];
+  /** Lowest and highest measured test accuracy in the group. */
+  accuracyRange: [number, number] | null;
   trained: Correlation[];
   shuffled: Correlation[];
 }
@@ -142,6 +144,7 @@ function groupResult(group: string, description: string, points: ZooPoint[]): Gr
     group,
     description,
     ids: points.map((p) => p.id),
+    accuracyRange: points.length ? [Math.min(...accuracy), Math.max(...accuracy)] : null,
     trained: ALL_METRICS.map((m) =>
       correlate(
         m,

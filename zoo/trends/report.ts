@@ -45,13 +45,18 @@ function direction(metric: MetricName): string {
 
 function overallTable(groups: GroupResult[], metrics: MetricName[]): string[] {
   const lines = [
-    `| group | n | ${metrics.map((m) => `${m}`).join(' | ')} |`,
-    `|---|---|${metrics.map(() => '---').join('|')}|`,
+    `| group | n | accuracy (%) | ${metrics.map((m) => `${m}`).join(' | ')} |`,
+    `|---|---|---|${metrics.map(() => '---').join('|')}|`,
   ];
   for (const g of groups) {
     const byMetric = new Map(g.trained.map((c) => [c.metric, c]));
     const n = Math.max(0, ...g.trained.map((c) => c.n));
-    lines.push(`| ${g.group} | ${n} | ${metrics.map((m) => tauCell(byMetric.get(m))).join(' | ')} |`);
+    const range = g.accuracyRange
+      ? `${fmt(g.accuracyRange[0] * 100, 1)}–${fmt(g.accuracyRange[1] * 100, 1)}`
+      : '–';
+    lines.push(
+      `| ${g.group} | ${n} | ${range} | ${metrics.map((m) => tauCell(byMetric.get(m))).join(' | ')} |`,
+    );
   }
   return lines;
 }
