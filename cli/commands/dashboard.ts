@@ -7,6 +7,7 @@ import { type Command, Option } from 'commander';
 import { buildDashboardIfStale, startDashboardServer } from '../../dashboard/control.ts';
 import { resolveServices } from '../../infra/config.ts';
 import { stackStateFromEnv } from '../../infra/paths.ts';
+import { ensurePortFree } from '../../infra/ports.ts';
 import { BadInputError } from '../../lib/errors.ts';
 
 interface DashboardOptions {
@@ -32,6 +33,8 @@ export function register(program: Command): void {
     .option('--rebuild', 'build even if the last build is up to date')
     .action(async (options: DashboardOptions) => {
       const port = parsePort(options.port);
+      // Fail with one clear line before building, rather than after (next start's EADDRINUSE).
+      await ensurePortFree(options.host, port, 'dashboard', '--port');
       const services = await resolveServices({ start: true });
       const built = await buildDashboardIfStale({ force: options.rebuild });
       if (!built) process.stderr.write('dashboard build is up to date\n');
