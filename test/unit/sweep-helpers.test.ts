@@ -1,0 +1,163 @@
+/**
+ * Pure pieces of the sweep: layer timeout sizing, ESD encoding and keys, metric JSON round trips,
+ * source normalization, leaderboard rendering and the progress line. No services.
+ */
+import { describe, expect, it } from 'vitest';
+import { encodeFloat64LE, esdObjectKey } from '../../activities/esd-store.ts';
+import { isFinalFailureText, isReusableLayerRow } from '../../activities/failures.ts';
+import { formatLeaderboardCsv, formatTable } from '../../cli/commands/leaderboard.ts';
+import { progressLine } from '../../cli/commands/sweep.ts';
+import { checkpointDisplayName, type LeaderboardRow } from '../../db/leaderboard.ts';
+import { decodeMetrics, encodeMetrics } from '../../db/results.ts';
+import { checkpointIdOf } from '../../db/sweeps.ts';
+import { normalizeSource } from '../../workers/sweep-client.ts';
+import { layerTimeoutMs } from '../../workflows/checkpoint.ts';
+import { checkpointWorkflowId } from '../../workflows/types.ts';
+
+describe('layer timeouts', () => {
+  const plan = (shape: number[], layerType: 'dense' | 'conv2d' | 'conv1d' = 'dense') => ({
+    layerId: 0,
+    layerName: 'w',
+    tensorName: 'w',
+    layerType,
+    shape,
+    byteLength: shape.reduce((a, b) => a * b, 4),
+  });
+
+  it('grows with the eigen-decomposition cost and has a floor and a cap', () => {
+    const small = layerTimeoutMs(plan([64, 32]));
+    const large = layerTimeoutMs(plan([8192, 4096]));
+    expect(small).toBeGreaterThanOrEqual(120_000);
+    expect(large).toBeGreaterThan(small * 10);
+    expect(layerTimeoutMs(plan([1_000_000, 1_000_000]))).toBe(6 * 3600_000);
+  });
+
+  it('counts every kernel position of a convolution as its own matrix', () => {
+    const one = layerTimeoutMs(plan([1, 1, 512, 512], 'conv2d'));
+    const nine = layerTimeoutMs(plan([3, 3, 512, 512], 'conv2d'));
+    expect(nine - 120_000).toBeGreaterThan(8 * (one - 120_000));
+    expect(layerTimeoutMs(plan([3, 512, 512], 'conv1d'))).toBeGreaterThan(one);
+  });
+});
+
+describe('ESD artifacts', () => {
+  it('encodes float64 little-endian, 8 bytes per eigenvalue', () => {
+    const values = new Float64Array([1.5, -2, 1e-300, Number.MAX_VALUE]);
+    const bytes = encodeFloat64LE(values);
+    expect(bytes.length).toBe(32);
+    const view = new DataView(bytes.buffer);
+    for (let i = 0; i < values.length; i++) expect(view.getFloat64(i * 8, true)).toBe(values[i]);
+  });
+
+  it('keys objects by content hash, config hash and an escaped layer name', () => {
+    const key = esdObjectKey({ contentHash: 'abc', configHash: 'def', layerName: 'blocks/0.attn.weight' });
+    expect(key).toBe('esd/abc/def/blocks%2F0.attn.weight.f64');
+  });
+});
+
+describe('identities', () => {
+  it('derives checkpoint and workflow ids from location, content and config', () => {
+    const a = checkpointIdOf('s3://b/x/model.safetensors', 'h1');
+    expect(a).toMatch(/^[0-9a-f]{32}$/);
+    expect(checkpointIdOf('s3://b/x/model.safetensors', 'h1')).toBe(a);
+    expect(checkpointIdOf('s3://b/x/model.safetensors', 'h2')).not.toBe(a);
+    expect(checkpointIdOf('s3://b/y/model.safetensors', 'h1')).not.toBe(a);
+    expect(checkpointWorkflowId(a, 'c'.repeat(32))).toBe(`checkpoint-${a}-${'c'.repeat(16)}`);
+  });
+
+  it('turns local paths into absolute file:// URIs and leaves URIs alone', () => {
+    expect(normalizeSource('zoo/default', '/work/repo')).toBe('file:///work/repo/zoo/default');
+    expect(normalizeSource('./a b/', '/w')).toBe('file:///w/a%20b');
+    expect(normalizeSource('s3://bucket/prefix')).toBe('s3://bucket/prefix');
+    expect(normalizeSource('file:///data/x')).toBe('file:///data/x');
+  });
+});
+
+describe('stored metrics and failures', () => {
+  it('round-trips non-finite WeightWatcher values through JSON', () => {
+    const encoded = encodeMetrics({
+      alpha: -1,
+      log_norm: Number.NEGATIVE_INFINITY,
+      sigma: Number.NaN,
+      x: null,
+    });
+    const decoded = decodeMetrics(JSON.parse(JSON.stringify(encoded)));
+    expect(decoded.alpha).toBe(-1);
+    expect(decoded.log_norm).toBe(Number.NEGATIVE_INFINITY);
+    expect(Number.isNaN(decoded.sigma)).toBe(true);
+    expect(decoded.x).toBeNull();
+  });
+
+  it('reuses final rows only: results, skips and bad-input failures, not outages', () => {
+    expect(isReusableLayerRow({ status: 'succeeded', error: null })).toBe(true);
+    expect(isReusableLayerRow({ status: 'skipped', error: 'bias' })).toBe(true);
+    expect(isReusableLayerRow({ status: 'failed', error: 'BadInput: x: NaN in weights' })).toBe(true);
+    expect(isReusableLayerRow({ status: 'failed', error: 'Error: connection reset' })).toBe(false);
+    expect(isFinalFailureText(null)).toBe(false);
+  });
+});
+
+describe('rendering', () => {
+  it('names checkpoints by file, with the folder when the file name is generic', () => {
+    expect(checkpointDisplayName('s3://b/run/step-0003/model.safetensors')).toBe(
+      'step-0003/model.safetensors',
+    );
+    expect(checkpointDisplayName('file:///z/resnet-ep10.safetensors')).toBe('resnet-ep10.safetensors');
+  });
+
+  it('aligns tables and quotes CSV fields', () => {
+    const table = formatTable(
+      ['name', 'value'],
+      [
+        ['a', 1.5],
+        ['long name', 10],
+      ],
+    ).split('\n');
+    expect(table[0]).toBe('name       value');
+    expect(table[2]).toBe('a          1.500');
+    expect(table[3]).toBe('long name     10');
+    const row = {
+      rank: 1,
+      checkpoint: 'a,b',
+      uri: 'file:///a,b',
+      family: 'f "x"',
+      step: 3,
+      score: 2.5,
+      metric: 'alpha_weighted',
+      alpha: 2,
+      alpha_weighted: 2.5,
+      log_norm: null,
+      log_alpha_norm: null,
+      log_spectral_norm: null,
+      stable_rank: null,
+      mp_softrank: null,
+      layers_analyzed: 3,
+      layers_failed: 0,
+      over_trained: 0,
+      under_trained: 0,
+      correlation_traps: 0,
+      known_test_accuracy: 0.9,
+    } satisfies LeaderboardRow;
+    const [, line] = formatLeaderboardCsv([row]).trim().split('\n');
+    expect(line!.startsWith('1,"a,b","file:///a,b","f ""x""",3,2.5,alpha_weighted,2,2.5,,')).toBe(true);
+  });
+
+  it('draws the progress bar from finished checkpoints', () => {
+    const line = progressLine({
+      total: 10,
+      started: 6,
+      succeeded: 4,
+      failed: 1,
+      layersComputed: 12,
+      layersReused: 3,
+      layersFailed: 0,
+      layersSkipped: 2,
+      phase: 'analyzing',
+      running: 2,
+      runs: 0,
+    });
+    expect(line).toMatch(
+      /^\[#{15}\.{15}\] 5\/10 checkpoints · 1 failed · 2 running · layers 12 computed, 3 reused/,
+    );
+  });
+});
