@@ -18,7 +18,7 @@ import type { LayerMetrics } from '../lib/spectral/types.ts';
 import type { LayerType } from '../lib/types.ts';
 import type { CheckpointSummaryOutcome, LayerPlan, SweepActivities } from '../workflows/types.ts';
 import type { ActivityDeps } from './deps.ts';
-import { mappingFailures } from './failures.ts';
+import { isReusableLayerRow, mappingFailures } from './failures.ts';
 
 const OPENED_CACHE_SIZE = 16;
 
@@ -49,6 +49,14 @@ export function createCheckpointActivities(
       mappingFailures(async () => {
         const { sweepId, checkpointId, configHash, config } = input;
         const ckpt = await openCached(deps, checkpointId, input.uri);
+        const stored = new Map(
+          (await checkpointLayerRows(deps.prisma, checkpointId, configHash)).map((row) => [
+            row.layerName,
+            row,
+          ]),
+        );
+        let reused = 0;
+        let reusedFailed = 0;
         const layers: LayerPlan[] = [];
         const skipped: { layerName: string; layerId: number; layerType: string; error: string }[] = [];
         mapTensors(ckpt).forEach((mapped, layerId) => {
@@ -69,6 +77,12 @@ export function createCheckpointActivities(
             skipped.push({ layerName, layerId, layerType, error: decision.reason });
             return;
           }
+          const existing = stored.get(layerName);
+          if (existing && existing.status !== 'skipped' && isReusableLayerRow(existing)) {
+            reused += 1;
+            if (existing.status === 'failed') reusedFailed += 1;
+            return;
+          }
           layers.push({
             layerId,
             layerName,
@@ -84,14 +98,14 @@ export function createCheckpointActivities(
         );
         await updateSweepCheckpoint(deps.prisma, sweepId, checkpointId, {
           status: 'running',
-          layersTotal: layers.length,
+          layersTotal: layers.length + reused,
           error: null,
         });
         await deps.prisma.checkpoint.update({
           where: { id: checkpointId },
           data: { tensorCount: ckpt.tensors.length, parameters: BigInt(countParameters(ckpt)) },
         });
-        return { layers, skipped: skipped.length };
+        return { layers, skipped: skipped.length, reused, reusedFailed };
       }),
 
     summarizeCheckpoint: (input) =>

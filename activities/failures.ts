@@ -17,6 +17,11 @@ export function isFinalFailureText(text: string | null): boolean {
   return text !== null && /^(BadInput|Unsupported):/.test(text);
 }
 
+/** Whether a stored layer row is final (reused on reruns) rather than a leftover of an outage. */
+export function isReusableLayerRow(row: { status: string; error: string | null }): boolean {
+  return row.status === 'succeeded' || row.status === 'skipped' || isFinalFailureText(row.error);
+}
+
 /** Rethrow `err` as the failure Temporal should see. */
 export function toActivityFailure(err: unknown): never {
   if (isBadInput(err)) {

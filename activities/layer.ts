@@ -12,15 +12,10 @@ import { analyzeLayer } from '../lib/spectral/index.ts';
 import type { LayerTaskInput, LayerTaskResult, SweepActivities } from '../workflows/types.ts';
 import { openCached } from './checkpoint.ts';
 import type { ActivityDeps } from './deps.ts';
-import { failureText, isFinalFailureText, mappingFailures } from './failures.ts';
+import { failureText, isReusableLayerRow, mappingFailures } from './failures.ts';
 
 /** Heartbeats are throttled by the SDK; this only bounds how stale the progress detail gets. */
 const HEARTBEAT_INTERVAL_MS = 5_000;
-
-/** Whether the stored row is final (reused on reruns) rather than a leftover of an outage. */
-function reusable(row: { status: string; error: string | null }): boolean {
-  return row.status === 'succeeded' || row.status === 'skipped' || isFinalFailureText(row.error);
-}
 
 export function createLayerActivities(
   deps: ActivityDeps,
@@ -48,7 +43,7 @@ async function analyzeLayerOnce(deps: ActivityDeps, input: LayerTaskInput): Prom
   const { checkpointId, configHash, layer } = input;
   const key = { checkpointId, layerName: layer.layerName, configHash };
   const existing = await findLayerResult(deps.prisma, key);
-  if (existing && reusable(existing)) {
+  if (existing && isReusableLayerRow(existing)) {
     return {
       layerName: layer.layerName,
       status: existing.status === 'failed' ? 'failed' : 'succeeded',

@@ -92,6 +92,8 @@ export async function checkpointWorkflow(input: CheckpointWorkflowInput): Promis
     const plan = await bookkeeping.inspectCheckpoint({ sweepId, checkpointId, uri, config, configHash });
     layers = plan.layers;
     result.layersSkipped = plan.skipped;
+    result.layersReused = plan.reused - plan.reusedFailed;
+    result.layersFailed = plan.reusedFailed;
   } catch (err) {
     if (isCancellation(err)) throw err;
     const reason = failureReason(err);

@@ -124,8 +124,13 @@ export interface LayerPlan {
 }
 
 export interface CheckpointPlan {
+  /** Layers still to compute. */
   layers: LayerPlan[];
   skipped: number;
+  /** Layers with a final stored result under this config (reruns schedule no activity for them). */
+  reused: number;
+  /** Of `reused`, how many are recorded failures (bad input). */
+  reusedFailed: number;
 }
 
 export interface LayerTaskInput {
