@@ -1,12 +1,11 @@
 import Link from 'next/link';
+import { LeaderboardRows } from '../components/leaderboard-rows.tsx';
 import { db } from '../lib/db.ts';
-import { formatNumber } from '../lib/format.ts';
-import { SUMMARY_METRICS, type SummaryMetric } from '../lib/metrics.ts';
+import { SUMMARY_METRIC_NAMES, SUMMARY_METRICS } from '../lib/metrics.ts';
 import { fetchFilterOptions } from '../lib/queries/filters.ts';
 import {
   fetchLeaderboard,
   type LeaderboardQuery,
-  type LeaderboardRow,
   type LeaderboardSort,
   parseLeaderboardQuery,
 } from '../lib/queries/leaderboard.ts';
@@ -54,34 +53,7 @@ function SortHeader(props: {
   );
 }
 
-function Warnings({ row }: { row: LeaderboardRow }) {
-  return (
-    <>
-      {row.overTrained > 0 && (
-        <span className="badge over" title="layers with α < 2">
-          {row.overTrained} over
-        </span>
-      )}
-      {row.underTrained > 0 && (
-        <span className="badge under" title="layers with α > 6">
-          {row.underTrained} under
-        </span>
-      )}
-      {row.correlationTraps > 0 && (
-        <span className="badge trap" title="correlation traps">
-          {row.correlationTraps} traps
-        </span>
-      )}
-      {row.layersFailed > 0 && (
-        <span className="badge failed" title="layers whose analysis failed">
-          {row.layersFailed} failed
-        </span>
-      )}
-    </>
-  );
-}
-
-const METRIC_COLUMNS = Object.keys(SUMMARY_METRICS) as SummaryMetric[];
+const METRIC_COLUMNS = SUMMARY_METRIC_NAMES;
 
 export default async function LeaderboardPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const query = parseLeaderboardQuery(await searchParams);
@@ -170,50 +142,7 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
                 <SortHeader query={query} column="warnings" label="warnings" text />
               </tr>
             </thead>
-            <tbody>
-              {board.rows.map((row) => (
-                <tr
-                  key={`${row.checkpointId}/${row.configHash}`}
-                  data-testid="leaderboard-row"
-                  data-checkpoint-id={row.checkpointId}
-                >
-                  <td>
-                    <input
-                      type="checkbox"
-                      name="ids"
-                      value={row.checkpointId}
-                      aria-label={`compare ${row.name}`}
-                    />
-                  </td>
-                  <td data-testid="cell-rank">{row.rank}</td>
-                  <td className="text" title={row.uri}>
-                    <Link
-                      prefetch={false}
-                      href={hrefWith(`/checkpoints/${encodeURIComponent(row.checkpointId)}`, {
-                        config: row.configHash,
-                      })}
-                      data-testid="cell-name"
-                    >
-                      {row.name}
-                    </Link>
-                  </td>
-                  <td className="text">{row.family ?? '—'}</td>
-                  <td>{row.step ?? '—'}</td>
-                  <td>{formatNumber(row.knownTestAccuracy, 4)}</td>
-                  {METRIC_COLUMNS.map((metric) => (
-                    <td key={metric} data-testid={`cell-${metric}`}>
-                      {formatNumber(row.metrics[metric])}
-                    </td>
-                  ))}
-                  {showCurvature && <td data-testid="cell-hessian-top">{formatNumber(row.hessianTop)}</td>}
-                  {showCurvature && <td>{formatNumber(row.hessianTrace)}</td>}
-                  <td>{row.layersAnalyzed}</td>
-                  <td className="text" data-testid="cell-warnings">
-                    <Warnings row={row} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
+            <LeaderboardRows rows={board.rows} showCurvature={showCurvature} />
           </table>
         </div>
         <button type="submit">Compare selected</button>

@@ -15,6 +15,9 @@ export const SUMMARY_METRICS = {
 } as const;
 
 export type SummaryMetric = keyof typeof SUMMARY_METRICS;
+
+/** The summary columns in table order. */
+export const SUMMARY_METRIC_NAMES = Object.keys(SUMMARY_METRICS) as SummaryMetric[];
 export const DEFAULT_SUMMARY_METRIC: SummaryMetric = 'alpha_weighted';
 
 export function isSummaryMetric(value: unknown): value is SummaryMetric {
