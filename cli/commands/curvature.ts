@@ -6,7 +6,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type BackendPreference, initCurvatureBackend } from '../../lib/curvature/backend.ts';
-import { type DataSourceOptions, resolveBatch } from '../../lib/curvature/batch.ts';
+import { checkDataSource, type DataSourceOptions, resolveBatch } from '../../lib/curvature/batch.ts';
 import { analyzeCurvature, type CurvatureReport, curvatureJson } from '../../lib/curvature/index.ts';
 import { loadLayersModelFromStorage } from '../../lib/curvature/load.ts';
 import { buildCurvatureNetwork } from '../../lib/curvature/network.ts';
@@ -88,6 +88,7 @@ export function register(program: Command): void {
     )
     .addOption(new Option('--format <f>', 'output format').choices(['table', 'json']).default('table'))
     .action(async (modelUri: string, opts) => {
+      checkDataSource(opts as DataSourceOptions);
       const backend = await initCurvatureBackend(opts.backend as BackendPreference);
       const storage = createStorage();
       const model = await loadLayersModelFromStorage(modelUri, storage);

@@ -22,14 +22,19 @@ export interface DataSourceOptions {
   epsilon: number;
 }
 
+/** Exactly one source must be chosen (cheap: call before loading anything). */
+export function checkDataSource(options: Pick<DataSourceOptions, 'data' | 'distilled' | 'random'>): void {
+  const chosen = [options.data !== undefined, !!options.distilled, !!options.random].filter(Boolean).length;
+  if (chosen !== 1) throw new BadInputError('choose exactly one of --data <uri>, --distilled, --random');
+}
+
 /** Describes the batch for results ("fashion-mnist:test[0:256]", "random:256", …). */
 export async function resolveBatch(
   network: CurvatureNetwork,
   options: DataSourceOptions,
   opener: ObjectOpener,
 ): Promise<{ batch: LabelledBatch; source: string }> {
-  const chosen = [options.data !== undefined, !!options.distilled, !!options.random].filter(Boolean).length;
-  if (chosen !== 1) throw new BadInputError('choose exactly one of --data <uri>, --distilled, --random');
+  checkDataSource(options);
   let batch: LabelledBatch;
   let source: string;
   if (options.distilled) {

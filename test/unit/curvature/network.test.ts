@@ -4,10 +4,9 @@
  * curvature_tiny_cnn.py), on the cpu and wasm backends; refusal of uncovered layers; loading
  * through storage; analyzeCurvature end to end.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { initCurvatureBackend } from '../../../lib/curvature/backend.ts';
@@ -19,43 +18,8 @@ import { loadLayersModelFromStorage } from '../../../lib/curvature/load.ts';
 import { buildCurvatureNetwork } from '../../../lib/curvature/network.ts';
 import { UnsupportedError } from '../../../lib/errors.ts';
 import { createStorage } from '../../../storage/index.ts';
-import { tinyCnn } from './models.ts';
+import { fixture, fixtureBatch, fixtureModel, saveModel } from './fixture.ts';
 import { relativeError } from './reference.ts';
-
-interface TinyCnnFixture {
-  input_shape: number[];
-  weights: Record<string, number[]>;
-  x: number[];
-  y: number[];
-  loss: number;
-  v: number[];
-  hv: number[];
-  eigenvalues: number[];
-  trace: number;
-}
-
-const fixtureDir = join(import.meta.dirname, '../../fixtures/curvature');
-const fixture = JSON.parse(readFileSync(join(fixtureDir, 'tiny_cnn.json'), 'utf8')) as TinyCnnFixture;
-
-function fixtureModel(): tfl.Sequential {
-  const model = tinyCnn(true);
-  // model.weights lists trainable weights first (layer order), then the BatchNorm moving statistics.
-  const names = Object.keys(fixture.weights);
-  const ordered = [
-    ...names.filter((n) => !n.includes('moving')),
-    ...names.filter((n) => n.includes('moving')),
-  ];
-  const values = ordered.map((n) => fixture.weights[n]!);
-  expect(model.weights.length).toBe(values.length);
-  model.weights.forEach((w, i) => {
-    w.write(tf.tensor(values[i]!, w.shape as number[]));
-  });
-  return model;
-}
-
-function fixtureBatch() {
-  return { x: tf.tensor(fixture.x, fixture.input_shape), labels: Int32Array.from(fixture.y) };
-}
 
 describe.each(['cpu', 'wasm'] as const)('tiny CNN vs torch float64 (%s backend)', (backend) => {
   it('HVP, top-3 eigenvalues, trace and loss agree', async () => {
@@ -140,19 +104,7 @@ describe('loading and end-to-end analysis', () => {
   it('loads a saved model through storage and analyses it', async () => {
     await initCurvatureBackend('cpu', () => {});
     const dir = mkdtempSync(join(tmpdir(), 'curvature-model-'));
-    await fixtureModel().save(
-      tf.io.withSaveHandler(async (artifacts) => {
-        const weightData = artifacts.weightData as ArrayBuffer;
-        writeFileSync(join(dir, 'weights.bin'), new Uint8Array(weightData));
-        const json = {
-          modelTopology: artifacts.modelTopology,
-          format: 'layers-model',
-          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
-        };
-        writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
+    await saveModel(fixtureModel(), dir);
     const model = await loadLayersModelFromStorage(`file://${dir}`, createStorage());
     const report = await analyzeCurvature(model, fixtureBatch(), {
       topK: 2,
