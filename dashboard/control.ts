@@ -4,8 +4,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../lib/errors.ts';
@@ -60,19 +61,48 @@ function runToEnd(args: string[], env: NodeJS.ProcessEnv, log: (line: string) =>
   });
 }
 
+/**
+ * One build at a time per checkout (the CLI, the e2e test and the bench may race for .next): a lock
+ * directory in the temp dir, taken over when older than the longest plausible build.
+ */
+async function withBuildLock<T>(work: () => Promise<T>): Promise<T> {
+  const id = createHash('sha256').update(dashboardDir).digest('hex').slice(0, 12);
+  const lock = path.join(os.tmpdir(), `weightlens-dashboard-build-${id}.lock`);
+  const staleMs = 20 * 60_000;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const info = await stat(lock).catch(() => null);
+      if (info && Date.now() - info.mtimeMs > staleMs) await rm(lock, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
 /** Run `next build` unless the last build's fingerprint matches. Returns whether it built. */
 export async function buildDashboardIfStale(
   options: { force?: boolean; log?: (line: string) => void } = {},
 ): Promise<boolean> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const fingerprint = await buildFingerprint();
-  const previous = await readFile(fingerprintFile, 'utf8').catch(() => null);
-  const built = await stat(path.join(dashboardDir, '.next', 'BUILD_ID')).catch(() => null);
-  if (!options.force && built && previous === fingerprint) return false;
-  log('building the dashboard (next build, production)…');
-  await runToEnd(['build'], { ...process.env, NEXT_TELEMETRY_DISABLED: '1' }, log);
-  await writeFile(fingerprintFile, fingerprint);
-  return true;
+  return withBuildLock(async () => {
+    // Checked under the lock: a build that finished while we waited is reused.
+    const fingerprint = await buildFingerprint();
+    const previous = await readFile(fingerprintFile, 'utf8').catch(() => null);
+    const built = await stat(path.join(dashboardDir, '.next', 'BUILD_ID')).catch(() => null);
+    if (!options.force && built && previous === fingerprint) return false;
+    log('building the dashboard (next build, production)…');
+    await runToEnd(['build'], { ...process.env, NEXT_TELEMETRY_DISABLED: '1' }, log);
+    await writeFile(fingerprintFile, fingerprint);
+    return true;
+  });
 }
 
 export interface DashboardEnvironment {
