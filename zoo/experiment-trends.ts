@@ -130,21 +130,21 @@ async function main(): Promise<void> {
     const configFile = join(values['control-dir'], 'trends-analysis-config.json');
     writeFileSync(configFile, `${JSON.stringify(TRENDS_ANALYSIS_OPTIONS)}\n`);
     log(`sweeping ${ids.length} checkpoints of ${zooDir} as ${sweeps.trained}`);
-    trained = rowsByCheckpointDir(
-      await sweepAndRead(
-        ids.map((id) => join(zooDir, id)),
-        sweeps.trained,
-        configFile,
-      ),
+    const trainedSweep = await sweepAndRead(
+      ids.map((id) => join(zooDir, id)),
+      sweeps.trained,
+      configFile,
     );
+    sweeps.trained = trainedSweep.name;
+    trained = rowsByCheckpointDir(trainedSweep.rows);
     log(`sweeping their shuffled copies in ${values['control-dir']} as ${sweeps.control}`);
-    control = rowsByCheckpointDir(
-      await sweepAndRead(
-        ids.map((id) => join(values['control-dir'], id)),
-        sweeps.control,
-        configFile,
-      ),
+    const controlSweep = await sweepAndRead(
+      ids.map((id) => join(values['control-dir'], id)),
+      sweeps.control,
+      configFile,
     );
+    sweeps.control = controlSweep.name;
+    control = rowsByCheckpointDir(controlSweep.rows);
   }
 
   const points = buildPoints(manifest, ids, trained, control);

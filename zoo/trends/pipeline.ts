@@ -71,9 +71,23 @@ export async function sweepAndRead(
   sources: string[],
   sweepName: string,
   configFile: string,
-): Promise<LeaderboardEntry[]> {
-  await runWeightlens(['sweep', ...sources, '--wait', '--name', sweepName, '--config', configFile]);
-  return parseLeaderboard(await runWeightlens(['leaderboard', '--sweep', sweepName, '--format', 'json']));
+): Promise<{ name: string; rows: LeaderboardEntry[] }> {
+  // On a loaded machine the stack's readiness probes can time out before the sweep starts; such a
+  // failure creates no sweep, so retry under a fresh name rather than give up.
+  const attempts = 3;
+  for (let attempt = 1; ; attempt++) {
+    const name = attempt === 1 ? sweepName : `${sweepName}-retry${attempt}`;
+    try {
+      await runWeightlens(['sweep', ...sources, '--wait', '--name', name, '--config', configFile]);
+      return {
+        name,
+        rows: parseLeaderboard(await runWeightlens(['leaderboard', '--sweep', name, '--format', 'json'])),
+      };
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      console.error(`sweep ${name} failed (${String(err).split('\n')[0]}); retrying`);
+    }
+  }
 }
 
 /**

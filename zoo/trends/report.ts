@@ -134,13 +134,15 @@ function comparisonWithPaper(groups: GroupResult[], metrics: MetricName[]): stri
   const alphaHat = card.find((c) => c.metric === 'alpha_weighted');
   lines.push(
     '',
-    'Martin, Peng & Mahoney (Nat. Commun. 12, 2021) report that, across families of pretrained ImageNet CV ' +
-      'models and NLP models, the scale-aware metrics (α̂ = alpha_weighted and the log α-norm) track reported ' +
-      'test accuracy better than plain α or the Frobenius/spectral norms, with strongly negative Kendall τ within ' +
-      'most families; plain α is the metric they recommend for models of the same depth trained with different ' +
-      'hyperparameters, and they note that norm metrics can be fooled (e.g. by poorly trained models with small ' +
-      'norms). We could not consult the paper’s tables offline, so the comparison is with these qualitative claims, not ' +
-      'with its exact per-family numbers.',
+    'Martin, Peng & Mahoney (Nat. Commun. 12, 2021) analyze hundreds of publicly available pretrained CV and NLP ' +
+      'models and conclude that (i) norm-based metrics (log Frobenius / spectral norm) predict quality trends among ' +
+      'well-trained models of one series reasonably well, (ii) the power-law metrics (α̂ = alpha_weighted, log ' +
+      'α-norm) do better there, and (iii) power-law metrics, α in particular, also separate well-trained from ' +
+      'poorly-trained models, where norm-based metrics can fail. Their models are fully trained ImageNet-scale ' +
+      'networks; ours are small, briefly trained classifiers, and we could not consult the paper’s per-family tables ' +
+      'offline, so this is a comparison with those qualitative claims and the sign/size of τ, not with exact numbers. ' +
+      'Claim (iii) corresponds to our epochs groups (initialization → trained), claims (i)–(ii) to the ' +
+      'one-hyperparameter groups.',
     '',
     `Here, over ${groups.filter((g) => g.group.includes('/')).length} controlled groups, the best average alignment is ` +
       `${top ? `${top.metric} (mean τ·sign = ${fmt(top.meanAlignedTau)})` : 'not available'}; ` +
