@@ -10,12 +10,23 @@ import { repoRoot, type StackState, stackStateFromEnv } from './paths.ts';
 import { isAlive } from './processes.ts';
 import { stackDown, withStackLock } from './stack.ts';
 
+/** Test ports are the stack's defaults plus this; WEIGHTLENS_TEST_PORT_OFFSET moves a second checkout's tests aside. */
 export const TEST_PORT_OFFSET = 100;
+
+function testPortOffset(): number {
+  const raw = process.env.WEIGHTLENS_TEST_PORT_OFFSET;
+  if (raw === undefined || raw === '') return TEST_PORT_OFFSET;
+  const offset = Number(raw);
+  if (!Number.isInteger(offset) || offset < 1 || offset > 20_000) {
+    throw new Error(`WEIGHTLENS_TEST_PORT_OFFSET must be an integer in 1..20000, got '${raw}'`);
+  }
+  return offset;
+}
 
 export function testStackState(): StackState {
   const dir = process.env.WEIGHTLENS_TEST_STATE_DIR ?? path.join(repoRoot, '.weightlens', 'test');
   // Only the offset applies: a user's WEIGHTLENS_*_PORT variables describe their own stack.
-  const state = stackStateFromEnv({ dir, portOffset: TEST_PORT_OFFSET }, {});
+  const state = stackStateFromEnv({ dir, portOffset: testPortOffset() }, {});
   return { ...state, ports: { ...state.ports, temporalUi: 0 } };
 }
 
