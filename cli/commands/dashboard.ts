@@ -24,12 +24,21 @@ function parsePort(text: string): number {
   return port;
 }
 
+/** Where `weightlens dashboard` listens by default (other commands print links to it). */
+export const DEFAULT_DASHBOARD_HOST = '127.0.0.1';
+export const DEFAULT_DASHBOARD_PORT = 3000;
+
+/** The dashboard's leaderboard of one sweep, as `weightlens dashboard` serves it by default. */
+export function dashboardUrl(sweepId: string): string {
+  return `http://${DEFAULT_DASHBOARD_HOST}:${DEFAULT_DASHBOARD_PORT}/?sweep=${encodeURIComponent(sweepId)}`;
+}
+
 export function register(program: Command): void {
   program
     .command('dashboard')
     .description('serve the web dashboard (leaderboard, layer spectra, trends), building it first if needed')
-    .addOption(new Option('--port <port>', 'port to listen on').default('3000'))
-    .addOption(new Option('--host <host>', 'interface to listen on').default('127.0.0.1'))
+    .addOption(new Option('--port <port>', 'port to listen on').default(String(DEFAULT_DASHBOARD_PORT)))
+    .addOption(new Option('--host <host>', 'interface to listen on').default(DEFAULT_DASHBOARD_HOST))
     .option('--rebuild', 'build even if the last build is up to date')
     .action(async (options: DashboardOptions) => {
       const port = parsePort(options.port);

@@ -15,6 +15,7 @@ import type { AnalysisConfig } from '../../lib/spectral/types.ts';
 import { createWorker, type RunningWorker } from '../../workers/create.ts';
 import { awaitSweep, connectClient, startSweep } from '../../workers/sweep-client.ts';
 import type { CurvatureMode, SweepProgress } from '../../workflows/types.ts';
+import { dashboardUrl } from './dashboard.ts';
 import { loadLeaderboard, renderLeaderboard } from './leaderboard.ts';
 import { parseConcurrency } from './worker.ts';
 
@@ -147,8 +148,9 @@ export function register(program: Command): void {
         process.stdout.write(renderLeaderboard(rows, 'alpha_weighted', 'table'));
         process.stderr.write(
           `\n${result.succeeded} analyzed, ${result.failed} failed; ${result.layersComputed} layers computed, ` +
-            `${result.layersReused} reused.\nBrowse it: npx weightlens dashboard   ` +
-            `(or: npx weightlens leaderboard --sweep ${started.sweepId} --format json)\n`,
+            `${result.layersReused} reused.\n` +
+            `Dashboard: ${dashboardUrl(started.sweepId)}   (serve it with: npx weightlens dashboard)\n` +
+            `JSON: npx weightlens leaderboard --sweep ${started.sweepId} --format json\n`,
         );
         if (result.failed > 0 && result.succeeded === 0) process.exitCode = 1;
       } finally {
