@@ -1,43 +1,17 @@
 /**
- * HDF5 through h5wasm. h5wasm (the HDF5 C library compiled to WebAssembly) reads files from its
- * in-memory virtual file system only, so the whole file must be loaded: files above
- * `h5MaxBytes()` (env WEIGHTLENS_H5_MAX_BYTES, default 512 MiB) are rejected before any byte is read.
+ * h5wasm calls, run inside the HDF5 worker thread (h5-worker.ts; h5.ts is the caller's side). The
+ * HDF5 library can loop forever or abort() on a corrupt file, which is why it never runs on the
+ * caller's thread.
  *
- * To keep later tensor reads ranged, each dataset's stored bytes are located in the file at open:
- * Keras writes weights as contiguous, unfiltered little-endian datasets, so the dataset's values
- * (as h5wasm returns them) occur verbatim in the file. A found range decodes to exactly those values
- * by construction; a dataset not found (chunked, compressed, big-endian) is read through h5wasm
- * again on demand (slow path: the file is reloaded).
+ * Each dataset's stored bytes are located in the file image: Keras writes weights as contiguous,
+ * unfiltered little-endian datasets, so the values (as h5wasm returns them) occur verbatim in the
+ * file. A found range decodes to exactly those values by construction; a dataset not found
+ * (chunked, compressed, big-endian) is decoded here on demand instead (slow path).
  */
 import h5wasm, { type File as H5File } from 'h5wasm/node';
 import { BadInputError, type ErrorContext, UnsupportedError, WeightlensError } from '../../errors.ts';
 import type { DType } from '../types.ts';
-
-export const DEFAULT_H5_MAX_BYTES = 512 * 1024 * 1024;
-
-/** Largest HDF5 file (or .keras weights entry) loaded into h5wasm's memory. */
-export function h5MaxBytes(): number {
-  const env = process.env.WEIGHTLENS_H5_MAX_BYTES;
-  const parsed = env ? Number(env) : Number.NaN;
-  return Number.isSafeInteger(parsed) && parsed > 0 ? parsed : DEFAULT_H5_MAX_BYTES;
-}
-
-export function checkH5Size(size: number, context: ErrorContext): void {
-  const max = h5MaxBytes();
-  if (size > max) {
-    throw new UnsupportedError(
-      `HDF5 file of ${size} bytes exceeds the ${max}-byte limit (h5wasm loads whole files into memory; raise WEIGHTLENS_H5_MAX_BYTES to allow it)`,
-      context,
-    );
-  }
-}
-
-/** `\x89HDF\r\n\x1a\n`, at offset 0 (or after a user block of 512·2^k bytes, not handled here). */
-export const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
-
-export function isHdf5Head(head: Uint8Array): boolean {
-  return HDF5_SIGNATURE.every((b, i) => head[i] === b);
-}
+import { MAX_DEFLATE_RATIO } from '../zip-directory.ts';
 
 export interface H5DatasetInfo {
   path: string;
@@ -70,32 +44,43 @@ function dtypeOf(metadata: { type: number; size: number; signed: boolean }): DTy
 
 let fileCounter = 0;
 
+/** An abort() inside the HDF5 library leaves the wasm instance unusable: the worker must be replaced. */
+export function isAbort(err: unknown): boolean {
+  if (err instanceof WeightlensError) return false;
+  return err instanceof WebAssembly.RuntimeError || /\babort/i.test(String((err as Error)?.message));
+}
+
 /** Load `bytes` into h5wasm's memory FS, run `use` on the open file, then close and delete it. */
 async function withH5File<T>(bytes: Uint8Array, context: ErrorContext, use: (file: H5File) => T): Promise<T> {
   const module = await h5wasm.ready;
-  const path = `/weightlens-${process.pid}-${++fileCounter}.h5`;
+  const path = `/weightlens-${++fileCounter}.h5`;
   module.FS.writeFile(path, bytes);
   let file: H5File | undefined;
   try {
-    try {
-      file = new h5wasm.File(path, 'r');
-    } catch (err) {
-      throw new BadInputError(`malformed HDF5: ${(err as Error).message}`, context, { cause: err });
-    }
-    try {
-      return use(file);
-    } catch (err) {
-      // h5wasm reports HDF5 failures (corrupt object headers, B-trees...) as plain Errors.
-      if (err instanceof WeightlensError) throw err;
-      throw new BadInputError(`malformed HDF5: ${(err as Error).message}`, context, { cause: err });
-    }
+    file = new h5wasm.File(path, 'r');
+    return use(file);
+  } catch (err) {
+    // h5wasm reports HDF5 failures (corrupt object headers, B-trees...) as plain Errors.
+    if (err instanceof WeightlensError || isAbort(err)) throw err;
+    throw new BadInputError(`malformed HDF5: ${(err as Error).message}`, context, { cause: err });
   } finally {
     try {
       file?.close();
-    } finally {
       module.FS.unlink(path);
+    } catch {
+      // An aborted instance cannot clean up; its worker is replaced.
     }
   }
+}
+
+/** Bytes of a dataset's values as its header declares them (BigInt: a corrupt shape may overflow). */
+function declaredBytes(metadata: { shape: number[] | null; size: number }): bigint {
+  let bytes = BigInt(metadata.size);
+  for (const dim of metadata.shape ?? []) {
+    if (!Number.isSafeInteger(dim) || dim < 0) return BigInt(Number.MAX_SAFE_INTEGER) ** 2n;
+    bytes *= BigInt(dim);
+  }
+  return bytes;
 }
 
 /** Values of one dataset as a typed array whose bytes are the little-endian storage. */
@@ -107,7 +92,7 @@ function storageBytes(value: unknown): Uint8Array | undefined {
 }
 
 /** List every numeric dataset and locate its stored bytes in `bytes`. */
-export async function listH5(bytes: Uint8Array, context: ErrorContext): Promise<H5Listing> {
+export async function listH5InThread(bytes: Uint8Array, context: ErrorContext): Promise<H5Listing> {
   const image = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return withH5File(bytes, context, (file) => {
     const rootAttributes: Record<string, string> = {};
@@ -115,8 +100,9 @@ export async function listH5(bytes: Uint8Array, context: ErrorContext): Promise<
       try {
         const value = file.get_attribute(name, true);
         if (typeof value === 'string') rootAttributes[name] = value;
-      } catch {
-        // Attributes of types h5wasm cannot convert carry nothing we use.
+      } catch (err) {
+        // Attributes of types h5wasm cannot convert carry nothing we use; an abort must surface.
+        if (isAbort(err)) throw err;
       }
     }
     const datasets: H5DatasetInfo[] = [];
@@ -134,7 +120,10 @@ export async function listH5(bytes: Uint8Array, context: ErrorContext): Promise<
       const dtype = dtypeOf(metadata);
       if (!dtype || !metadata.shape) continue;
       const info: H5DatasetInfo = { path, dtype, shape: metadata.shape };
-      const needle = metadata.littleEndian ? storageBytes(entity.value) : undefined;
+      // Values that cannot all be stored in the file are not read here: they cannot be found in it
+      // (a corrupt header may declare any size; a filtered dataset is bounded when it is read).
+      const fits = declaredBytes(metadata) <= BigInt(image.byteLength);
+      const needle = fits && metadata.littleEndian ? storageBytes(entity.value) : undefined;
       if (needle && needle.byteLength === metadata.total_size * metadata.size) {
         info.range = findRange(image, needle);
       }
@@ -155,7 +144,7 @@ function findRange(image: Buffer, needle: Uint8Array): { offset: number; length:
 }
 
 /** Slow path: one dataset's values read through h5wasm from the whole file image. */
-export async function readH5Dataset(
+export async function readH5DatasetInThread(
   bytes: Uint8Array,
   path: string,
   context: ErrorContext,
@@ -163,6 +152,16 @@ export async function readH5Dataset(
   return withH5File(bytes, context, (file) => {
     const entity = file.get(path);
     if (!(entity instanceof h5wasm.Dataset)) throw new BadInputError(`no dataset "${path}"`, context);
+    // Compressed chunks inflate at most MAX_DEFLATE_RATIO:1; beyond that the header lies (and
+    // unallocated chunks would be conjured from the fill value).
+    const declared = declaredBytes(entity.metadata);
+    const bound = BigInt(bytes.byteLength) * BigInt(MAX_DEFLATE_RATIO);
+    if (declared > bound) {
+      throw new BadInputError(
+        `dataset declares ${declared} bytes, more than a ${bytes.byteLength}-byte file can hold`,
+        context,
+      );
+    }
     const value = entity.value;
     if (value instanceof Float64Array || value instanceof BigInt64Array || value instanceof BigUint64Array) {
       return Float64Array.from(value as ArrayLike<number | bigint>, Number);
