@@ -1,71 +1,50 @@
 /**
- * The curvature activity of the `gpu` task queue: load a TF.js layers checkpoint through storage,
- * build its labelled batch, run lib/curvature and store one CurvatureResult row per
- * (checkpoint, configuration). Served by GPU workers when @tensorflow/tfjs-node-gpu loads and by
- * CPU (wasm) workers otherwise; the backend that ran is stored with the result.
+ * The curvature activity of the `gpu` task queue: load a TF.js layers checkpoint (model.json +
+ * weight shards) through storage, build its labelled batch, run lib/curvature and store one
+ * CurvatureResult row per (checkpoint, configuration). Served by `weightlens worker --queue gpu`
+ * processes (workers/create.ts): tfjs-node-gpu when it loads, wasm/cpu backends otherwise; the
+ * backend that ran is stored with the result. Curvature re-registers tfjs gradients globally, so
+ * only gpu-queue worker processes load this module.
  *
- * Wiring (pipeline engineer): add `...createCurvatureActivities(deps)` to the worker of the 'gpu'
- * queue (TASK_QUEUES.gpu) and have the checkpoint workflow call `curvatureActivity` through
- * proxyActivities({ taskQueue: TASK_QUEUES.gpu, startToCloseTimeout: '2h', heartbeatTimeout: '5m' })
- * when the sweep's curvature option is not 'off'. Curvature re-registers tfjs gradients globally,
- * so give it its own worker process.
+ * Sweeps reach it from workflows/curvature.ts, after the cpu-queue `planCurvature`
+ * (activities/curvature-plan.ts) found a model.json and no final row under the configHash. It
+ * heartbeats after every Hessian-vector product (the workflow's heartbeat timeout notices a dead
+ * worker), stops on cancellation, and records bad input (unsupported ops, malformed models) as a
+ * failed row before failing non-retryably.
  */
-import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { Prisma, PrismaClient } from '../db/client.ts';
-import { type BackendPreference, initCurvatureBackend } from '../lib/curvature/backend.ts';
-import { type DataSourceOptions, resolveBatch } from '../lib/curvature/batch.ts';
-import { analyzeCurvature, type CurvatureOptions, curvatureJson } from '../lib/curvature/index.ts';
+import { initCurvatureBackend } from '../lib/curvature/backend.ts';
+import { resolveBatch } from '../lib/curvature/batch.ts';
+import type { LabelledBatch } from '../lib/curvature/hvp.ts';
+import { analyzeCurvature, curvatureJson } from '../lib/curvature/index.ts';
 import { loadLayersModelFromStorage } from '../lib/curvature/load.ts';
 import { buildCurvatureNetwork } from '../lib/curvature/network.ts';
 import type { ObjectOpener } from '../lib/formats/types.ts';
+import type { CurvatureActivityInput, CurvatureActivityOutcome, GpuActivities } from '../workflows/types.ts';
+import { curvatureConfigHash, describeCurvatureData } from './curvature-config.ts';
 import { failureText, toActivityFailure } from './failures.ts';
 
-/** The options that change a result (and so its configHash); progress callbacks excluded. */
-export type CurvatureSettings = Omit<CurvatureOptions, 'onProgress'>;
+export type {
+  CurvatureActivityInput,
+  CurvatureActivityOutcome,
+  CurvatureSettings,
+} from '../workflows/types.ts';
+export { curvatureConfigHash } from './curvature-config.ts';
 
-export interface CurvatureActivityInput {
-  checkpointId: string;
-  /** The model.json, or the directory/prefix holding it. */
-  uri: string;
-  data: DataSourceOptions;
-  settings: CurvatureSettings;
-  backend?: BackendPreference;
-}
-
-export interface CurvatureActivityOutcome {
-  status: 'succeeded' | 'cached' | 'failed';
-  configHash: string;
-  topEigenvalues: number[];
-  trace: number | null;
-  error?: string;
-}
-
-/** Stable hex hash of the data source and settings (key order independent). */
-export function curvatureConfigHash(data: DataSourceOptions, settings: CurvatureSettings): string {
-  const canonical = (value: unknown): unknown =>
-    value && typeof value === 'object' && !Array.isArray(value)
-      ? Object.fromEntries(
-          Object.entries(value as Record<string, unknown>)
-            .filter(([, v]) => v !== undefined)
-            .sort(([a], [b]) => a.localeCompare(b))
-            .map(([k, v]) => [k, canonical(v)]),
-        )
-      : value;
-  return createHash('sha256')
-    .update(JSON.stringify(canonical({ data, settings })))
-    .digest('hex');
-}
-
-function heartbeat(line: string): void {
+/** The running activity's context, or undefined outside Temporal (tests, local runs). */
+function activityContext(): Context | undefined {
   try {
-    Context.current().heartbeat(line);
+    return Context.current();
   } catch {
-    // Not inside an activity (tests, local runs): nothing to report to.
+    return undefined;
   }
 }
 
-export function createCurvatureActivities(deps: { prisma: PrismaClient; storage: ObjectOpener }) {
+export function createCurvatureActivities(deps: {
+  prisma: PrismaClient;
+  storage: ObjectOpener;
+}): GpuActivities {
   return {
     async curvatureActivity(input: CurvatureActivityInput): Promise<CurvatureActivityOutcome> {
       const configHash = curvatureConfigHash(input.data, input.settings);
@@ -79,20 +58,35 @@ export function createCurvatureActivities(deps: { prisma: PrismaClient; storage:
           trace: existing.trace,
         };
       }
+      const context = activityContext();
+      const heartbeat = (details: string) => context?.heartbeat(details);
+      const signal = context?.cancellationSignal;
       const started = Date.now();
-      const backend = await initCurvatureBackend(input.backend ?? 'auto', heartbeat);
-      let dataSource = input.data.data ?? (input.data.distilled ? 'distilled' : 'random');
+      // Unset backend: WEIGHTLENS_TF_BACKEND, else tfjs-node-gpu when it loads, else wasm/cpu.
+      const backend = await initCurvatureBackend(input.backend, heartbeat);
+      let dataSource = describeCurvatureData(input.data);
+      let model: Awaited<ReturnType<typeof loadLayersModelFromStorage>> | undefined;
+      let batch: LabelledBatch | undefined;
       try {
-        const model = await loadLayersModelFromStorage(input.uri, deps.storage);
-        const network = buildCurvatureNetwork(model);
-        const resolved = await resolveBatch(network, input.data, deps.storage);
-        network.dispose();
-        dataSource = resolved.source;
-        const report = await analyzeCurvature(model, resolved.batch, {
+        model = await loadLayersModelFromStorage(input.uri, deps.storage);
+        const network = buildCurvatureNetwork(model); // refuses unsupported layers/ops (BadInput)
+        try {
+          const resolved = await resolveBatch(network, input.data, deps.storage);
+          batch = resolved.batch;
+          dataSource = resolved.source;
+        } finally {
+          network.dispose();
+        }
+        heartbeat(`batch ${dataSource}`);
+        const report = await analyzeCurvature(model, batch, {
           ...input.settings,
           onProgress: heartbeat,
+          onProduct: (count) => {
+            heartbeat(`${count} Hessian-vector products`);
+            // Heartbeats deliver cancellation; stop between products rather than run to the end.
+            if (signal?.aborted) throw signal.reason ?? new Error('curvature activity cancelled');
+          },
         });
-        resolved.batch.x.dispose();
         const json = curvatureJson(report);
         const row = {
           status: 'succeeded' as const,
@@ -124,13 +118,14 @@ export function createCurvatureActivities(deps: { prisma: PrismaClient; storage:
           trace: report.trace,
         };
       } catch (err) {
-        const error = failureText(err);
+        if (signal?.aborted) throw err; // cancelled: nothing to record
         const failed = {
           status: 'failed' as const,
-          error,
+          error: failureText(err),
           dataSource,
           topEigenvalues: [],
           backend: backend.note,
+          durationMs: Date.now() - started,
         };
         await deps.prisma.curvatureResult.upsert({
           where: key,
@@ -138,6 +133,9 @@ export function createCurvatureActivities(deps: { prisma: PrismaClient; storage:
           update: failed,
         });
         return toActivityFailure(err);
+      } finally {
+        batch?.x.dispose();
+        model?.dispose();
       }
     },
   };

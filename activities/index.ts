@@ -1,9 +1,11 @@
 /**
  * Every activity the `cpu` queue serves, bound to one worker's dependencies (Temporal's usual
  * `createActivities(deps)` shape). The workflows see them only through `SweepActivities`.
+ * The `gpu` queue's curvature activity lives in curvature.ts (it loads tfjs; not imported here).
  */
 import type { SweepActivities } from '../workflows/types.ts';
 import { createCheckpointActivities } from './checkpoint.ts';
+import { createCurvaturePlanActivities } from './curvature-plan.ts';
 import type { ActivityDeps } from './deps.ts';
 import { createLayerActivities } from './layer.ts';
 import { createSweepLevelActivities } from './sweep.ts';
@@ -15,5 +17,6 @@ export function createSweepActivities(deps: ActivityDeps): SweepActivities {
     ...createSweepLevelActivities(deps),
     ...createCheckpointActivities(deps),
     ...createLayerActivities(deps),
+    ...createCurvaturePlanActivities(deps),
   };
 }

@@ -1,6 +1,9 @@
 /**
  * Temporal workers for weightlens. A `cpu` worker runs every workflow and the spectral activities;
- * a `gpu` worker serves the `gpu` queue's activities (curvature, a later issue). The workflow
+ * a `gpu` worker serves the `gpu` queue's curvature activity only (no workflows; tfjs is loaded
+ * only there, and the activity picks tfjs-node-gpu when it loads, wasm/cpu otherwise). Curvature
+ * re-registers tfjs gradients globally and runs long synchronous kernels, so a gpu worker belongs
+ * in its own process (the CLI's embedded mode spawns one, workers/worker-process.ts). The workflow
  * bundle is built once per process and shared, so an in-process worker (the CLI's embedded mode,
  * tests) pays the bundling cost once.
  */
@@ -15,7 +18,6 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { type ActivityServices, createActivityDeps, createSweepActivities } from '../activities/index.ts';
-import { UnsupportedError } from '../lib/errors.ts';
 import { type QueueKind, TASK_QUEUES } from '../workflows/types.ts';
 
 /** What a worker needs of infra/config.ts `Services`. */
@@ -26,7 +28,10 @@ export interface WorkerServices extends ActivityServices {
 
 export interface CreateWorkerOptions {
   queue: QueueKind;
-  /** Activities run at once (default: the machine's cores; analysis is CPU-bound). */
+  /**
+   * Activities run at once (default: the machine's cores for `cpu`, analysis is CPU-bound; 1 for
+   * `gpu`, one tfjs backend per process).
+   */
   concurrency?: number;
   services: WorkerServices;
   /** Only warnings from the SDK (an in-process worker must not draw over a progress bar). */
@@ -78,23 +83,23 @@ function quietRuntime(): void {
 }
 
 export async function createWorker(options: CreateWorkerOptions): Promise<RunningWorker> {
-  const concurrency = Math.max(1, options.concurrency ?? availableParallelism());
-  if (options.queue === 'gpu') {
-    throw new UnsupportedError(
-      'the gpu queue has no activities yet (curvature in sweeps is a later issue); run --queue cpu',
-    );
-  }
+  const gpu = options.queue === 'gpu';
+  const concurrency = Math.max(1, options.concurrency ?? (gpu ? 1 : availableParallelism()));
   if (options.quiet) quietRuntime();
   const connection = await NativeConnection.connect({ address: options.services.temporalAddress });
   const deps = createActivityDeps(options.services);
   try {
     const taskQueue = TASK_QUEUES[options.queue];
+    // Loaded only here: cpu workers never import tfjs.
+    const activities = gpu
+      ? (await import('../activities/curvature.ts')).createCurvatureActivities(deps)
+      : createSweepActivities(deps);
     const worker = await Worker.create({
       connection,
       namespace: options.services.namespace,
       taskQueue,
-      workflowBundle: await workflowBundle(),
-      activities: createSweepActivities(deps),
+      ...(gpu ? {} : { workflowBundle: await workflowBundle() }),
+      activities,
       maxConcurrentActivityTaskExecutions: concurrency,
       // Activities heartbeat every 5 s; cancellation must reach them well inside the timeout.
       shutdownGraceTime: '10 seconds',

@@ -8,14 +8,13 @@ import { pathToFileURL } from 'node:url';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { PrismaClient } from '../db/client.ts';
 import { createSweep } from '../db/sweeps.ts';
-import { UnsupportedError } from '../lib/errors.ts';
 import { basename } from '../lib/formats/uri.ts';
 import { hashAnalysisConfig } from '../lib/spectral/index.ts';
 import type { AnalysisConfig } from '../lib/spectral/types.ts';
 import { progressQuery } from '../workflows/queries.ts';
 import type { sweepWorkflow } from '../workflows/sweep.ts';
 import {
-  type CurvatureMode,
+  type SweepCurvature,
   type SweepProgress,
   type SweepTuning,
   type SweepWorkflowResult,
@@ -53,7 +52,8 @@ export interface StartSweepOptions {
   sources: string[];
   config: AnalysisConfig;
   name?: string;
-  curvature?: CurvatureMode;
+  /** From `resolveSweepCurvature` (workers/curvature-request.ts); absent: no curvature. */
+  curvature?: SweepCurvature;
   tuning?: Partial<SweepTuning>;
 }
 
@@ -70,10 +70,6 @@ export async function startSweep(
   prisma: PrismaClient,
   options: StartSweepOptions,
 ): Promise<StartedSweep> {
-  const curvature = options.curvature ?? 'off';
-  if (curvature !== 'off') {
-    throw new UnsupportedError(`curvature '${curvature}' in sweeps is not supported yet (use 'off')`);
-  }
   const sources = options.sources.map((s) => normalizeSource(s));
   const sweepId = randomUUID().slice(0, 8);
   const name = options.name ?? `${sources.map((s) => basename(s)).join('+')}-${sweepId}`;
@@ -90,7 +86,16 @@ export async function startSweep(
   const handle = await client.workflow.start<typeof sweepWorkflow>('sweepWorkflow', {
     workflowId,
     taskQueue: TASK_QUEUES.cpu,
-    args: [{ sweepId, sources, config: options.config, configHash, curvature, tuning: options.tuning }],
+    args: [
+      {
+        sweepId,
+        sources,
+        config: options.config,
+        configHash,
+        curvature: options.curvature ?? 'off',
+        tuning: options.tuning,
+      },
+    ],
   });
   return { sweepId, name, workflowId, configHash, handle };
 }

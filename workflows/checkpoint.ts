@@ -1,15 +1,13 @@
 /**
  * One checkpoint of a sweep: inspect (tensor list → analyzable layers), one activity per layer with
- * bounded concurrency, then a summary. Deterministic orchestration only; all I/O is in activities.
- * Bad input never fails this workflow: it is recorded against the layer or the checkpoint.
+ * bounded concurrency, then a summary. When the sweep asks for curvature, one curvature activity
+ * (gpu queue, workflows/curvature.ts) runs alongside the layers. Deterministic orchestration only;
+ * all I/O is in activities. Bad input never fails this workflow: it is recorded against the layer,
+ * the checkpoint or the checkpoint's curvature.
  */
-import {
-  ActivityFailure,
-  type ActivityOptions,
-  ApplicationFailure,
-  isCancellation,
-  proxyActivities,
-} from '@temporalio/workflow';
+import { type ActivityOptions, isCancellation, proxyActivities } from '@temporalio/workflow';
+import { checkpointCurvature } from './curvature.ts';
+import { failureReason } from './failure-reason.ts';
 import type {
   CheckpointWorkflowInput,
   CheckpointWorkflowResult,
@@ -65,17 +63,21 @@ function layerActivityOptions(layer: LayerPlan): ActivityOptions {
   };
 }
 
-/** One line for a failure coming back from an activity (its root cause's message). */
-export function failureReason(err: unknown): string {
-  let cause: unknown = err;
-  while (cause instanceof ActivityFailure && cause.cause) cause = cause.cause;
-  if (cause instanceof ApplicationFailure)
-    return cause.type ? `${cause.type}: ${cause.message}` : cause.message;
-  if (cause instanceof Error) return cause.message;
-  return String(cause);
-}
+export { failureReason } from './failure-reason.ts';
 
 export async function checkpointWorkflow(input: CheckpointWorkflowInput): Promise<CheckpointWorkflowResult> {
+  // Curvature (another queue, other workers) runs alongside the spectral part and never fails it.
+  const curvature = input.curvature
+    ? checkpointCurvature(input.checkpointId, input.uri, input.curvature)
+    : undefined;
+  // Only cancellation rejects it; the await below sees that, it must not go unhandled meanwhile.
+  curvature?.catch(() => undefined);
+  const result = await spectralCheckpoint(input);
+  if (curvature) result.curvature = await curvature;
+  return result;
+}
+
+async function spectralCheckpoint(input: CheckpointWorkflowInput): Promise<CheckpointWorkflowResult> {
   const { sweepId, checkpointId, uri, config, configHash } = input;
   const result: CheckpointWorkflowResult = {
     checkpointId,

@@ -8,7 +8,6 @@
 
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
-  ApplicationFailure,
   CancellationScope,
   type ChildWorkflowHandle,
   continueAsNew,
@@ -57,12 +56,25 @@ function emptyCounts(): SweepCounts {
     layersReused: 0,
     layersFailed: 0,
     layersSkipped: 0,
+    curvatureComputed: 0,
+    curvatureReused: 0,
+    curvatureSkipped: 0,
+    curvatureFailed: 0,
   };
 }
 
+const CURVATURE_COUNTER = {
+  computed: 'curvatureComputed',
+  reused: 'curvatureReused',
+  skipped: 'curvatureSkipped',
+  failed: 'curvatureFailed',
+} as const;
+
 export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepWorkflowResult> {
   const tuning = { ...defaultSweepTuning, ...input.tuning };
-  const counts = input.carried ? { ...input.carried.counts } : emptyCounts();
+  // Counters carried from a run of an older version may lack the curvature ones.
+  const counts = { ...emptyCounts(), ...input.carried?.counts };
+  const curvature = input.curvature === 'off' ? undefined : input.curvature;
   const runs = input.carried?.runs ?? 0;
   let cursor = input.carried?.cursor ?? null;
   let phase: SweepPhase = input.carried ? 'analyzing' : 'discovering';
@@ -71,14 +83,6 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepWor
   const inFlight = new Map<string, Promise<void>>();
 
   setHandler(progressQuery, () => ({ ...counts, phase, running: inFlight.size, runs }));
-
-  if (input.curvature !== 'off') {
-    // Rejected up front (the CLI checks too) rather than silently analysing without curvature.
-    throw ApplicationFailure.nonRetryable(
-      `curvature '${input.curvature}' in sweeps is not supported yet; use curvature 'off'`,
-      'Unsupported',
-    );
-  }
 
   try {
     if (!input.carried) {
@@ -96,6 +100,7 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepWor
         config: input.config,
         configHash: input.configHash,
         maxParallelLayers: tuning.maxParallelLayers,
+        ...(curvature ? { curvature } : {}),
       };
       const options = {
         args: [args] as [typeof args],
@@ -135,6 +140,7 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepWor
       counts.layersReused += outcome.layersReused;
       counts.layersFailed += outcome.layersFailed;
       counts.layersSkipped += outcome.layersSkipped;
+      if (outcome.curvature) counts[CURVATURE_COUNTER[outcome.curvature]] += 1;
     };
 
     let buffer: SweepItem[] = [];

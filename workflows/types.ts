@@ -4,10 +4,16 @@
  * Every payload here is small: lists of checkpoints live in Postgres and travel as cursors.
  */
 
+import type { BackendPreference } from '../lib/curvature/backend.ts';
+import type { DataSourceOptions } from '../lib/curvature/batch.ts';
+import type { CurvatureOptions } from '../lib/curvature/index.ts';
 import type { AnalysisConfig } from '../lib/spectral/types.ts';
 import type { LayerType } from '../lib/types.ts';
 
-/** Task queues: spectral work and all workflows on `cpu`; curvature (GPU backends) on `gpu`. */
+/**
+ * Task queues: spectral work and all workflows on `cpu`; curvature on `gpu`, served by
+ * `weightlens worker --queue gpu` processes (tfjs-node-gpu when it loads, CPU backends otherwise).
+ */
 export const TASK_QUEUES = { cpu: 'weightlens-cpu', gpu: 'weightlens-gpu' } as const;
 export type QueueKind = keyof typeof TASK_QUEUES;
 
@@ -20,8 +26,56 @@ export function sweepWorkflowId(sweepId: string): string {
   return `sweep-${sweepId}`;
 }
 
-/** Whether a sweep also runs curvature; only 'off' is implemented so far (curvature issue). */
+/**
+ * Whether a sweep also runs curvature, and on which backends. Both 'gpu' and 'cpu' schedule one
+ * curvature activity per checkpoint on the `gpu` task queue (curvature re-registers tfjs gradients
+ * globally, so it lives in its own worker processes): 'gpu' lets the worker use tfjs-node-gpu when
+ * it loads (falling back to wasm/cpu), 'cpu' keeps it on the CPU backends (wasm, then pure JS).
+ */
 export type CurvatureMode = 'off' | 'cpu' | 'gpu';
+
+/** The options that change a curvature result (and so its configHash); callbacks excluded. */
+export type CurvatureSettings = Omit<CurvatureOptions, 'onProgress' | 'onProduct'>;
+
+/** A sweep's curvature request, as the client resolved it (paths made absolute, hash computed). */
+export interface SweepCurvature {
+  mode: Exclude<CurvatureMode, 'off'>;
+  data: DataSourceOptions;
+  settings: CurvatureSettings;
+  /** `curvatureConfigHash(data, settings)`: keys CurvatureResult rows with the checkpoint id. */
+  configHash: string;
+}
+
+/** What the checkpoint workflow did about curvature (counted per sweep). */
+export type CurvatureOutcomeKind = 'computed' | 'reused' | 'skipped' | 'failed';
+
+/**
+ * The cpu-queue decision before any gpu work: `skip` (no differentiable model next to the
+ * checkpoint; the reason is recorded), `reuse` (a final row exists under this configHash) or
+ * `compute` (with the size of the model, to size the activity's timeout).
+ */
+export type CurvaturePlan =
+  | { action: 'skip'; reason: string }
+  | { action: 'reuse'; status: 'succeeded' | 'failed' }
+  | { action: 'compute'; modelUri: string; parameters: number | null; weightTensors: number | null };
+
+export interface CurvatureActivityInput {
+  checkpointId: string;
+  /** The model.json, or the directory/prefix holding it. */
+  uri: string;
+  data: DataSourceOptions;
+  settings: CurvatureSettings;
+  /** Unset: the worker's choice (WEIGHTLENS_TF_BACKEND, else tfjs-node-gpu when it loads). */
+  backend?: BackendPreference;
+}
+
+export interface CurvatureActivityOutcome {
+  status: 'succeeded' | 'cached' | 'failed';
+  configHash: string;
+  topEigenvalues: number[];
+  trace: number | null;
+  error?: string;
+}
 
 /** Knobs of a sweep's fan-out; defaults in `defaultSweepTuning`. */
 export interface SweepTuning {
@@ -52,6 +106,10 @@ export interface SweepCounts {
   layersReused: number;
   layersFailed: number;
   layersSkipped: number;
+  curvatureComputed: number;
+  curvatureReused: number;
+  curvatureSkipped: number;
+  curvatureFailed: number;
 }
 
 export interface SweepWorkflowInput {
@@ -59,7 +117,8 @@ export interface SweepWorkflowInput {
   sources: string[];
   config: AnalysisConfig;
   configHash: string;
-  curvature: CurvatureMode;
+  /** Absent (or 'off', as older clients send it): spectral analysis only. */
+  curvature?: SweepCurvature | 'off';
   tuning?: Partial<SweepTuning>;
   /** Set by continue-as-new: discovery is done, children resume after `cursor`. */
   carried?: { cursor: string | null; counts: SweepCounts; runs: number; sourceErrors: SourceError[] };
@@ -99,6 +158,7 @@ export interface CheckpointWorkflowInput {
   config: AnalysisConfig;
   configHash: string;
   maxParallelLayers: number;
+  curvature?: SweepCurvature;
 }
 
 export interface CheckpointWorkflowResult {
@@ -110,6 +170,8 @@ export interface CheckpointWorkflowResult {
   layersFailed: number;
   layersSkipped: number;
   score: number | null;
+  /** Absent when the sweep has no curvature. */
+  curvature?: CurvatureOutcomeKind;
 }
 
 /** An analyzable layer as the inspect activity plans it (no weights, a few hundred bytes). */
@@ -196,14 +258,26 @@ export interface SweepActivities {
     configHash: string;
   }): Promise<CheckpointSummaryOutcome>;
   recordCheckpointFailure(input: { sweepId: string; checkpointId: string; reason: string }): Promise<void>;
+  /** Cheap cpu-queue check before curvature: model.json present? final row stored? */
+  planCurvature(input: {
+    checkpointId: string;
+    uri: string;
+    configHash: string;
+    data: DataSourceOptions;
+  }): Promise<CurvaturePlan>;
+  /** A curvature activity that failed for good (retries exhausted, timeouts), recorded on its row. */
+  recordCurvatureFailure(input: {
+    checkpointId: string;
+    configHash: string;
+    data: DataSourceOptions;
+    reason: string;
+  }): Promise<void>;
 }
 
-/**
- * Activities of the `gpu` queue (curvature issue). A sweep option `curvature: 'gpu'` will route a
- * per-checkpoint curvature activity here; until it exists the sweep rejects curvature != 'off'.
- */
-// biome-ignore lint/complexity/noBannedTypes: an intentionally empty extension point for the curvature issue.
-export type GpuActivities = {};
+/** Activities of the `gpu` queue (activities/curvature.ts implements them). */
+export interface GpuActivities {
+  curvatureActivity(input: CurvatureActivityInput): Promise<CurvatureActivityOutcome>;
+}
 
 /** Failure types activities throw as non-retryable (bad input is data, not an outage). */
 export const NON_RETRYABLE_TYPES = ['BadInput', 'Unsupported'] as const;

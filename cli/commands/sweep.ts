@@ -2,28 +2,38 @@
  * `weightlens sweep <uri…> [--name N] [--config file.json] [--wait]`: start a distributed sweep.
  * With nothing configured the local stack is started; with `--wait` and a local Temporal (no
  * TEMPORAL_ADDRESS) an in-process worker joins, so the first run needs no other step. `--wait`
- * shows a live progress bar on stderr and ends with the ranked leaderboard.
+ * shows a live progress bar on stderr and ends with the ranked leaderboard. `--curvature cpu|gpu`
+ * adds one curvature activity per checkpoint on the gpu queue (flags in sweep-curvature.ts); the
+ * embedded mode then also spawns a `weightlens worker --queue gpu` child process.
  */
 import { readFile } from 'node:fs/promises';
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { createPrismaClient } from '../../db/client.ts';
 import { failedSweepCheckpoints } from '../../db/sweeps.ts';
 import { resolveServices } from '../../infra/config.ts';
-import { BadInputError, UnsupportedError } from '../../lib/errors.ts';
+import { BadInputError, ConfigError } from '../../lib/errors.ts';
 import { defaultAnalysisConfig, parseAnalysisConfig } from '../../lib/spectral/index.ts';
 import type { AnalysisConfig } from '../../lib/spectral/types.ts';
 import { createWorker, type RunningWorker } from '../../workers/create.ts';
+import { resolveSweepCurvature } from '../../workers/curvature-request.ts';
 import { awaitSweep, connectClient, startSweep } from '../../workers/sweep-client.ts';
-import type { CurvatureMode, SweepProgress } from '../../workflows/types.ts';
+import { startWorkerChild, type WorkerChild } from '../../workers/worker-process.ts';
+import type { SweepProgress } from '../../workflows/types.ts';
 import { dashboardUrl } from './dashboard.ts';
 import { loadLeaderboard, renderLeaderboard } from './leaderboard.ts';
+import {
+  addCurvatureOptions,
+  type CurvatureFlags,
+  curvatureCountsLine,
+  curvatureRequestFromFlags,
+  renderSweepCurvature,
+} from './sweep-curvature.ts';
 import { parseConcurrency } from './worker.ts';
 
-interface SweepOptions {
+interface SweepOptions extends CurvatureFlags {
   name?: string;
   config?: string;
   wait?: boolean;
-  curvature: CurvatureMode;
   localWorker?: boolean;
   concurrency?: string;
 }
@@ -55,7 +65,9 @@ export function progressLine(p: SweepProgress, width = 30): string {
   const fraction = p.total > 0 ? finished / p.total : 0;
   const filled = Math.round(fraction * width);
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-  const layers = `layers ${p.layersComputed} computed, ${p.layersReused} reused, ${p.layersFailed} failed`;
+  let layers = `layers ${p.layersComputed} computed, ${p.layersReused} reused, ${p.layersFailed} failed`;
+  const curvatureDone = p.curvatureComputed + p.curvatureReused + p.curvatureSkipped + p.curvatureFailed;
+  if (curvatureDone > 0) layers += ` · ${curvatureCountsLine(p)}`;
   const what = p.phase === 'discovering' ? 'discovering checkpoints' : `${finished}/${p.total} checkpoints`;
   return `${bar} ${what} · ${p.failed} failed · ${p.running} running · ${layers}`;
 }
@@ -82,8 +94,13 @@ function progressPrinter() {
   };
 }
 
+async function gpuWorkerDied(child: WorkerChild): Promise<never> {
+  const how = await child.exited;
+  throw new ConfigError(`the curvature (gpu queue) worker exited (${how}):\n${child.output().trim()}`);
+}
+
 export function register(program: Command): void {
-  program
+  const command = program
     .command('sweep')
     .description(
       'analyze every checkpoint under files, directories or s3:// prefixes, distributed over workers',
@@ -91,22 +108,14 @@ export function register(program: Command): void {
     .argument('<uri...>', 'checkpoint files, directories or s3:// prefixes')
     .option('--name <name>', 'a name for the sweep (default: from the sources)')
     .option('--config <file>', 'analysis options as JSON (WeightWatcher names, e.g. {"minEvals": 50})')
-    .option('--wait', 'follow the sweep with a progress bar and print the leaderboard at the end')
-    .addOption(
-      new Option('--curvature <mode>', 'also run curvature (not supported in sweeps yet)')
-        .choices(['off', 'cpu', 'gpu'])
-        .default('off'),
-    )
+    .option('--wait', 'follow the sweep with a progress bar and print the leaderboard at the end');
+  addCurvatureOptions(command)
     .option('--local-worker', 'run a worker in this process while waiting (default with a local Temporal)')
     .option('--no-local-worker', 'never run a worker in this process')
     .option('--concurrency <n>', 'activities at once in the in-process worker (default: cores)')
     .action(async (uris: string[], options: SweepOptions) => {
-      if (options.curvature !== 'off') {
-        // Checked before any service starts; startSweep (and the workflow) reject it too.
-        throw new UnsupportedError(
-          `curvature '${options.curvature}' in sweeps is not supported yet (use 'off')`,
-        );
-      }
+      // Checked before any service starts.
+      const curvature = resolveSweepCurvature(curvatureRequestFromFlags(options));
       const config = await loadConfig(options.config);
       const concurrency = parseConcurrency(options.concurrency);
       const services = await resolveServices({ start: true });
@@ -115,16 +124,19 @@ export function register(program: Command): void {
       const prisma = createPrismaClient(services.databaseUrl);
       const temporal = await connectClient(services);
       let worker: RunningWorker | undefined;
+      let gpuWorker: WorkerChild | undefined;
       try {
         if (inProcessWorker) {
           worker = await createWorker({ queue: 'cpu', concurrency, services, quiet: true });
           void worker.run();
+          // Curvature gets its own process (tfjs state is global, its kernels block the event loop).
+          if (curvature) gpuWorker = await startWorkerChild('gpu', services);
         }
         const started = await startSweep(temporal.client, prisma, {
           sources: uris,
           config,
           name: options.name,
-          curvature: options.curvature,
+          curvature,
         });
         process.stderr.write(
           `sweep ${started.name} (id ${started.sweepId}, workflow ${started.workflowId})\n`,
@@ -133,12 +145,17 @@ export function register(program: Command): void {
           process.stdout.write(`${started.sweepId}\n`);
           process.stderr.write(
             `follow it with: npx weightlens status ${started.sweepId}` +
-              (process.env.TEMPORAL_ADDRESS ? '\n' : '\n(workers: npx weightlens worker)\n'),
+              (process.env.TEMPORAL_ADDRESS ? '\n' : '\n(workers: npx weightlens worker)\n') +
+              (curvature ? '(curvature runs on gpu-queue workers: npx weightlens worker --queue gpu)\n' : ''),
           );
           return;
         }
         const printer = progressPrinter();
-        const result = await awaitSweep(started.handle, (p) => printer.update(p));
+        const following = awaitSweep(started.handle, (p) => printer.update(p));
+        // A gpu worker that dies would leave curvature activities waiting forever: stop waiting too.
+        const result = gpuWorker
+          ? await Promise.race([following, gpuWorkerDied(gpuWorker)])
+          : await following;
         printer.update({ ...result, phase: 'completed', running: 0, runs: 0 });
         printer.done();
         for (const e of result.sourceErrors) process.stderr.write(`source ${e.source}: ${e.error}\n`);
@@ -146,6 +163,12 @@ export function register(program: Command): void {
         for (const f of failures) process.stderr.write(`failed: ${f.uri}: ${f.error}\n`);
         const { rows } = await loadLeaderboard(prisma, started.sweepId);
         process.stdout.write(renderLeaderboard(rows, 'alpha_weighted', 'table'));
+        if (curvature) {
+          process.stdout.write(
+            `\n${await renderSweepCurvature(prisma, started.sweepId, curvature.configHash)}`,
+          );
+          process.stderr.write(`\n${curvatureCountsLine(result)}`);
+        }
         process.stderr.write(
           `\n${result.succeeded} analyzed, ${result.failed} failed; ${result.layersComputed} layers computed, ` +
             `${result.layersReused} reused.\n` +
@@ -154,6 +177,7 @@ export function register(program: Command): void {
         );
         if (result.failed > 0 && result.succeeded === 0) process.exitCode = 1;
       } finally {
+        await gpuWorker?.stop();
         await worker?.close();
         await temporal.close();
         await prisma.$disconnect();

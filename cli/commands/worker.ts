@@ -1,6 +1,8 @@
 /**
  * `weightlens worker [--queue cpu|gpu] [--concurrency N]`: one worker process. Run as many as you
- * have machines; they share the work through Temporal. Stops cleanly on SIGINT/SIGTERM.
+ * have machines; they share the work through Temporal. `cpu` workers run the workflows and the
+ * spectral activities; `gpu` workers run curvature (tfjs-node-gpu when it loads, wasm/cpu
+ * otherwise). Stops cleanly on SIGINT/SIGTERM.
  */
 import { availableParallelism } from 'node:os';
 import { type Command, Option } from 'commander';
@@ -23,9 +25,18 @@ export function register(program: Command): void {
     .command('worker')
     .description('run a Temporal worker serving weightlens workflows and activities')
     .addOption(new Option('--queue <queue>', 'task queue to serve').choices(['cpu', 'gpu']).default('cpu'))
-    .option('--concurrency <n>', `activities at once (default: cores, ${availableParallelism()} here)`)
-    .action(async (options: { queue: QueueKind; concurrency?: string }) => {
+    .option(
+      '--concurrency <n>',
+      `activities at once (default: cpu queue cores, ${availableParallelism()} here; gpu queue 1)`,
+    )
+    // For parents that spawn workers (sweep --wait): stop when the parent's pipe closes.
+    .addOption(new Option('--exit-on-stdin-close').hideHelp())
+    .action(async (options: { queue: QueueKind; concurrency?: string; exitOnStdinClose?: boolean }) => {
       const concurrency = parseConcurrency(options.concurrency);
+      if (options.exitOnStdinClose) {
+        process.stdin.on('close', () => process.kill(process.pid, 'SIGTERM'));
+        process.stdin.resume();
+      }
       const services = await resolveServices({ start: true });
       const running = await createWorker({ queue: options.queue, concurrency, services });
       process.stderr.write(

@@ -30,6 +30,8 @@ export interface HessianOptions {
   chunkSize?: number;
   /** Finite-difference step relative to ‖w‖/‖v‖; default 1e-3. */
   relativeStep?: number;
+  /** Called after every product with the running count (activities heartbeat from it). */
+  onProduct?: (count: number) => void;
 }
 
 /**
@@ -77,6 +79,7 @@ export class HessianOperator implements SymmetricOperator {
   productCount = 0;
   private readonly chunks: Chunk[];
   private readonly relativeStep: number;
+  private readonly onProduct: ((count: number) => void) | undefined;
 
   constructor(
     readonly network: CurvatureNetwork,
@@ -98,6 +101,7 @@ export class HessianOperator implements SymmetricOperator {
     this.engine = options.engine ?? 'exact';
     this.sampleCount = n;
     this.relativeStep = options.relativeStep ?? 1e-3;
+    this.onProduct = options.onProduct;
     const chunkSize = Math.max(1, options.chunkSize ?? 256);
     this.chunks = [];
     for (let start = 0; start < n; start += chunkSize) {
@@ -140,8 +144,10 @@ export class HessianOperator implements SymmetricOperator {
   async apply(v: Float64Array): Promise<Float64Array> {
     if (v.length !== this.dim)
       throw new BadInputError(`vector of length ${v.length}, Hessian of dim ${this.dim}`);
+    const product = this.engine === 'exact' ? this.exactProduct(v) : this.finiteDifferenceProduct(v);
     this.productCount++;
-    return this.engine === 'exact' ? this.exactProduct(v) : this.finiteDifferenceProduct(v);
+    this.onProduct?.(this.productCount);
+    return product;
   }
 
   private exactProduct(v: Float64Array): Float64Array {

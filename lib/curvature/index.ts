@@ -39,6 +39,8 @@ export interface CurvatureOptions {
   chunkSize?: number;
   seed?: number;
   onProgress?: (line: string) => void;
+  /** Called after every Hessian-vector product with the running count. */
+  onProduct?: (count: number) => void;
 }
 
 export interface LayerCurvature {
@@ -75,7 +77,11 @@ export async function analyzeCurvature(
   const progress = options.onProgress ?? (() => {});
   const seed = options.seed ?? 1;
   const network = buildCurvatureNetwork(model);
-  const op = new HessianOperator(network, batch, { engine: options.engine, chunkSize: options.chunkSize });
+  const op = new HessianOperator(network, batch, {
+    engine: options.engine,
+    chunkSize: options.chunkSize,
+    onProduct: options.onProduct,
+  });
   try {
     const topK = options.topK ?? 1;
     let topEigenvalues: number[] = [];

@@ -1,0 +1,73 @@
+/**
+ * The cpu-queue side of curvature in sweeps: before anything is scheduled on the `gpu` queue,
+ * `planCurvature` decides from storage and Postgres alone whether there is work. A checkpoint
+ * without a TF.js layers model.json beside it is recorded as skipped (with the reason), a final
+ * stored row under the same configHash is reused — so a rerun schedules no curvature activity at
+ * all and needs no gpu worker. `recordCurvatureFailure` stores failures the gpu activity could not
+ * record itself (timeouts, a worker that died, retries exhausted).
+ */
+import { Prisma, type PrismaClient } from '../db/client.ts';
+import type { ObjectOpener } from '../lib/formats/types.ts';
+import type { SweepActivities } from '../workflows/types.ts';
+import { curvatureModelUri, describeCurvatureData, modelJsonSize } from './curvature-config.ts';
+import { isFinalFailureText, mappingFailures } from './failures.ts';
+
+/** model.json files larger than this are not read for sizing (the timeout falls back to its cap). */
+const MAX_MODEL_JSON_BYTES = 16 * 1024 * 1024;
+
+export function createCurvaturePlanActivities(deps: {
+  prisma: PrismaClient;
+  storage: ObjectOpener;
+}): Pick<SweepActivities, 'planCurvature' | 'recordCurvatureFailure'> {
+  const upsertRow = (
+    checkpointId: string,
+    configHash: string,
+    row: { status: 'skipped' | 'failed'; error: string; dataSource: string },
+  ) =>
+    deps.prisma.curvatureResult.upsert({
+      where: { checkpointId_configHash: { checkpointId, configHash } },
+      create: { checkpointId, configHash, topEigenvalues: [], ...row },
+      update: { ...row, topEigenvalues: [], trace: null, density: Prisma.DbNull, layers: Prisma.DbNull },
+    });
+
+  return {
+    planCurvature: (input) =>
+      mappingFailures(async () => {
+        const { checkpointId, configHash } = input;
+        const modelUri = curvatureModelUri(input.uri);
+        // Existence first: a model.json added since a recorded skip is picked up by the next sweep.
+        if (!(await deps.storage.exists(modelUri))) {
+          const reason = `no TF.js layers model.json beside the checkpoint (looked for ${modelUri}); curvature needs a differentiable model`;
+          await upsertRow(checkpointId, configHash, {
+            status: 'skipped',
+            error: reason,
+            dataSource: describeCurvatureData(input.data),
+          });
+          return { action: 'skip', reason };
+        }
+        const stored = await deps.prisma.curvatureResult.findUnique({
+          where: { checkpointId_configHash: { checkpointId, configHash } },
+          select: { status: true, error: true },
+        });
+        if (stored?.status === 'succeeded') return { action: 'reuse', status: 'succeeded' };
+        if (stored?.status === 'failed' && isFinalFailureText(stored.error)) {
+          return { action: 'reuse', status: 'failed' };
+        }
+        const reader = await deps.storage.open(modelUri);
+        const size =
+          reader.size <= MAX_MODEL_JSON_BYTES
+            ? modelJsonSize(new TextDecoder().decode(await reader.read(0, reader.size)))
+            : { parameters: null, weightTensors: null };
+        return { action: 'compute', modelUri, ...size };
+      }),
+
+    recordCurvatureFailure: (input) =>
+      mappingFailures(async () => {
+        await upsertRow(input.checkpointId, input.configHash, {
+          status: 'failed',
+          error: input.reason,
+          dataSource: describeCurvatureData(input.data),
+        });
+      }),
+  };
+}
