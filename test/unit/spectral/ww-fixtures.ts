@@ -18,16 +18,20 @@ interface MatrixEntry {
   name: string;
   layerType: LayerType;
   shape: number[];
-  float32Base64: string;
+  /** Offset of the matrix in matrices.f32, in floats. */
+  offset: number;
 }
 
 export function loadFixtureLayers(): LayerWeights[] {
   const parsed = JSON.parse(readFileSync(new URL('matrices.json', FIXTURE_DIR), 'utf8')) as {
     matrices: MatrixEntry[];
   };
+  const bytes = readFileSync(new URL('matrices.f32', FIXTURE_DIR));
+  const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   return parsed.matrices.map((entry) => {
-    const bytes = Buffer.from(entry.float32Base64, 'base64');
-    const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const size = entry.shape.reduce((a, b) => a * b, 1);
+    // Copies, so tests may hand them to workers (transfer) without detaching the shared buffer.
+    const data = all.slice(entry.offset, entry.offset + size);
     return { name: entry.name, layerType: entry.layerType, shape: entry.shape, data };
   });
 }
