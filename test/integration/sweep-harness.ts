@@ -40,11 +40,18 @@ export interface WorkerProcess {
 /** Start `weightlens worker` as a child process; resolves once it polls its queue. */
 export async function startWorkerProcess(
   services: Services,
-  options: { concurrency?: number; env?: NodeJS.ProcessEnv } = {},
+  options: { concurrency?: number; env?: NodeJS.ProcessEnv; queue?: 'cpu' | 'gpu' } = {},
 ): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
-    [launcher, 'worker', '--queue', 'cpu', '--concurrency', String(options.concurrency ?? 2)],
+    [
+      launcher,
+      'worker',
+      '--queue',
+      options.queue ?? 'cpu',
+      '--concurrency',
+      String(options.concurrency ?? 2),
+    ],
     { env: { ...process.env, ...servicesEnv(services), ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
