@@ -81,9 +81,19 @@ describe('weightlens sweep --wait over a local directory', () => {
     expect(report.checkpoints.succeeded).toBe(zoo.length);
   });
 
-  it('rejects curvature in sweeps with a clear one-line error instead of ignoring it', async () => {
-    const result = await runCli(['sweep', dir, '--curvature', 'gpu'], env);
-    expect(result.code).not.toBe(0);
-    expect(result.stderr.trim()).toMatch(/^weightlens: curvature 'gpu' in sweeps is not supported yet/);
+  it('rejects contradictory curvature options with a clear one-line error instead of ignoring them', async () => {
+    const two = await runCli(
+      ['sweep', dir, '--curvature', 'gpu', '--curvature-random', '--curvature-distilled'],
+      env,
+    );
+    expect(two.code).not.toBe(0);
+    expect(two.stderr.trim()).toMatch(
+      /^weightlens: choose at most one of --curvature-data <uri>, --curvature-random/,
+    );
+    const off = await runCli(['sweep', dir, '--curvature-random'], env);
+    expect(off.code).not.toBe(0);
+    expect(off.stderr.trim()).toMatch(
+      /^weightlens: a curvature data source was given but --curvature is off$/,
+    );
   });
 });
