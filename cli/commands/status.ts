@@ -11,6 +11,7 @@ import { connectClient, querySweepProgress } from '../../workers/sweep-client.ts
 import type { sweepWorkflow } from '../../workflows/sweep.ts';
 import type { SweepProgress } from '../../workflows/types.ts';
 import { formatTable } from './leaderboard.ts';
+import { curvatureCountsLine } from './sweep-curvature.ts';
 
 export function register(program: Command): void {
   program
@@ -66,6 +67,13 @@ export function register(program: Command): void {
             `  live: ${live.phase}, ${live.running} running, layers ${live.layersComputed} computed / ` +
               `${live.layersReused} reused / ${live.layersFailed} failed`,
           );
+          // Counters of a run started by an older client may lack the curvature ones.
+          const curvatureDone =
+            (live.curvatureComputed ?? 0) +
+            (live.curvatureReused ?? 0) +
+            (live.curvatureSkipped ?? 0) +
+            (live.curvatureFailed ?? 0);
+          if (curvatureDone > 0) lines.push(`  live ${curvatureCountsLine(live)}`);
         }
         if (sweep.error) lines.push(`  error: ${sweep.error}`);
         process.stdout.write(`${lines.join('\n')}\n`);
