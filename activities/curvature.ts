@@ -71,7 +71,7 @@ export function createCurvatureActivities(deps: {
         model = await loadLayersModelFromStorage(input.uri, deps.storage);
         const network = buildCurvatureNetwork(model); // refuses unsupported layers/ops (BadInput)
         try {
-          const resolved = await resolveBatch(network, input.data, deps.storage);
+          const resolved = await resolveBatch(network, input.data, deps.storage, heartbeat);
           batch = resolved.batch;
           dataSource = resolved.source;
         } finally {

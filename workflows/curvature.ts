@@ -51,6 +51,24 @@ export function curvatureProductBudget(
   return products;
 }
 
+/** Pessimistic seconds of one Hessian-vector product for this batch and model. */
+function secondsPerProduct(samples: number, parameters: number): number {
+  return samples * parameters * SECONDS_PER_SAMPLE_PARAMETER;
+}
+
+/**
+ * Longest silence between heartbeats: the activity heartbeats after every product (and every ZeroQ
+ * step, about a third of one), so three pessimistic products, at least 5 minutes, at most 1 hour.
+ */
+export function curvatureHeartbeatMs(
+  curvature: Pick<SweepCurvature, 'data'>,
+  model: { parameters: number | null },
+): number {
+  if (model.parameters === null) return 3600_000;
+  const ms = 3 * secondsPerProduct(curvature.data.samples, model.parameters) * 1000;
+  return Math.round(Math.min(3600_000, Math.max(5 * 60_000, ms)));
+}
+
 /**
  * Longest single attempt: 10 minutes for loading and the batch, plus the product budget at a
  * pessimistic 1e-6 s per sample·parameter per product (measured on this repo's zoo with wasm on a
@@ -63,16 +81,18 @@ export function curvatureTimeoutMs(
 ): number {
   if (model.parameters === null) return CAP_MS;
   const products = curvatureProductBudget(curvature.settings, curvature.data, model.weightTensors);
-  const seconds = products * curvature.data.samples * model.parameters * SECONDS_PER_SAMPLE_PARAMETER;
+  const seconds = products * secondsPerProduct(curvature.data.samples, model.parameters);
   return Math.min(CAP_MS, Math.round(FLOOR_MS + seconds * 1000));
 }
 
-function curvatureActivityOptions(timeoutMs: number): ActivityOptions {
+function curvatureActivityOptions(
+  curvature: SweepCurvature,
+  model: { parameters: number | null; weightTensors: number | null },
+): ActivityOptions {
   return {
     taskQueue: TASK_QUEUES.gpu,
-    startToCloseTimeout: timeoutMs,
-    // The activity heartbeats after every Hessian-vector product; loading and the batch are short.
-    heartbeatTimeout: '5 minutes',
+    startToCloseTimeout: curvatureTimeoutMs(curvature, model),
+    heartbeatTimeout: curvatureHeartbeatMs(curvature, model),
     retry: {
       initialInterval: '5s',
       backoffCoefficient: 2,
@@ -93,9 +113,7 @@ export async function checkpointCurvature(
     const plan = await bookkeeping.planCurvature({ checkpointId, uri, configHash, data });
     if (plan.action === 'skip') return 'skipped';
     if (plan.action === 'reuse') return plan.status === 'succeeded' ? 'reused' : 'failed';
-    const { curvatureActivity } = proxyActivities<GpuActivities>(
-      curvatureActivityOptions(curvatureTimeoutMs(curvature, plan)),
-    );
+    const { curvatureActivity } = proxyActivities<GpuActivities>(curvatureActivityOptions(curvature, plan));
     const outcome = await curvatureActivity({
       checkpointId,
       uri: plan.modelUri,

@@ -150,6 +150,9 @@ export function register(program: Command): void {
           );
           return;
         }
+        if (curvature && !gpuWorker) {
+          process.stderr.write('curvature waits for gpu-queue workers: npx weightlens worker --queue gpu\n');
+        }
         const printer = progressPrinter();
         const following = awaitSweep(started.handle, (p) => printer.update(p));
         // A gpu worker that dies would leave curvature activities waiting forever: stop waiting too.

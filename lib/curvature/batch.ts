@@ -33,12 +33,18 @@ export async function resolveBatch(
   network: CurvatureNetwork,
   options: DataSourceOptions,
   opener: ObjectOpener,
+  /** Called during long preparations (every ZeroQ step), e.g. to heartbeat. */
+  onProgress?: (line: string) => void,
 ): Promise<{ batch: LabelledBatch; source: string }> {
   checkDataSource(options);
   let batch: LabelledBatch;
   let source: string;
   if (options.distilled) {
-    batch = distilledBatch(network, { count: options.samples, seed: options.seed });
+    batch = distilledBatch(network, {
+      count: options.samples,
+      seed: options.seed,
+      onStep: onProgress && ((step, loss) => onProgress(`distilling: step ${step + 1}, loss ${loss}`)),
+    });
     source = `distilled:${options.samples}`;
   } else if (options.random) {
     batch = randomBatch(network, options.samples, { seed: options.seed });

@@ -17,7 +17,11 @@ import {
   curvatureRequestFromFlags,
 } from '../../cli/commands/sweep-curvature.ts';
 import { resolveSweepCurvature } from '../../workers/curvature-request.ts';
-import { curvatureProductBudget, curvatureTimeoutMs } from '../../workflows/curvature.ts';
+import {
+  curvatureHeartbeatMs,
+  curvatureProductBudget,
+  curvatureTimeoutMs,
+} from '../../workflows/curvature.ts';
 
 const zooModel = (name: string) => new URL(`../../zoo/default/${name}/`, import.meta.url);
 
@@ -173,5 +177,14 @@ describe('curvature activity timeout', () => {
     expect(biggerBatch).toBeGreaterThan(big);
     expect(curvatureTimeoutMs(curvature, { parameters: 1e12, weightTensors: 20 })).toBe(6 * 3600_000);
     expect(curvatureTimeoutMs(curvature, { parameters: null, weightTensors: null })).toBe(6 * 3600_000);
+  });
+
+  it('allows three pessimistic products between heartbeats, within [5 min, 1 h]', () => {
+    expect(curvatureHeartbeatMs(curvature, { parameters: 100_000 })).toBe(5 * 60_000);
+    const big = { ...curvature, data: { ...curvature.data, samples: 256 } };
+    // 256 samples × 2M parameters × 1e-6 s = 512 s a product: three of them.
+    expect(curvatureHeartbeatMs(big, { parameters: 2_000_000 })).toBe(3 * 512_000);
+    expect(curvatureHeartbeatMs(big, { parameters: 1e9 })).toBe(3600_000);
+    expect(curvatureHeartbeatMs(big, { parameters: null })).toBe(3600_000);
   });
 });
