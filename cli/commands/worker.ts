@@ -38,6 +38,12 @@ export function register(program: Command): void {
         process.stdin.resume();
       }
       const services = await resolveServices({ start: true });
+      if (options.queue === 'gpu') {
+        // Pick the tfjs backend now, so the operator sees at start whether tfjs-node-gpu loaded
+        // (one line on stderr); each activity may still ask for the CPU backends ('--curvature cpu').
+        const { initCurvatureBackend } = await import('../../lib/curvature/backend.ts');
+        await initCurvatureBackend();
+      }
       const running = await createWorker({ queue: options.queue, concurrency, services });
       process.stderr.write(
         `weightlens worker: queue ${running.taskQueue} on ${services.temporalAddress} (pid ${process.pid})\n`,
