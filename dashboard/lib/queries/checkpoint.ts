@@ -57,6 +57,20 @@ function numericFields(value: unknown): Record<string, number> {
   return out;
 }
 
+/**
+ * The curvature numbers of a spectral layer row: curvature is per model layer ("conv2d_1"), spectral
+ * rows are per weight tensor ("conv2d_1/kernel"), so an exact name wins, then the tensor's layer.
+ */
+export function curvatureForLayer(
+  perLayer: Map<string, Record<string, number>>,
+  layerName: string,
+): Record<string, number> | undefined {
+  const exact = perLayer.get(layerName);
+  if (exact) return exact;
+  const slash = layerName.lastIndexOf('/');
+  return slash > 0 ? perLayer.get(layerName.slice(0, slash)) : undefined;
+}
+
 /** Curvature `layers` JSON: either [{ name|layer|layerName, ...numbers }] or { [layerName]: numbers }. */
 export function curvaturePerLayer(layers: unknown): Map<string, Record<string, number>> {
   const result = new Map<string, Record<string, number>>();

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { bulkEdge, esdPlotData, logHistogram } from '../../../dashboard/lib/esd.ts';
 import { checkpointDisplayName, formatNumber } from '../../../dashboard/lib/format.ts';
-import { curvaturePerLayer } from '../../../dashboard/lib/queries/checkpoint.ts';
+import { curvatureForLayer, curvaturePerLayer } from '../../../dashboard/lib/queries/checkpoint.ts';
 import { LEADERBOARD_PAGE_SIZE, parseLeaderboardQuery } from '../../../dashboard/lib/queries/leaderboard.ts';
 import { allParams, hrefWith } from '../../../dashboard/lib/url.ts';
 
@@ -122,6 +122,17 @@ describe('curvaturePerLayer', () => {
     );
     expect(curvaturePerLayer({ fc2: { trace: 9 } })).toEqual(new Map([['fc2', { trace: 9 }]]));
     expect(curvaturePerLayer(null).size).toBe(0);
+  });
+
+  it("gives a weight tensor row its model layer's curvature when no row has the tensor's name", () => {
+    const perLayer = curvaturePerLayer([
+      { name: 'conv2d_1', top_eigenvalue: 5, trace: 40 },
+      { name: 'dense_1/kernel', trace: 7 },
+    ]);
+    expect(curvatureForLayer(perLayer, 'conv2d_1/kernel')).toEqual({ top_eigenvalue: 5, trace: 40 });
+    expect(curvatureForLayer(perLayer, 'dense_1/kernel')).toEqual({ trace: 7 });
+    expect(curvatureForLayer(perLayer, 'conv2d_2/kernel')).toBeUndefined();
+    expect(curvatureForLayer(perLayer, 'conv2d_1')).toEqual({ top_eigenvalue: 5, trace: 40 });
   });
 });
 

@@ -9,7 +9,12 @@ import { esdPlotData, readEigenvalues } from '../../../lib/esd.ts';
 import type { EsdPlotData } from '../../../lib/esd-types.ts';
 import { errorMessage, formatNumber } from '../../../lib/format.ts';
 import { LAYER_METRIC_NAMES } from '../../../lib/metrics.ts';
-import { type CurvatureRow, fetchCheckpointDetail, type LayerRow } from '../../../lib/queries/checkpoint.ts';
+import {
+  type CurvatureRow,
+  curvatureForLayer,
+  fetchCheckpointDetail,
+  type LayerRow,
+} from '../../../lib/queries/checkpoint.ts';
 import { firstParam, hrefWith, type SearchParams } from '../../../lib/url.ts';
 
 export const dynamic = 'force-dynamic';
@@ -50,7 +55,7 @@ function compactRows(
 ): CompactLayerRow[] {
   return layers.map((layer) => {
     const bulkMax = layer.extra.bulk_max;
-    const perLayer = curvature?.perLayer.get(layer.layerName);
+    const perLayer = curvature ? curvatureForLayer(curvature.perLayer, layer.layerName) : undefined;
     return {
       layerId: layer.layerId,
       layerName: layer.layerName,
