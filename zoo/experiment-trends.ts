@@ -8,6 +8,7 @@
  *   npm run experiment:trends -- --reuse-sweeps A,B # read existing sweeps A (trained), B (control)
  *   npm run experiment:trends -- --local            # development only: no pipeline
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +48,13 @@ const PLOTTED: MetricName[] = [
 ];
 
 type Rows = Map<string, LeaderboardEntry & { format: string }>;
+
+/** The report is committed and `npm run lint` checks its format: format it with the project's biome. */
+function formatWithBiome(files: string[]): void {
+  const biome = join(REPO_ROOT, 'node_modules', '.bin', 'biome');
+  const result = spawnSync(biome, ['format', '--write', ...files], { cwd: REPO_ROOT, encoding: 'utf8' });
+  if (result.status !== 0) log(`WARNING: biome format failed: ${result.stderr || result.error?.message}`);
+}
 
 function log(line: string): void {
   console.log(`[experiment:trends ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -191,11 +199,16 @@ async function main(): Promise<void> {
     groups,
     plots,
     correlationTraps: rows.reduce((s, r) => s + r.correlation_traps, 0),
+    trapsByCheckpoint: [...trained.entries()]
+      .filter(([id]) => ids.includes(id))
+      .map(([id, r]) => ({ id, count: r.correlation_traps }))
+      .sort((a, b) => a.id.localeCompare(b.id)),
     layersAnalyzed: rows.reduce((s, r) => s + r.layers_analyzed, 0),
     layersFailed: rows.reduce((s, r) => s + r.layers_failed, 0),
   };
   writeFileSync(join(values.out, 'trends.md'), renderReport(context, ALL_METRICS));
   writeFileSync(join(values.out, 'trends.json'), `${JSON.stringify(context, null, 2)}\n`);
+  formatWithBiome([join(values.out, 'trends.md'), join(values.out, 'trends.json')]);
   const headline = groups.find((g) => g.group === 'all-trained');
   for (const c of headline?.trained ?? [])
     log(`all-trained: ${c.metric} τ=${c.tau?.toFixed(3)} ρ=${c.rho?.toFixed(3)} n=${c.n}`);

@@ -5,6 +5,15 @@
  */
 import type { Correlation, GroupResult, MetricName, ZooPoint } from './analysis.ts';
 import { EXPECTED_DIRECTION } from './analysis.ts';
+import {
+  correlationTrapLines,
+  countedGroups,
+  groupSize,
+  MIN_COUNTED_GROUP,
+  paperClaims,
+  pooledVerdicts,
+  randomizedControl,
+} from './report-claims.ts';
 
 /** A trend counts as shown when |τ| is at least this and p < SIGNIFICANCE. */
 export const MIN_ABS_TAU = 0.3;
@@ -19,6 +28,8 @@ export interface ReportContext {
   groups: GroupResult[];
   plots: { metric: string; file: string }[];
   correlationTraps: number;
+  /** Correlation traps per trained checkpoint (layers flagged by the pipeline). */
+  trapsByCheckpoint?: { id: string; count: number }[];
   layersAnalyzed: number;
   layersFailed: number;
 }
@@ -86,8 +97,21 @@ function findings(groups: GroupResult[]): string[] {
     const opposite = g.trained
       .filter((c) => verdict(c) === 'opposite')
       .map((c) => `${c.metric} (τ=${fmt(c.tau)})`);
-    const n = Math.max(0, ...g.trained.map((c) => c.n));
+    const n = groupSize(g);
     const parts = [`- **${g.group}** (n=${n}):`];
+    if (n < MIN_COUNTED_GROUP) {
+      lines.push(`${parts[0]} too few checkpoints for a rank correlation (not counted).`);
+      continue;
+    }
+    if (n < 4) {
+      const signs = g.trained
+        .filter((c) => c.tauAligned !== null && c.tauAligned > 0)
+        .map((c) => `${c.metric} (τ=${fmt(c.tau)})`);
+      lines.push(
+        `${parts[0]} with n = 3 no τ reaches p < 0.05; sign in the expected direction: ${signs.length ? signs.join(', ') : 'none'}.`,
+      );
+      continue;
+    }
     parts.push(
       agrees.length
         ? `predicts in the expected direction: ${agrees.join(', ')};`
@@ -101,7 +125,7 @@ function findings(groups: GroupResult[]): string[] {
 
 /** Per metric over the controlled groups: how often it agrees, is opposite, or shows nothing. */
 export function metricScorecard(groups: GroupResult[], metrics: MetricName[]) {
-  const controlled = groups.filter((g) => g.group.includes('/'));
+  const controlled = countedGroups(groups);
   return metrics.map((metric) => {
     const cells = controlled
       .map((g) => g.trained.find((c) => c.metric === metric))
@@ -144,12 +168,14 @@ function comparisonWithPaper(groups: GroupResult[], metrics: MetricName[]): stri
       'Claim (iii) corresponds to our epochs groups (initialization → trained), claims (i)–(ii) to the ' +
       'one-hyperparameter groups.',
     '',
-    `Here, over ${groups.filter((g) => g.group.includes('/')).length} controlled groups, the best average alignment is ` +
+    ...paperClaims(groups),
+    '',
+    `Over the ${countedGroups(groups).length} counted groups, the best average alignment is ` +
       `${top ? `${top.metric} (mean τ·sign = ${fmt(top.meanAlignedTau)})` : 'not available'}; ` +
       `α: ${alpha ? `${alpha.agrees} ✓ / ${alpha.opposite} ✗ (mean ${fmt(alpha.meanAlignedTau)})` : 'n/a'}, ` +
       `α̂: ${alphaHat ? `${alphaHat.agrees} ✓ / ${alphaHat.opposite} ✗ (mean ${fmt(alphaHat.meanAlignedTau)})` : 'n/a'}. ` +
-      'Groups have 4–7 checkpoints, so p-values are weak (with n = 4 only |τ| = 1 reaches p < 0.05); read the ' +
-      'counts together with the mean τ.',
+      'Groups are small, so p-values are weak (with n = 4 only |τ| = 1 reaches p < 0.05, with n = 3 nothing does); ' +
+      'read the counts together with the mean τ.',
   );
   return lines;
 }
@@ -190,6 +216,7 @@ export function renderReport(ctx: ReportContext, metrics: MetricName[]): string 
     '',
     '## Where the metrics predict and where they do not',
     '',
+    ...pooledVerdicts(ctx.groups, verdict),
     ...findings(controlled),
     '',
   ];
@@ -197,6 +224,14 @@ export function renderReport(ctx: ReportContext, metrics: MetricName[]): string 
     '## Effect sizes compared with Martin, Peng & Mahoney (2021)',
     '',
     ...comparisonWithPaper(ctx.groups, metrics),
+    '',
+  );
+  out.push(
+    '## Randomized-ESD control (shuffled entries) and correlation traps',
+    '',
+    ...randomizedControl(ctx.groups, ctx.points, metrics),
+    '',
+    ...correlationTrapLines(ctx.trapsByCheckpoint ?? []),
     '',
   );
   if (allTrained) {

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { groupCorrelations, type ZooPoint } from '../../../zoo/trends/analysis.ts';
+import { renderReport } from '../../../zoo/trends/report.ts';
+import {
+  correlationTrapLines,
+  countedGroups,
+  meanAlignedTau,
+  paperClaims,
+  randomizedControl,
+} from '../../../zoo/trends/report-claims.ts';
+
+/**
+ * A zoo where trained α falls as accuracy rises (the theory's direction) but the shuffled copies'
+ * α is unrelated to accuracy, while log_norm (kept by shuffling) rises with accuracy in both.
+ */
+function zoo(): ZooPoint[] {
+  const runs: [string, string, number, number][] = [
+    ['base-ep00', 'epochs', 0, 0.1],
+    ['base-ep01', 'epochs', 1, 0.6],
+    ['base-ep03', 'base', 3, 0.8],
+    ['bs128', 'batch_size', 3, 0.78],
+    ['bs256', 'batch_size', 3, 0.75],
+    ['bs1024', 'batch_size', 3, 0.6],
+    ['noise0.4', 'label_noise', 3, 0.7],
+  ];
+  const shuffledAlpha = [6.1, 5.9, 6.3, 5.8, 6.2, 6.0, 6.05];
+  return runs.map(([id, varies, epoch, accuracy], k) => ({
+    id,
+    set: 'fmnist-mlp',
+    varies,
+    run: varies === 'epochs' || varies === 'base' ? 'fmnist-mlp-base' : id,
+    epoch,
+    finalEpoch: 3,
+    accuracy,
+    hyperparameters: {},
+    trained: { alpha: 8 - 5 * accuracy, log_norm: accuracy },
+    shuffled: { alpha: shuffledAlpha[k]!, log_norm: accuracy },
+  }));
+}
+
+describe('trends report: counted groups and the paper claims', () => {
+  const groups = groupCorrelations(zoo());
+
+  it('counts groups with n ≥ 3 only', () => {
+    const counted = countedGroups(groups).map((g) => g.group);
+    expect(counted).toContain('fmnist-mlp/batch_size');
+    expect(counted).toContain('fmnist-mlp/epochs');
+    expect(counted).not.toContain('fmnist-mlp/label_noise'); // base + one run: n = 2
+  });
+
+  it('averages τ·(expected sign) over groups', () => {
+    const counted = countedGroups(groups);
+    expect(meanAlignedTau(counted, ['alpha'])).toBeCloseTo(1, 12);
+    expect(meanAlignedTau(counted, ['log_norm'])).toBeCloseTo(-1, 12);
+    expect(meanAlignedTau(counted, ['stable_rank'])).toBeNull();
+  });
+
+  it('states each claim from the numbers', () => {
+    const text = paperClaims(groups).join('\n');
+    expect(text).toMatch(/left out as too small.*fmnist-mlp\/label_noise \(n=2\)/);
+    expect(text).toMatch(/Claim \(i\).*= -1\.00 \(disagrees\)/);
+    expect(text).toMatch(/Claim \(iii\).*α gives mean τ·sign = 1\.00 \(agrees\).*they fail/);
+  });
+});
+
+describe('trends report: randomized-ESD control', () => {
+  it('separates metrics that lose their power on shuffling from those that read scale', () => {
+    const points = zoo();
+    const text = randomizedControl(groupCorrelations(points), points, ['alpha', 'log_norm']).join('\n');
+    expect(text).toMatch(/reads learned structure\): alpha \(1\.00 → /);
+    expect(text).toMatch(/reads scale\/entry distribution\): log_norm \(-1\.00 vs -1\.00\)/);
+  });
+
+  it('lists correlation traps per checkpoint, or says there are none', () => {
+    expect(correlationTrapLines([{ id: 'a', count: 0 }]).join('')).toMatch(/No layer/);
+    expect(
+      correlationTrapLines([
+        { id: 'a', count: 0 },
+        { id: 'b', count: 2 },
+      ]).join(''),
+    ).toMatch(/: b \(2\)\.$/);
+  });
+
+  it('renders the whole report with the control section', () => {
+    const points = zoo();
+    const md = renderReport(
+      {
+        source: 'pipeline',
+        sweeps: { trained: 't', control: 'c' },
+        generatedAt: 'now',
+        zooDir: '/z',
+        points,
+        groups: groupCorrelations(points),
+        plots: [],
+        correlationTraps: 0,
+        layersAnalyzed: 21,
+        layersFailed: 0,
+      },
+      ['alpha', 'log_norm'],
+    );
+    expect(md).toContain('## Randomized-ESD control');
+    expect(md).toMatch(/fmnist-mlp\/label_noise\*\* \(n=2\): too few checkpoints/);
+  });
+});
