@@ -2,6 +2,9 @@
  * Contracts between the sweep workflows and the activities that serve them. Workflows import only
  * these types (and `@temporalio/workflow`), so the workflow bundle never pulls in I/O code.
  * Every payload here is small: lists of checkpoints live in Postgres and travel as cursors.
+ * A sweep's curvature request travels as `SweepCurvature` (data source, method settings and their
+ * configHash) to each checkpoint workflow, which asks the cpu queue for a `CurvaturePlan` and runs
+ * at most one `GpuActivities.curvatureActivity` on the gpu queue (workflows/curvature.ts).
  */
 
 import type { BackendPreference } from '../lib/curvature/backend.ts';
