@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../../../lib/data/datasets.ts';
 import { parseIdx } from '../../../lib/data/idx.ts';
 import { BadInputError, UnsupportedError } from '../../../lib/errors.ts';
+import { prerequisite } from '../../prerequisites.ts';
 
 function idxBytes(shape: number[], payload: number[], elementType = 0x08): Uint8Array {
   const out = new Uint8Array(4 + 4 * shape.length + payload.length);
@@ -55,19 +56,21 @@ describe('loadDataset', () => {
     expect(histogram).toEqual([980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
   });
 
-  it.runIf(existsSync('/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz'))(
-    'reads Fashion-MNIST from the Debian package (balanced classes)',
-    () => {
-      const fashion = loadDataset('fashion-mnist');
-      expect([fashion.train.count, fashion.test.count]).toEqual([60000, 10000]);
-      for (const [split, perClass] of [
-        [fashion.train, 6000],
-        [fashion.test, 1000],
-      ] as const) {
-        const histogram = new Array<number>(10).fill(0);
-        for (const label of split.labels) histogram[label]!++;
-        expect(histogram).toEqual(new Array(10).fill(perClass));
-      }
-    },
-  );
+  it.runIf(
+    prerequisite(
+      existsSync('/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz'),
+      "Debian's dataset-fashion-mnist",
+    ),
+  )('reads Fashion-MNIST from the Debian package (balanced classes)', () => {
+    const fashion = loadDataset('fashion-mnist');
+    expect([fashion.train.count, fashion.test.count]).toEqual([60000, 10000]);
+    for (const [split, perClass] of [
+      [fashion.train, 6000],
+      [fashion.test, 1000],
+    ] as const) {
+      const histogram = new Array<number>(10).fill(0);
+      for (const label of split.labels) histogram[label]!++;
+      expect(histogram).toEqual(new Array(10).fill(perClass));
+    }
+  });
 });

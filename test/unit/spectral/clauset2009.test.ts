@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fitPowerLawClauset, fitPowerLawWW } from '../../../lib/spectral/fit.ts';
+import { prerequisite } from '../../prerequisites.ts';
 
 const DATA_DIR = new URL('../../../../shared/data/clauset2009/', import.meta.url);
 
@@ -100,7 +101,9 @@ function load(row: PaperRow): Float64Array {
   return Float64Array.from(values).sort();
 }
 
-describe.runIf(existsSync(DATA_DIR))('Clauset–Shalizi–Newman 2009 data sets', () => {
+describe.runIf(
+  prerequisite(existsSync(DATA_DIR), `the Clauset 2009 data sets in ${DATA_DIR.pathname} (../shared/data)`),
+)('Clauset–Shalizi–Newman 2009 data sets', () => {
   for (const row of TABLE) {
     it(`${row.file}: paper's x̂min, n̂_tail and α̂`, () => {
       const data = load(row);
