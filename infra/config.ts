@@ -29,6 +29,8 @@ export interface ResolveOptions {
   /** The local stack to use (default: WEIGHTLENS_STATE_DIR / ports from the environment). */
   state?: StackState;
   env?: NodeJS.ProcessEnv;
+  /** The services the caller uses (default all): only these are started locally. */
+  need?: readonly ServiceName[];
 }
 
 function s3FromEnv(env: NodeJS.ProcessEnv, bucket: string): S3Settings | undefined {
@@ -65,7 +67,8 @@ export async function resolveServices(options: ResolveOptions = {}): Promise<Ser
   if (!env.DATABASE_URL) local.push('postgres');
   if (!fromEnvS3) local.push('s3');
   if (!env.TEMPORAL_ADDRESS) local.push('temporal');
-  if (options.start && local.length > 0) await stackUp(state, local);
+  const needed = options.need ? local.filter((name) => options.need?.includes(name)) : local;
+  if (options.start && needed.length > 0) await stackUp(state, needed);
   if (options.migrate ?? options.start) {
     if ((await pendingMigrations(services.databaseUrl)).length > 0)
       await applyMigrations(services.databaseUrl);

@@ -18,7 +18,7 @@ export function register(program: Command): void {
       const { resolveServices } = await config();
       const { migrationNames, pendingMigrations } = await migrationsStatus();
       const { applyMigrations } = await migrate();
-      const services = await resolveServices({ start: true, migrate: false });
+      const services = await resolveServices({ start: true, migrate: false, need: ['postgres'] });
       // The direct check is fast and turns connection problems into one actionable line.
       const pending = await pendingMigrations(services.databaseUrl);
       if (pending.length === 0) {
