@@ -12,6 +12,28 @@ import { type MetricValues, SUMMARY_METRIC_NAMES } from './analysis.ts';
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(REPO_ROOT, 'bin', 'weightlens.mjs');
 
+/** The command line for messages: a sweep over the zoo lists dozens of directories; show two. */
+export function abbreviateArgs(args: string[]): string {
+  const out: string[] = [];
+  let shown = 0;
+  let hidden = 0;
+  for (const arg of args) {
+    const isSource = arg.startsWith('/') && !arg.endsWith('.json');
+    if (isSource && shown < 2) shown++;
+    else if (isSource) {
+      hidden++;
+      continue;
+    }
+    if (hidden > 0 && !isSource) {
+      out.push(`…(${hidden} more)`);
+      hidden = 0;
+    }
+    out.push(arg);
+  }
+  if (hidden > 0) out.push(`…(${hidden} more)`);
+  return out.join(' ');
+}
+
 /** Run the CLI; stdout is returned, stderr passes through so the sweep's progress stays visible. */
 export function runWeightlens(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -26,7 +48,9 @@ export function runWeightlens(args: string[]): Promise<string> {
       const stdout = Buffer.concat(chunks).toString('utf8');
       if (code === 0) resolve(stdout);
       else
-        reject(new ConfigError(`weightlens ${args.join(' ')} exited with ${code}:\n${stdout.slice(-2000)}`));
+        reject(
+          new ConfigError(`weightlens ${abbreviateArgs(args)} exited with ${code}:\n${stdout.slice(-2000)}`),
+        );
     });
   });
 }

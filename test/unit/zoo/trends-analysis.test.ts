@@ -7,6 +7,7 @@ import {
   type ZooPoint,
 } from '../../../zoo/trends/analysis.ts';
 import {
+  abbreviateArgs,
   type LeaderboardEntry,
   parseLeaderboard,
   rowsByCheckpointDir,
@@ -119,5 +120,15 @@ describe('rowsByCheckpointDir', () => {
     expect(parsed[0]!.metrics.alpha).toBe(3.2);
     expect(parsed[0]!.metrics.mp_softrank).toBeNull();
     expect(parsed[0]!.known_test_accuracy).toBe(0.5);
+  });
+});
+
+describe('abbreviateArgs', () => {
+  it('shows two of many source paths and keeps the options', () => {
+    const sources = ['/z/a', '/z/b', '/z/c', '/z/d'];
+    expect(abbreviateArgs(['sweep', ...sources, '--wait', '--config', '/tmp/c.json'])).toBe(
+      'sweep /z/a /z/b …(2 more) --wait --config /tmp/c.json',
+    );
+    expect(abbreviateArgs(['leaderboard', '--sweep', 'x'])).toBe('leaderboard --sweep x');
   });
 });
