@@ -1,6 +1,7 @@
 """Reference timings for bench/spectral.ts (run by it, same matrices, same run).
 
-argv: a JSON list of {"path", "rows", "cols", "name"} (raw little-endian float32, row-major).
+argv: a JSON list of {"path", "rows", "cols", "name"} (raw little-endian float32, row-major), and
+the number of repeats (best of). Waits for a line on stdin before each matrix.
 Prints one JSON object per matrix: bare LAPACK (numpy gesdd values only, and eigvalsh of the Gram
 matrix), WeightWatcher's per-layer analyze() time and its alpha, and the process peak RSS.
 """
@@ -31,6 +32,9 @@ def main():
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 1
     watcher = ww.WeightWatcher()
     for spec in specs:
+        # bench/spectral.ts asks for each matrix when it is not timing anything itself.
+        if not sys.stdin.readline():
+            return
         w = np.fromfile(spec['path'], dtype='<f4').reshape(spec['rows'], spec['cols'])
         svd_s, sv = best_of(lambda: np.linalg.svd(w.astype(np.float64), compute_uv=False), repeats)
         small = w.astype(np.float64)

@@ -5,7 +5,7 @@
  * all slices concatenated and sorted.
  */
 import { BadInputError } from '../errors.ts';
-import { type EigenBackend, squaredSingularValues } from '../linalg/index.ts';
+import { type EigenBackend, isGramBackend, resolveBackend, squaredSingularValues } from '../linalg/index.ts';
 import type { LayerType, LayerWeights } from '../types.ts';
 import { FLOAT64_EPS } from './norms.ts';
 
@@ -98,6 +98,12 @@ export async function layerEsd(
     });
   }
   const scale = weights.layerType === 'conv2d' && options.conv2dNorm ? 0.5 : 1;
+  const backend = resolveBackend(rows, cols, options.backend);
+  // WeightWatcher's rank tolerance, σmax·N·ε, assumes the SVD of W. Through the Gram matrix, singular
+  // values below ~σmax·√(N·ε) are round-off (or 0), so that is where rank loss starts there.
+  const rankTolerance = isGramBackend(backend)
+    ? Math.sqrt(geometry.N * FLOAT64_EPS)
+    : geometry.N * FLOAT64_EPS;
   const all = new Float64Array(Math.min(rows, cols) * count);
   let svMax = 0;
   let svMin = 0;
@@ -105,16 +111,13 @@ export async function layerEsd(
   for (let slice = 0; slice < count; slice++) {
     let matrix = weights.data.subarray(slice * size, (slice + 1) * size);
     if (options.permute) matrix = options.permute(matrix);
-    const values = await squaredSingularValues(matrix, rows, cols, {
-      backend: options.backend,
-      single: options.single,
-    });
+    const values = await squaredSingularValues(matrix, rows, cols, { backend, single: options.single });
     // WeightWatcher scales the matrix, so the singular values carry √scale too.
     const singular = values.map((v) => Math.sqrt(v * scale));
     const sliceMax = singular[singular.length - 1]!;
     svMax = Math.max(svMax, sliceMax);
     svMin = Math.max(svMin, singular[0]!);
-    const tol = sliceMax * geometry.N * FLOAT64_EPS;
+    const tol = sliceMax * rankTolerance;
     for (const s of singular) if (!(s > tol)) rankLoss++;
     const offset = slice * values.length;
     for (let i = 0; i < values.length; i++) all[offset + i] = values[i]! * scale;
