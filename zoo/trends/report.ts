@@ -118,7 +118,7 @@ function findings(groups: GroupResult[]): string[] {
         : 'no metric predicts significantly;',
     );
     if (opposite.length) parts.push(`**opposite** to the theory: ${opposite.join(', ')}.`);
-    lines.push(parts.join(' '));
+    lines.push(parts.join(' ').replace(/;$/, '.'));
   }
   return lines;
 }
