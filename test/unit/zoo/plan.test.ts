@@ -1,6 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compareWithManifest, type ManifestEntry, type TrainedZooManifest } from '../../../zoo/manifest.ts';
-import { checkpointId, zooPlan } from '../../../zoo/plan.ts';
+import {
+  compareWithManifest,
+  MANIFEST_PATH,
+  type ManifestEntry,
+  type TrainedZooManifest,
+} from '../../../zoo/manifest.ts';
+import { checkpointId, hyperparametersOf, zooPlan } from '../../../zoo/plan.ts';
 
 describe('zooPlan', () => {
   const ids = zooPlan.flatMap((run) => run.checkpointEpochs.map((epoch) => checkpointId(run, epoch)));
@@ -8,6 +14,18 @@ describe('zooPlan', () => {
   it('has at least 40 uniquely named checkpoints', () => {
     expect(ids.length).toBeGreaterThanOrEqual(40);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('is what the committed manifest records: every checkpoint, its hyperparameters, a measured accuracy', () => {
+    const manifest = JSON.parse(readFileSync(MANIFEST_PATH, 'utf8')) as TrainedZooManifest;
+    expect(manifest.checkpoints.map((c) => c.id)).toEqual(ids);
+    for (const run of zooPlan) {
+      for (const entry of manifest.checkpoints.filter((c) => c.run === run.run)) {
+        expect(entry.hyperparameters, entry.id).toEqual(hyperparametersOf(run));
+        expect(entry.test_accuracy, entry.id).toBeGreaterThan(0);
+        expect(entry.test_accuracy, entry.id).toBeLessThanOrEqual(1);
+      }
+    }
   });
 
   it('ends every run with a checkpoint of its final epoch', () => {
