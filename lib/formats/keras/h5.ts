@@ -86,8 +86,6 @@ class H5Thread {
 
   constructor() {
     this.worker = new Worker(WORKER_BOOTSTRAP, { eval: true });
-    // Never keeps the process alive by itself: a request's timer does while one is in flight.
-    this.worker.unref();
     this.ready = new Promise<void>((resolve, reject) => {
       const startup = setTimeout(() => {
         this.kill();
@@ -96,6 +94,10 @@ class H5Thread {
       this.worker.on('message', (message: H5Reply | { ready: true }) => {
         if ('ready' in message) {
           clearTimeout(startup);
+          // From now on the thread never keeps the process alive by itself (a request's timer does
+          // while one is in flight). Not earlier: on Node 20 an unref() before the thread is online
+          // does not hold, and the process would never exit.
+          this.worker.unref();
           resolve();
           return;
         }
