@@ -1,77 +1,10 @@
-import { crc32, deflateRawSync } from 'node:zlib';
-import h5wasm, { type Group as H5Group } from 'h5wasm/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BadInputError, UnsupportedError, WeightlensError } from '../../../lib/errors.ts';
 import { openCheckpoint } from '../../../lib/formats/index.ts';
 import { kerasTensorName } from '../../../lib/formats/keras/index.ts';
 import { mapTensors } from '../../../lib/formats/layers.ts';
 import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
-
-// HDF5 files are written with h5wasm itself (the HDF5 C library), laid out the way Keras 2
-// (`model.save(...h5)`) and Keras 3 (`.keras` = zip of config.json + model.weights.h5) lay them out.
-
-const values = (n: number, seed: number): Float32Array =>
-  Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 1000 + i));
-
-interface Weight {
-  path: string;
-  shape: number[];
-  data: Float32Array | Float64Array;
-  gzip?: boolean;
-}
-
-let written = 0;
-async function writeH5(weights: Weight[], rootAttributes: Record<string, string> = {}): Promise<Uint8Array> {
-  const module = await h5wasm.ready;
-  const path = `/keras-test-${++written}.h5`;
-  const file = new h5wasm.File(path, 'w');
-  for (const [name, value] of Object.entries(rootAttributes)) file.create_attribute(name, value);
-  for (const w of weights) {
-    const parts = w.path.split('/');
-    let group: H5Group = file;
-    for (const part of parts.slice(0, -1)) {
-      const existing = group.get(part);
-      group = existing instanceof h5wasm.Group ? existing : group.create_group(part);
-    }
-    group.create_dataset({
-      name: parts.at(-1)!,
-      data: w.data,
-      shape: w.shape,
-      ...(w.gzip
-        ? { chunks: w.shape.map((d) => Math.max(1, Math.ceil(d / 2))), compression: 'gzip' as const }
-        : {}),
-    });
-  }
-  file.close();
-  const bytes = module.FS.readFile(path);
-  module.FS.unlink(path);
-  return bytes;
-}
-
-const modelConfig = {
-  class_name: 'Functional',
-  config: {
-    name: 'net',
-    layers: [
-      { class_name: 'InputLayer', config: { name: 'in' }, name: 'in' },
-      { class_name: 'Conv2D', config: { name: 'conv' }, name: 'conv' },
-      { class_name: 'DepthwiseConv2D', config: { name: 'dw' }, name: 'dw' },
-      { class_name: 'BatchNormalization', config: { name: 'bn' }, name: 'bn' },
-      { class_name: 'Dense', config: { name: 'fc' }, name: 'fc' },
-    ],
-  },
-};
-
-const KERAS2: Weight[] = [
-  { path: 'model_weights/conv/conv/kernel:0', shape: [3, 3, 4, 8], data: values(288, 1) },
-  { path: 'model_weights/conv/conv/bias:0', shape: [8], data: values(8, 2) },
-  { path: 'model_weights/dw/dw/depthwise_kernel:0', shape: [3, 3, 8, 1], data: values(72, 3) },
-  { path: 'model_weights/bn/bn/gamma:0', shape: [8], data: values(8, 4) },
-  // Chunked + gzip: not a contiguous range of the file, read through h5wasm on demand.
-  { path: 'model_weights/fc/fc/kernel:0', shape: [32, 10], data: values(320, 5), gzip: true },
-  { path: 'model_weights/fc/fc/bias:0', shape: [10], data: Float64Array.from(values(10, 6)) },
-  { path: 'optimizer_weights/Adam/iter:0', shape: [1], data: values(1, 7) },
-];
+import { KERAS2, KERAS3, writeH5, writeKeras2, writeKeras3Archive, zip } from './keras-fixture.ts';
 
 afterEach(() => {
   delete process.env.WEIGHTLENS_H5_MAX_BYTES;
@@ -79,10 +12,7 @@ afterEach(() => {
 
 describe('Keras HDF5 reader', () => {
   it('lists model weights (not optimizer state) and decodes them exactly', async () => {
-    const bytes = await writeH5(KERAS2, {
-      keras_version: '2.10.0',
-      model_config: JSON.stringify(modelConfig),
-    });
+    const bytes = await writeKeras2();
     const opener = new MemoryObjectOpener({ 'mem://k/model.h5': bytes });
     const ckpt = await openCheckpoint('mem://k/model.h5', opener);
     expect(ckpt.format).toBe('keras-h5');
@@ -140,77 +70,21 @@ describe('Keras HDF5 reader', () => {
   });
 });
 
-/** A minimal zip writer (stored or deflated entries) for .keras archives. */
-function zip(entries: Record<string, Uint8Array>, deflate: boolean): Uint8Array {
-  const parts: Uint8Array[] = [];
-  const central: Uint8Array[] = [];
-  let offset = 0;
-  for (const [name, data] of Object.entries(entries)) {
-    const nameBytes = new TextEncoder().encode(name);
-    const body = deflate ? new Uint8Array(deflateRawSync(data)) : data;
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(deflate ? 8 : 0, 8);
-    local.writeUInt32LE(crc32(data) >>> 0, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
-    const header = Buffer.alloc(46);
-    header.writeUInt32LE(0x02014b50, 0);
-    header.writeUInt16LE(20, 4);
-    header.writeUInt16LE(20, 6);
-    header.writeUInt16LE(deflate ? 8 : 0, 10);
-    header.writeUInt32LE(crc32(data) >>> 0, 16);
-    header.writeUInt32LE(body.length, 20);
-    header.writeUInt32LE(data.length, 24);
-    header.writeUInt16LE(nameBytes.length, 28);
-    header.writeUInt32LE(offset, 42);
-    parts.push(local, nameBytes, body);
-    central.push(header, nameBytes);
-    offset += local.length + nameBytes.length + body.length;
-  }
-  const centralSize = central.reduce((n, p) => n + p.length, 0);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(Object.keys(entries).length, 8);
-  end.writeUInt16LE(Object.keys(entries).length, 10);
-  end.writeUInt32LE(centralSize, 12);
-  end.writeUInt32LE(offset, 16);
-  return new Uint8Array(Buffer.concat([...parts, ...central, end]));
-}
-
 describe('Keras .keras archive reader', () => {
-  const keras3: Weight[] = [
-    { path: 'layers/conv/vars/0', shape: [3, 3, 4, 8], data: values(288, 11) },
-    { path: 'layers/conv/vars/1', shape: [8], data: values(8, 12) },
-    { path: 'layers/fc/vars/0', shape: [32, 10], data: values(320, 13) },
-    { path: 'layers/fc/vars/1', shape: [10], data: values(10, 14) },
-    { path: 'optimizer/vars/0', shape: [1], data: values(1, 15) },
-  ];
   for (const deflate of [false, true]) {
     it(`decodes Keras 3 weights from a ${deflate ? 'deflated' : 'stored'} model.weights.h5 with hints from config.json`, async () => {
-      const h5 = await writeH5(keras3);
-      const archive = zip(
-        {
-          'metadata.json': new TextEncoder().encode('{"keras_version": "3.6.0"}'),
-          'config.json': new TextEncoder().encode(JSON.stringify(modelConfig)),
-          'model.weights.h5': h5,
-        },
-        deflate,
-      );
+      const archive = await writeKeras3Archive(deflate);
       const ckpt = await openCheckpoint(
         'mem://k/model.keras',
         new MemoryObjectOpener({ 'mem://k/model.keras': archive }),
       );
       expect(ckpt.format).toBe('keras');
       expect(ckpt.tensors.map((t) => t.name).sort()).toEqual(
-        keras3
-          .slice(0, 4)
+        KERAS3.slice(0, 4)
           .map((w) => w.path)
           .sort(),
       );
-      for (const w of keras3.slice(0, 4)) {
+      for (const w of KERAS3.slice(0, 4)) {
         const info = ckpt.tensors.find((t) => t.name === w.path)!;
         expect(Array.from(await ckpt.readTensor(info)), w.path).toEqual(Array.from(w.data));
       }
