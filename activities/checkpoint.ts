@@ -92,20 +92,24 @@ export function createCheckpointActivities(
             byteLength: mapped.tensor.byteLength,
           });
         });
-        await recordSkippedLayers(
-          deps.prisma,
-          skipped.map((s) => ({ ...s, checkpointId, configHash })),
-        );
-        await updateSweepCheckpoint(deps.prisma, sweepId, checkpointId, {
-          status: 'running',
-          layersTotal: layers.length + reused,
-          error: null,
-        });
-        await deps.prisma.checkpoint.update({
-          where: { id: checkpointId },
-          data: { tensorCount: ckpt.tensors.length, parameters: BigInt(countParameters(ckpt)) },
-        });
-        return { layers, skipped: skipped.length, reused, reusedFailed };
+        // Independent writes: concurrently, on the pool's connections.
+        const [, , { contentHash }] = await Promise.all([
+          recordSkippedLayers(
+            deps.prisma,
+            skipped.map((s) => ({ ...s, checkpointId, configHash })),
+          ),
+          updateSweepCheckpoint(deps.prisma, sweepId, checkpointId, {
+            status: 'running',
+            layersTotal: layers.length + reused,
+            error: null,
+          }),
+          deps.prisma.checkpoint.update({
+            where: { id: checkpointId },
+            data: { tensorCount: ckpt.tensors.length, parameters: BigInt(countParameters(ckpt)) },
+            select: { contentHash: true },
+          }),
+        ]);
+        return { layers, skipped: skipped.length, reused, reusedFailed, contentHash };
       }),
 
     summarizeCheckpoint: (input) =>

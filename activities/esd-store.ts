@@ -3,7 +3,7 @@
  * under esd/<checkpointContentHash>/<configHash>/<layer>.f64, referenced by LayerResult.esdUri.
  * Keys are deterministic, so a retried activity overwrites its own object and nothing else.
  */
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { s3ClientConfig } from '../storage/index.ts';
 import type { S3StorageOptions } from '../storage/s3.ts';
 
@@ -51,6 +51,11 @@ export class S3EsdStore implements EsdStore {
       }),
     );
     return `s3://${this.bucket}/${objectKey}`;
+  }
+
+  /** One cheap request, so the client's first-use setup is not paid by the first layer. */
+  async warmUp(): Promise<void> {
+    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
   }
 
   destroy(): void {

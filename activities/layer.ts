@@ -1,15 +1,24 @@
 /**
- * The per-layer activity: read exactly one tensor's bytes (ranged reads through storage/), run the
+ * The layer activities: read exactly each tensor's bytes (ranged reads through storage/), run the
  * spectral analysis off the event loop (lib/spectral's async analyzeLayer), store the ESD in object
- * storage and upsert the LayerResult. Idempotent: an existing result for (checkpoint, layer,
- * config hash) is returned without computing, which is what makes reruns free.
+ * storage and upsert the LayerResult. A batch runs several small layers of one checkpoint in one
+ * activity (workflows/layer-batches.ts) and stores layer i while layer i+1 is analyzed, so the
+ * fixed cost of an activity and the Postgres/S3 round trips stop dominating small layers.
+ * Idempotent: an existing final result for (checkpoint, layer, config hash) is returned without
+ * computing, which is what makes reruns and retried batches free.
  */
 import { Context } from '@temporalio/activity';
-import { findLayerResult, upsertFailedLayer, upsertSucceededLayer } from '../db/results.ts';
+import {
+  findLayerResults,
+  upsertFailedLayer,
+  upsertFailedLayers,
+  upsertSucceededLayer,
+} from '../db/results.ts';
 import { BadInputError, isBadInput } from '../lib/errors.ts';
 import { mapTensors, readLayerWeights } from '../lib/formats/layers.ts';
+import type { MappedTensor } from '../lib/formats/types.ts';
 import { analyzeLayer } from '../lib/spectral/index.ts';
-import type { LayerTaskInput, LayerTaskResult, SweepActivities } from '../workflows/types.ts';
+import type { LayerBatchInput, LayerPlan, LayerTaskResult, SweepActivities } from '../workflows/types.ts';
 import { openCached } from './checkpoint.ts';
 import type { ActivityDeps } from './deps.ts';
 import { failureText, isReusableLayerRow, mappingFailures } from './failures.ts';
@@ -19,13 +28,32 @@ const HEARTBEAT_INTERVAL_MS = 5_000;
 
 export function createLayerActivities(
   deps: ActivityDeps,
-): Pick<SweepActivities, 'analyzeLayerActivity' | 'recordLayerFailure'> {
+): Pick<
+  SweepActivities,
+  'analyzeLayerActivity' | 'analyzeLayerBatch' | 'recordLayerFailure' | 'recordLayerBatchFailure'
+> {
   return {
-    analyzeLayerActivity: (input) => mappingFailures(() => analyzeLayerOnce(deps, input)),
+    analyzeLayerActivity: (input) =>
+      mappingFailures(async () => {
+        const checkpoint = await deps.prisma.checkpoint.findUnique({
+          where: { id: input.checkpointId },
+          select: { contentHash: true },
+        });
+        if (!checkpoint) throw new BadInputError('checkpoint row is missing', { file: input.uri });
+        const [result] = await analyzeBatch(
+          deps,
+          { ...input, contentHash: checkpoint.contentHash, layers: [input.layer] },
+          { rethrowBadInput: true },
+        );
+        return result!;
+      }),
+
+    analyzeLayerBatch: (input) =>
+      mappingFailures(() => analyzeBatch(deps, input, { rethrowBadInput: false })),
 
     recordLayerFailure: (input) =>
-      mappingFailures(() =>
-        upsertFailedLayer(deps.prisma, {
+      mappingFailures(async () => {
+        await upsertFailedLayer(deps.prisma, {
           checkpointId: input.checkpointId,
           configHash: input.configHash,
           layerName: input.layer.layerName,
@@ -34,84 +62,151 @@ export function createLayerActivities(
           status: 'failed',
           error: input.reason,
           worker: deps.workerName,
-        }),
-      ),
+        });
+      }),
+
+    recordLayerBatchFailure: (input) =>
+      mappingFailures(async () => ({
+        failed: await upsertFailedLayers(
+          deps.prisma,
+          input.layers.map((layer) => ({
+            checkpointId: input.checkpointId,
+            configHash: input.configHash,
+            layerName: layer.layerName,
+            layerId: layer.layerId,
+            layerType: layer.layerType,
+            status: 'failed' as const,
+            error: input.reason,
+            worker: deps.workerName,
+          })),
+        ),
+      })),
   };
 }
 
-async function analyzeLayerOnce(deps: ActivityDeps, input: LayerTaskInput): Promise<LayerTaskResult> {
-  const { checkpointId, configHash, layer } = input;
-  const key = { checkpointId, layerName: layer.layerName, configHash };
-  const existing = await findLayerResult(deps.prisma, key);
-  if (existing && isReusableLayerRow(existing)) {
-    return {
-      layerName: layer.layerName,
-      status: existing.status === 'failed' ? 'failed' : 'succeeded',
-      computed: false,
-      alphaWeighted: existing.alphaWeighted,
-    };
-  }
+/**
+ * The layers of `input` in order. Bad input in a layer is recorded against it; with
+ * `rethrowBadInput` (the single-layer activity) it then fails the activity as before, otherwise it
+ * becomes that layer's failed result. Anything else fails the activity after the stores already
+ * started have settled, so a retry finds those layers done.
+ */
+async function analyzeBatch(
+  deps: ActivityDeps,
+  input: LayerBatchInput,
+  options: { rethrowBadInput: boolean },
+): Promise<LayerTaskResult[]> {
+  const { checkpointId, configHash, contentHash } = input;
+  const existing = new Map(
+    (
+      await findLayerResults(
+        deps.prisma,
+        checkpointId,
+        configHash,
+        input.layers.map((l) => l.layerName),
+      )
+    ).map((row) => [row.layerName, row]),
+  );
 
   const context = Context.current();
-  let phase = 'reading';
-  const beat = () => context.heartbeat({ layer: layer.layerName, phase });
+  let progress = { layer: '', index: 0, phase: 'reading' };
+  const beat = () => context.heartbeat({ ...progress, of: input.layers.length });
   beat();
   const timer = setInterval(beat, HEARTBEAT_INTERVAL_MS);
+  // Stores run one at a time, behind the next layer's analysis; the first failure is kept.
+  let storing: Promise<void> = Promise.resolve();
+  let storeError: { error: unknown } | undefined;
+  const results: LayerTaskResult[] = [];
   try {
-    const checkpoint = await deps.prisma.checkpoint.findUnique({
-      where: { id: checkpointId },
-      select: { contentHash: true },
-    });
-    if (!checkpoint) throw new BadInputError('checkpoint row is missing', { file: input.uri });
-    const ckpt = await openCached(deps, checkpointId, input.uri);
-    const mapped = mapTensors(ckpt).find((m) => m.tensor.name === layer.tensorName);
-    if (!mapped?.analyzed) {
-      throw new BadInputError('tensor is no longer an analyzable layer of the checkpoint', {
-        file: input.uri,
-        tensor: layer.tensorName,
-      });
+    let mappedByName: Map<string, MappedTensor> | undefined;
+    for (const [index, layer] of input.layers.entries()) {
+      if (storeError) throw storeError.error;
+      context.cancellationSignal.throwIfAborted();
+      const row = existing.get(layer.layerName);
+      if (row && isReusableLayerRow(row)) {
+        results.push({
+          layerName: layer.layerName,
+          status: row.status === 'failed' ? 'failed' : 'succeeded',
+          computed: false,
+          alphaWeighted: row.alphaWeighted,
+        });
+        continue;
+      }
+      const key = { checkpointId, layerName: layer.layerName, configHash };
+      progress = { layer: layer.layerName, index, phase: 'reading' };
+      try {
+        const ckpt = await openCached(deps, checkpointId, input.uri);
+        mappedByName ??= new Map(mapTensors(ckpt).map((m) => [m.tensor.name, m]));
+        const mapped = mappedByName.get(layer.tensorName);
+        if (!mapped?.analyzed) {
+          throw new BadInputError('tensor is no longer an analyzable layer of the checkpoint', {
+            file: input.uri,
+            tensor: layer.tensorName,
+          });
+        }
+        const weights = await readLayerWeights(ckpt, mapped);
+        progress = { ...progress, phase: 'waiting for a compute slot' };
+        const analysis = await deps.compute.run(() => {
+          progress = { ...progress, phase: 'analyzing' };
+          return analyzeLayer(weights, input.config, layer.layerId);
+        }, context.cancellationSignal);
+        context.cancellationSignal.throwIfAborted();
+        // Only what the row needs is kept for the store, not the layer's weights.
+        const quantization = weights.quantization?.scheme ?? null;
+        const store = async () => {
+          const esdUri = await deps.esd.put(
+            { contentHash, configHash, layerName: layer.layerName },
+            analysis.eigenvalues,
+          );
+          await upsertSucceededLayer(deps.prisma, {
+            ...key,
+            layerId: layer.layerId,
+            layerType: layer.layerType,
+            metrics: analysis.metrics,
+            esdUri,
+            quantization,
+            durationMs: analysis.durationMs,
+            worker: deps.workerName,
+          });
+        };
+        storing = storing.then(store).catch((error: unknown) => {
+          storeError ??= { error };
+        });
+        results.push({
+          layerName: layer.layerName,
+          status: 'succeeded',
+          computed: true,
+          alphaWeighted: Number.isFinite(analysis.metrics.alpha_weighted)
+            ? analysis.metrics.alpha_weighted
+            : null,
+        });
+      } catch (err) {
+        if (!isBadInput(err)) throw err;
+        // Bad input is recorded against the layer: final, a rerun returns it without computing.
+        await upsertFailedLayer(deps.prisma, failedRow(deps, input, layer, failureText(err)));
+        if (options.rethrowBadInput) throw err;
+        results.push({ layerName: layer.layerName, status: 'failed', computed: true, alphaWeighted: null });
+      }
     }
-    const weights = await readLayerWeights(ckpt, mapped);
-    phase = 'analyzing';
-    const analysis = await analyzeLayer(weights, input.config, layer.layerId);
-    context.cancellationSignal.throwIfAborted();
-    phase = 'storing';
-    const esdUri = await deps.esd.put(
-      { contentHash: checkpoint.contentHash, configHash, layerName: layer.layerName },
-      analysis.eigenvalues,
-    );
-    await upsertSucceededLayer(deps.prisma, {
-      ...key,
-      layerId: layer.layerId,
-      layerType: layer.layerType,
-      metrics: analysis.metrics,
-      esdUri,
-      quantization: weights.quantization?.scheme ?? null,
-      durationMs: analysis.durationMs,
-      worker: deps.workerName,
-    });
-    return {
-      layerName: layer.layerName,
-      status: 'succeeded',
-      computed: true,
-      alphaWeighted: Number.isFinite(analysis.metrics.alpha_weighted)
-        ? analysis.metrics.alpha_weighted
-        : null,
-    };
-  } catch (err) {
-    // Bad input is recorded against the layer before it becomes a non-retryable failure.
-    if (isBadInput(err)) {
-      await upsertFailedLayer(deps.prisma, {
-        ...key,
-        layerId: layer.layerId,
-        layerType: layer.layerType,
-        status: 'failed',
-        error: failureText(err),
-        worker: deps.workerName,
-      });
-    }
-    throw err;
+    progress = { ...progress, phase: 'storing' };
+    await storing;
+    if (storeError) throw storeError.error;
+    return results;
   } finally {
+    // Never leave a store running past the activity (a retry would race it).
+    await storing;
     clearInterval(timer);
   }
+}
+
+function failedRow(deps: ActivityDeps, input: LayerBatchInput, layer: LayerPlan, error: string) {
+  return {
+    checkpointId: input.checkpointId,
+    configHash: input.configHash,
+    layerName: layer.layerName,
+    layerId: layer.layerId,
+    layerType: layer.layerType,
+    status: 'failed' as const,
+    error,
+    worker: deps.workerName,
+  };
 }

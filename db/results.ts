@@ -22,6 +22,16 @@ export async function findLayerResult(prisma: PrismaClient, key: LayerKey) {
   return prisma.layerResult.findUnique({ where: whereKey(key) });
 }
 
+/** The stored rows of some layers of a checkpoint under one configuration (one round trip). */
+export async function findLayerResults(
+  prisma: PrismaClient,
+  checkpointId: string,
+  configHash: string,
+  layerNames: string[],
+) {
+  return prisma.layerResult.findMany({ where: { checkpointId, configHash, layerName: { in: layerNames } } });
+}
+
 /** JSON cannot hold ±Infinity/NaN (WeightWatcher's sentinels produce them); keep them as strings. */
 export function encodeMetrics(metrics: LayerMetrics | ModelSummary): Prisma.InputJsonObject {
   const out: Record<string, string | number | null> = {};
@@ -119,7 +129,15 @@ export interface FailedLayer extends LayerKey {
   worker?: string;
 }
 
-export async function upsertFailedLayer(prisma: PrismaClient, row: FailedLayer): Promise<void> {
+/** Records each row unless its layer already succeeded; returns how many were recorded. */
+export async function upsertFailedLayers(prisma: PrismaClient, rows: FailedLayer[]): Promise<number> {
+  let recorded = 0;
+  for (const row of rows) if (await upsertFailedLayer(prisma, row)) recorded += 1;
+  return recorded;
+}
+
+/** False when the layer already has a succeeded row (kept). */
+export async function upsertFailedLayer(prisma: PrismaClient, row: FailedLayer): Promise<boolean> {
   const data = {
     layerId: row.layerId,
     layerType: row.layerType,
@@ -133,8 +151,12 @@ export async function upsertFailedLayer(prisma: PrismaClient, row: FailedLayer):
     where: { ...key, status: { not: 'succeeded' } },
     data,
   });
-  if (updated.count > 0) return;
-  await prisma.layerResult.createMany({ data: [{ ...key, ...data }], skipDuplicates: true });
+  if (updated.count > 0) return true;
+  const created = await prisma.layerResult.createMany({ data: [{ ...key, ...data }], skipDuplicates: true });
+  if (created.count > 0) return true;
+  // Lost a race: a row appeared between the two statements; it is final unless it is not succeeded.
+  const now = await prisma.layerResult.findUnique({ where: whereKey(key), select: { status: true } });
+  return now?.status !== 'succeeded';
 }
 
 /** Skipped tensors of a checkpoint, recorded once (a retried inspect inserts nothing twice). */

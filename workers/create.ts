@@ -29,8 +29,9 @@ export interface WorkerServices extends ActivityServices {
 export interface CreateWorkerOptions {
   queue: QueueKind;
   /**
-   * Activities run at once (default: the machine's cores for `cpu`, analysis is CPU-bound; 1 for
-   * `gpu`, one tfjs backend per process).
+   * Layer analyses (`cpu`) or curvature activities (`gpu`) run at once (default: the machine's
+   * cores for `cpu`, analysis is CPU-bound; 1 for `gpu`, one tfjs backend per process). A `cpu`
+   * worker takes CPU_IO_SLOTS more activity tasks for I/O and bookkeeping.
    */
   concurrency?: number;
   services: WorkerServices;
@@ -46,6 +47,9 @@ export interface RunningWorker {
   /** Stop polling, let running activities finish (or be cancelled), close connections. */
   close(): Promise<void>;
 }
+
+/** Activity task slots of a cpu worker beyond its compute slots (see createWorker). */
+export const CPU_IO_SLOTS = 2;
 
 const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -87,8 +91,9 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Runnin
   const concurrency = Math.max(1, options.concurrency ?? (gpu ? 1 : availableParallelism()));
   if (options.quiet) quietRuntime();
   const connection = await NativeConnection.connect({ address: options.services.temporalAddress });
-  const deps = createActivityDeps(options.services);
+  const deps = createActivityDeps(options.services, { computeSlots: concurrency });
   try {
+    await deps.warmUp();
     const taskQueue = TASK_QUEUES[options.queue];
     // Loaded only here: cpu workers never import tfjs.
     const activities = gpu
@@ -100,7 +105,9 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Runnin
       taskQueue,
       ...(gpu ? {} : { workflowBundle: await workflowBundle() }),
       activities,
-      maxConcurrentActivityTaskExecutions: concurrency,
+      // cpu: `concurrency` layer analyses at once (activities/compute-slots.ts), plus a few task
+      // slots for I/O, so the next batch is fetched and bookkeeping runs while the solver works.
+      maxConcurrentActivityTaskExecutions: gpu ? concurrency : concurrency + CPU_IO_SLOTS,
       // Activities heartbeat every 5 s; cancellation must reach them well inside the timeout.
       shutdownGraceTime: '10 seconds',
     });

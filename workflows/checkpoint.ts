@@ -1,13 +1,15 @@
 /**
- * One checkpoint of a sweep: inspect (tensor list → analyzable layers), one activity per layer with
- * bounded concurrency, then a summary. When the sweep asks for curvature, one curvature activity
+ * One checkpoint of a sweep: inspect (tensor list → analyzable layers), the layers in activities of
+ * one or several layers each (small ones batched, workflows/layer-batches.ts) with bounded
+ * concurrency, then a summary. When the sweep asks for curvature, one curvature activity
  * (gpu queue, workflows/curvature.ts) runs alongside the layers. Deterministic orchestration only;
  * all I/O is in activities. Bad input never fails this workflow: it is recorded against the layer,
  * the checkpoint or the checkpoint's curvature.
  */
-import { type ActivityOptions, isCancellation, proxyActivities } from '@temporalio/workflow';
+import { type ActivityOptions, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
 import { checkpointCurvature } from './curvature.ts';
 import { failureReason } from './failure-reason.ts';
+import { batchTimeoutMs, DEFAULT_BATCH_FLOPS, layerTimeoutMs, planLayerBatches } from './layer-batches.ts';
 import type {
   CheckpointWorkflowInput,
   CheckpointWorkflowResult,
@@ -30,40 +32,26 @@ const bookkeeping = proxyActivities<SweepActivities>({
   retry: RETRY,
 });
 
-/**
- * Longest single attempt for one layer: a floor for I/O plus the eigen-decomposition's cost
- * (rows·cols·min(rows,cols) flops per matrix, conv2d slices each) at a pessimistic 20 MFLOP/s,
- * the speed of the pure-TS fallback on a busy core. Capped at 6 hours.
- */
-export function layerTimeoutMs(layer: LayerPlan): number {
-  const shape = layer.shape;
-  let flops: number;
-  if (shape.length === 4 || shape.length === 3) {
-    // conv2d [kh, kw, in, out] / conv1d [k, in, out]: one in×out matrix per kernel position.
-    const cin = shape[shape.length - 2]!;
-    const cout = shape[shape.length - 1]!;
-    const positions = shape.slice(0, -2).reduce((a, b) => a * b, 1);
-    flops = positions * cin * cout * Math.min(cin, cout);
-  } else {
-    const rows = shape[0] ?? 1;
-    const cols = shape.slice(1).reduce((a, b) => a * b, 1);
-    flops = rows * cols * Math.min(rows, cols);
-  }
-  const ioMs = layer.byteLength / 5_000; // 5 MB/s worst-case object-store read
-  return Math.min(6 * 3600_000, Math.round(120_000 + ioMs + flops / 20_000));
+/** Single-layer activities (checkpoint workflows started before batching replay through them). */
+function layerActivityOptions(layer: LayerPlan): ActivityOptions {
+  return batchActivityOptions(layerTimeoutMs(layer));
 }
 
-function layerActivityOptions(layer: LayerPlan): ActivityOptions {
+function batchActivityOptions(startToCloseTimeoutMs: number): ActivityOptions {
   return {
-    startToCloseTimeout: layerTimeoutMs(layer),
+    startToCloseTimeout: startToCloseTimeoutMs,
     // The activity heartbeats every few seconds while the eigensolver runs off the event loop,
-    // so a SIGKILLed worker is noticed within this window and the layer moves to another worker.
+    // so a SIGKILLed worker is noticed within this window and the layers move to another worker.
     heartbeatTimeout: '30 seconds',
     retry: RETRY,
   };
 }
 
+/** Marks histories that batch layers; older histories replay the one-activity-per-layer path. */
+const LAYER_BATCHES_PATCH = 'layer-batches';
+
 export { failureReason } from './failure-reason.ts';
+export { layerTimeoutMs } from './layer-batches.ts';
 
 export async function checkpointWorkflow(input: CheckpointWorkflowInput): Promise<CheckpointWorkflowResult> {
   // Curvature (another queue, other workers) runs alongside the spectral part and never fails it.
@@ -90,9 +78,11 @@ async function spectralCheckpoint(input: CheckpointWorkflowInput): Promise<Check
   };
 
   let layers: LayerPlan[];
+  let contentHash: string | undefined;
   try {
     const plan = await bookkeeping.inspectCheckpoint({ sweepId, checkpointId, uri, config, configHash });
     layers = plan.layers;
+    contentHash = plan.contentHash;
     result.layersSkipped = plan.skipped;
     result.layersReused = plan.reused - plan.reusedFailed;
     result.layersFailed = plan.reusedFailed;
@@ -120,16 +110,54 @@ async function spectralCheckpoint(input: CheckpointWorkflowInput): Promise<Check
     else result.layersReused += 1;
   };
 
+  const analyzeBatch = async (batch: LayerPlan[], hash: string): Promise<void> => {
+    const { analyzeLayerBatch } = proxyActivities<SweepActivities>(
+      batchActivityOptions(batchTimeoutMs(batch)),
+    );
+    let outcomes: LayerTaskResult[];
+    try {
+      outcomes = await analyzeLayerBatch({
+        sweepId,
+        checkpointId,
+        uri,
+        contentHash: hash,
+        layers: batch,
+        config,
+        configHash,
+      });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const { failed } = await bookkeeping.recordLayerBatchFailure({
+        checkpointId,
+        configHash,
+        layers: batch,
+        reason: failureReason(err),
+      });
+      result.layersFailed += failed;
+      // The others were stored by an earlier attempt before the last one failed.
+      result.layersReused += batch.length - failed;
+      return;
+    }
+    for (const outcome of outcomes) {
+      if (outcome.status === 'failed') result.layersFailed += 1;
+      else if (outcome.computed) result.layersComputed += 1;
+      else result.layersReused += 1;
+    }
+  };
+
   // Bounded fan-out: at most maxParallelLayers activities pending, far below Temporal's limits.
+  const tasks: (() => Promise<void>)[] =
+    patched(LAYER_BATCHES_PATCH) && contentHash !== undefined
+      ? planLayerBatches(layers, input.layerBatchFlops ?? DEFAULT_BATCH_FLOPS).map(
+          (batch) => () => analyzeBatch(batch, contentHash),
+        )
+      : layers.map((layer) => () => analyzeOne(layer));
   const limit = Math.max(1, input.maxParallelLayers);
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < layers.length) {
-      const layer = layers[next++]!;
-      await analyzeOne(layer);
-    }
+    while (next < tasks.length) await tasks[next++]!();
   };
-  await Promise.all(Array.from({ length: Math.min(limit, layers.length) }, lane));
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
 
   try {
     const summary = await bookkeeping.summarizeCheckpoint({ sweepId, checkpointId, configHash });

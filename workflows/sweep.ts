@@ -100,6 +100,7 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepWor
         config: input.config,
         configHash: input.configHash,
         maxParallelLayers: tuning.maxParallelLayers,
+        layerBatchFlops: tuning.layerBatchFlops,
         ...(curvature ? { curvature } : {}),
       };
       const options = {

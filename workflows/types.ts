@@ -84,8 +84,13 @@ export interface CurvatureActivityOutcome {
 export interface SweepTuning {
   /** Checkpoint child workflows in flight at once. */
   maxParallelCheckpoints: number;
-  /** Layer activities in flight at once per checkpoint. */
+  /** Layer activities (batches of layers) in flight at once per checkpoint. */
   maxParallelLayers: number;
+  /**
+   * Estimated eigen-decomposition flops per layer activity: small layers are batched up to this
+   * (workflows/layer-batches.ts); 0 = one activity per layer.
+   */
+  layerBatchFlops: number;
   /** Children started per workflow run before continue-as-new (keeps history bounded). */
   childrenPerRun: number;
   /** Checkpoints fetched from Postgres per page. */
@@ -95,6 +100,7 @@ export interface SweepTuning {
 export const defaultSweepTuning: SweepTuning = {
   maxParallelCheckpoints: 16,
   maxParallelLayers: 32,
+  layerBatchFlops: 1e9,
   childrenPerRun: 200,
   pageSize: 100,
 };
@@ -161,6 +167,8 @@ export interface CheckpointWorkflowInput {
   config: AnalysisConfig;
   configHash: string;
   maxParallelLayers: number;
+  /** See `SweepTuning.layerBatchFlops`; absent (inputs of older sweeps): the default. */
+  layerBatchFlops?: number;
   curvature?: SweepCurvature;
 }
 
@@ -196,6 +204,8 @@ export interface CheckpointPlan {
   reused: number;
   /** Of `reused`, how many are recorded failures (bad input). */
   reusedFailed: number;
+  /** The checkpoint row's content hash (keys the ESD objects); absent in plans of older workers. */
+  contentHash?: string;
 }
 
 export interface LayerTaskInput {
@@ -203,6 +213,18 @@ export interface LayerTaskInput {
   checkpointId: string;
   uri: string;
   layer: LayerPlan;
+  config: AnalysisConfig;
+  configHash: string;
+}
+
+/** Several layers of one checkpoint in one activity (workflows/layer-batches.ts groups them). */
+export interface LayerBatchInput {
+  sweepId: string;
+  checkpointId: string;
+  uri: string;
+  /** From `CheckpointPlan.contentHash`: saves the activity a Postgres round trip. */
+  contentHash: string;
+  layers: LayerPlan[];
   config: AnalysisConfig;
   configHash: string;
 }
@@ -248,13 +270,29 @@ export interface SweepActivities {
     config: AnalysisConfig;
     configHash: string;
   }): Promise<CheckpointPlan>;
+  /** One layer per activity: what checkpoint workflows started before layer batching call. */
   analyzeLayerActivity(input: LayerTaskInput): Promise<LayerTaskResult>;
+  /**
+   * The layers of a batch in order, one result each; bad input in one layer is recorded as that
+   * layer's failed result and the others still run.
+   */
+  analyzeLayerBatch(input: LayerBatchInput): Promise<LayerTaskResult[]>;
   recordLayerFailure(input: {
     checkpointId: string;
     configHash: string;
     layer: LayerPlan;
     reason: string;
   }): Promise<void>;
+  /**
+   * A batch whose retries ran out: its layers without a succeeded row are recorded failed (rows an
+   * earlier attempt stored stay). Returns how many were recorded failed.
+   */
+  recordLayerBatchFailure(input: {
+    checkpointId: string;
+    configHash: string;
+    layers: LayerPlan[];
+    reason: string;
+  }): Promise<{ failed: number }>;
   summarizeCheckpoint(input: {
     sweepId: string;
     checkpointId: string;

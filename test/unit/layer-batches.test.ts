@@ -1,0 +1,114 @@
+/**
+ * Layer batching (workflows/layer-batches.ts) and the worker's compute slots
+ * (activities/compute-slots.ts): pure pieces of the sweep's orchestration, no services.
+ */
+import { describe, expect, it } from 'vitest';
+import { ComputeSlots } from '../../activities/compute-slots.ts';
+import {
+  batchTimeoutMs,
+  DEFAULT_BATCH_FLOPS,
+  layerFlops,
+  layerTimeoutMs,
+  MAX_LAYERS_PER_BATCH,
+  planLayerBatches,
+} from '../../workflows/layer-batches.ts';
+import type { LayerPlan } from '../../workflows/types.ts';
+
+function layer(layerId: number, shape: number[], layerType: LayerPlan['layerType'] = 'dense'): LayerPlan {
+  return {
+    layerId,
+    layerName: `l${layerId}`,
+    tensorName: `l${layerId}`,
+    layerType,
+    shape,
+    byteLength: shape.reduce((a, b) => a * b, 4),
+  };
+}
+
+describe('planLayerBatches', () => {
+  it('keeps every layer exactly once, in order', () => {
+    const layers = Array.from({ length: 50 }, (_, i) => layer(i, i % 7 === 0 ? [2048, 1024] : [64 + i, 32]));
+    const batches = planLayerBatches(layers);
+    expect(batches.flat().map((l) => l.layerId)).toEqual(layers.map((l) => l.layerId));
+    for (const batch of batches) expect(batch.length).toBeGreaterThan(0);
+  });
+
+  it('groups small layers up to the flops budget and sends big ones alone', () => {
+    // 768×384: 1.1e8 flops each, so several fit in 1e9; 2048×1024 (2.1e9) exceeds it alone.
+    const small = Array.from({ length: 24 }, (_, i) => layer(i, [768, 384]));
+    const batches = planLayerBatches(small);
+    expect(batches.length).toBeGreaterThan(1);
+    expect(batches.length).toBeLessThan(small.length);
+    for (const batch of batches) {
+      const flops = batch.reduce((sum, l) => sum + layerFlops(l), 0);
+      expect(flops).toBeLessThanOrEqual(DEFAULT_BATCH_FLOPS);
+    }
+    const big = [layer(0, [64, 32]), layer(1, [2048, 1024]), layer(2, [64, 32])];
+    expect(planLayerBatches(big).map((b) => b.map((l) => l.layerId))).toEqual([[0], [1], [2]]);
+  });
+
+  it('caps the number of layers per batch however small they are', () => {
+    const tiny = Array.from({ length: 500 }, (_, i) => layer(i, [16, 8]));
+    const batches = planLayerBatches(tiny, Number.MAX_SAFE_INTEGER);
+    expect(Math.max(...batches.map((b) => b.length))).toBe(MAX_LAYERS_PER_BATCH);
+    expect(batches.length).toBe(Math.ceil(500 / MAX_LAYERS_PER_BATCH));
+  });
+
+  it('gives one layer per batch with a zero budget', () => {
+    const layers = [layer(0, [64, 32]), layer(1, [48, 24])];
+    expect(planLayerBatches(layers, 0)).toEqual([[layers[0]], [layers[1]]]);
+  });
+});
+
+describe('batch timeouts', () => {
+  it('one floor for the batch plus the work of each layer', () => {
+    const a = layer(0, [1024, 512]);
+    const b = layer(1, [2048, 1024]);
+    const floor = 120_000;
+    expect(batchTimeoutMs([a, b]) - floor).toBe(layerTimeoutMs(a) - floor + (layerTimeoutMs(b) - floor));
+    expect(batchTimeoutMs([layer(2, [1_000_000, 1_000_000])])).toBe(6 * 3600_000);
+  });
+
+  it('counts every kernel position of a convolution', () => {
+    expect(layerFlops(layer(0, [3, 3, 64, 128], 'conv2d'))).toBe(9 * 64 * 128 * 64);
+  });
+});
+
+describe('ComputeSlots', () => {
+  it('runs at most `size` jobs at once, first come first served', async () => {
+    const slots = new ComputeSlots(2);
+    let running = 0;
+    let peak = 0;
+    const order: number[] = [];
+    const job = (id: number) => async () => {
+      running += 1;
+      peak = Math.max(peak, running);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      order.push(id);
+      running -= 1;
+      return id;
+    };
+    const results = await Promise.all([0, 1, 2, 3, 4].map((id) => slots.run(job(id))));
+    expect(results).toEqual([0, 1, 2, 3, 4]);
+    expect(peak).toBe(2);
+    expect(order.slice(2)).toEqual([2, 3, 4]);
+  });
+
+  it('releases the slot when a job throws, and a waiter can be aborted', async () => {
+    const slots = new ComputeSlots(1);
+    await expect(slots.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    let release!: () => void;
+    const holding = slots.run(() => new Promise<void>((resolve) => (release = resolve)));
+    const abort = new AbortController();
+    const waiting = slots.run(() => Promise.resolve('ran'), abort.signal);
+    abort.abort(new Error('cancelled'));
+    await expect(waiting).rejects.toThrow('cancelled');
+    release();
+    await holding;
+    await expect(slots.run(() => Promise.resolve('free again'))).resolves.toBe('free again');
+  });
+
+  it('rejects a size below one', () => {
+    expect(() => new ComputeSlots(0)).toThrow(RangeError);
+  });
+});

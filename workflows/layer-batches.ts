@@ -1,0 +1,90 @@
+/**
+ * How a checkpoint's layers become activities. Every activity costs a fixed amount of
+ * orchestration (schedule, dispatch, completion, one workflow task, a few Postgres and S3 round
+ * trips: bench:sweep measured ~0.35 s per layer on a loaded 2-core machine against ~0.05 s of
+ * compute for a 768×384 layer), so small layers travel together: consecutive layers are grouped
+ * until their estimated eigen-decomposition cost reaches a budget, and big layers go alone.
+ * Pure and deterministic (workflow code); the unit tests cover it.
+ */
+import type { LayerPlan } from './types.ts';
+
+/**
+ * Estimated compute per batch: ~0.5 s of one core at the native solver's ~2 GFLOP/s. Large enough
+ * to amortize the per-activity cost, small enough that a checkpoint of many layers still spreads
+ * over all workers.
+ */
+export const DEFAULT_BATCH_FLOPS = 1e9;
+/** Fixed per-layer work (power-law fit, ESD write, row upsert) expressed as flops (~10 ms). */
+const PER_LAYER_FLOPS = 2e7;
+/** Layers per batch at most, whatever their size (bounds payloads and the retry's redo). */
+export const MAX_LAYERS_PER_BATCH = 64;
+/** Bytes read per batch at most (a batch re-reads its tensors when retried). */
+const MAX_BATCH_BYTES = 256 * 1024 * 1024;
+
+/** Eigen-decomposition cost of a layer: rows·cols·min(rows, cols) per matrix (conv: per kernel position). */
+export function layerFlops(layer: LayerPlan): number {
+  const shape = layer.shape;
+  if (shape.length === 4 || shape.length === 3) {
+    // conv2d [kh, kw, in, out] / conv1d [k, in, out]: one in×out matrix per kernel position.
+    const cin = shape[shape.length - 2]!;
+    const cout = shape[shape.length - 1]!;
+    const positions = shape.slice(0, -2).reduce((a, b) => a * b, 1);
+    return positions * cin * cout * Math.min(cin, cout);
+  }
+  const rows = shape[0] ?? 1;
+  const cols = shape.slice(1).reduce((a, b) => a * b, 1);
+  return rows * cols * Math.min(rows, cols);
+}
+
+/** I/O and compute time of one layer at pessimistic speeds (5 MB/s reads, 20 MFLOP/s: pure TS, busy core). */
+function layerWorstCaseMs(layer: LayerPlan): number {
+  return layer.byteLength / 5_000 + layerFlops(layer) / 20_000;
+}
+
+const TIMEOUT_FLOOR_MS = 120_000;
+const TIMEOUT_CAP_MS = 6 * 3600_000;
+
+/** Longest single attempt for one layer: a floor for I/O plus its worst-case cost, capped at 6 hours. */
+export function layerTimeoutMs(layer: LayerPlan): number {
+  return batchTimeoutMs([layer]);
+}
+
+/** Longest single attempt for a batch: one floor plus the worst-case cost of every layer in it. */
+export function batchTimeoutMs(layers: readonly LayerPlan[]): number {
+  const work = layers.reduce((sum, layer) => sum + layerWorstCaseMs(layer), 0);
+  return Math.min(TIMEOUT_CAP_MS, Math.round(TIMEOUT_FLOOR_MS + work));
+}
+
+/**
+ * Consecutive layers grouped into batches of at most `budgetFlops` estimated work (each layer also
+ * counts PER_LAYER_FLOPS), MAX_LAYERS_PER_BATCH layers and MAX_BATCH_BYTES; a layer over the budget
+ * is a batch of its own. `budgetFlops <= 0` gives one layer per batch. Order is kept.
+ */
+export function planLayerBatches(
+  layers: readonly LayerPlan[],
+  budgetFlops = DEFAULT_BATCH_FLOPS,
+): LayerPlan[][] {
+  if (!(budgetFlops > 0)) return layers.map((layer) => [layer]);
+  const batches: LayerPlan[][] = [];
+  let current: LayerPlan[] = [];
+  let flops = 0;
+  let bytes = 0;
+  for (const layer of layers) {
+    const cost = layerFlops(layer) + PER_LAYER_FLOPS;
+    const full =
+      current.length >= MAX_LAYERS_PER_BATCH ||
+      flops + cost > budgetFlops ||
+      bytes + layer.byteLength > MAX_BATCH_BYTES;
+    if (current.length > 0 && full) {
+      batches.push(current);
+      current = [];
+      flops = 0;
+      bytes = 0;
+    }
+    current.push(layer);
+    flops += cost;
+    bytes += layer.byteLength;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
