@@ -1,7 +1,8 @@
 /**
  * `npm run bench` / `npm run bench:spectral`: per-layer time of weightlens (eigenvalues + fit + all
- * metrics) against WeightWatcher and against the bare LAPACK call (numpy's gesdd, values only), on
- * the same float32 matrices in the same run; prints ratios, the fit's share of layer time, the
+ * metrics) against WeightWatcher and against the bare LAPACK calls (numpy's gesdd, values only, and
+ * eigvalsh of the Gram matrix WᵀW formed by a matmul), on the same float32 matrices in the same run;
+ * prints ratios, the fit's share of layer time, the
  * native routes (dsyrk+dsyevd vs dgesdd) and peak memory.
  * Env: BENCH_SIZES="1024x1024,4096x4096" (default 1024², 2048², 4096², 4096×11008),
  * BENCH_PYTHON (default the dev venv), BENCH_TS_MAX (largest M·N for the TS fallback, default 1024²),
@@ -109,6 +110,8 @@ async function main(): Promise<void> {
       'vs_ww',
       'numpy_svd_s',
       'vs_lapack',
+      'numpy_gram_s',
+      'vs_gram',
       'syevd_s',
       'gesdd_s',
       'ts_s',
@@ -151,6 +154,8 @@ async function main(): Promise<void> {
           ref ? `${(layer.seconds / ref.weightwatcher_s).toFixed(2)}x` : '-',
           f(ref?.numpy_svd_s),
           ref ? `${(layer.seconds / ref.numpy_svd_s).toFixed(2)}x` : '-',
+          f(ref?.numpy_eigvalsh_gram_s),
+          ref ? `${(layer.seconds / ref.numpy_eigvalsh_gram_s).toFixed(2)}x` : '-',
           f(syevd),
           f(gesdd),
           f(ts),
@@ -166,7 +171,8 @@ async function main(): Promise<void> {
       `peak RSS: weightlens ${peakNode.toFixed(0)} MB, python (numpy + WeightWatcher) ${peakPython.toFixed(0)} MB`,
     );
     console.log(
-      'vs_ww = weightlens / WeightWatcher per-layer time; vs_lapack = weightlens layer / bare numpy gesdd.',
+      'vs_ww = weightlens / WeightWatcher per-layer time; vs_lapack = weightlens layer / bare numpy gesdd; ' +
+        'vs_gram = weightlens layer / bare numpy eigvalsh(WᵀW) (the route weightlens takes from 1024 on).',
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
