@@ -8,6 +8,8 @@
  * file. A found range decodes to exactly those values by construction; a dataset not found
  * (chunked, compressed, big-endian) is decoded here on demand instead (slow path).
  */
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import h5wasm, { type File as H5File } from 'h5wasm/node';
 import { BadInputError, type ErrorContext, UnsupportedError, WeightlensError } from '../../errors.ts';
 import type { DType } from '../types.ts';
@@ -43,6 +45,15 @@ function dtypeOf(metadata: { type: number; size: number; signed: boolean }): DTy
 }
 
 let fileCounter = 0;
+let fileDirectory: string | undefined;
+
+/**
+ * Where the HDF5 images are written. h5wasm's Node build maps its file system onto the real one
+ * (NODERAWFS), so this must be a private directory of this thread (h5.ts creates and removes it).
+ */
+export function setH5FileDirectory(directory: string): void {
+  fileDirectory = directory;
+}
 
 /** An abort() inside the HDF5 library leaves the wasm instance unusable: the worker must be replaced. */
 export function isAbort(err: unknown): boolean {
@@ -50,11 +61,12 @@ export function isAbort(err: unknown): boolean {
   return err instanceof WebAssembly.RuntimeError || /\babort/i.test(String((err as Error)?.message));
 }
 
-/** Load `bytes` into h5wasm's memory FS, run `use` on the open file, then close and delete it. */
+/** Write `bytes` where h5wasm reads files, run `use` on the open file, then close and delete it. */
 async function withH5File<T>(bytes: Uint8Array, context: ErrorContext, use: (file: H5File) => T): Promise<T> {
-  const module = await h5wasm.ready;
-  const path = `/weightlens-${++fileCounter}.h5`;
-  module.FS.writeFile(path, bytes);
+  await h5wasm.ready;
+  if (!fileDirectory) throw new Error('h5-core.ts: setH5FileDirectory() was not called');
+  const path = join(fileDirectory, `${++fileCounter}.h5`);
+  writeFileSync(path, bytes);
   let file: H5File | undefined;
   try {
     file = new h5wasm.File(path, 'r');
@@ -66,10 +78,10 @@ async function withH5File<T>(bytes: Uint8Array, context: ErrorContext, use: (fil
   } finally {
     try {
       file?.close();
-      module.FS.unlink(path);
     } catch {
-      // An aborted instance cannot clean up; its worker is replaced.
+      // An aborted instance cannot close; its worker is replaced.
     }
+    rmSync(path, { force: true });
   }
 }
 

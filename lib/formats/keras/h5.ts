@@ -9,7 +9,9 @@
  * HDF5 library. Requests run one at a time, so a time limit never counts time spent waiting for
  * another file, and a corrupt file fails only its own request.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -55,7 +57,8 @@ export function isHdf5Head(head: Uint8Array): boolean {
 
 export type H5Request =
   | { id: number; op: 'list'; file: string; bytes: Uint8Array }
-  | { id: number; op: 'read'; file: string; bytes: Uint8Array; path: string };
+  | { id: number; op: 'read'; file: string; bytes: Uint8Array; path: string }
+  | { id: number; op: 'abort'; file: string; bytes: Uint8Array };
 
 export type H5Reply =
   | { id: number; ok: true; listing: H5Listing }
@@ -85,7 +88,16 @@ class H5Thread {
     | undefined;
 
   constructor() {
-    this.worker = new Worker(WORKER_BOOTSTRAP, { eval: true });
+    // h5wasm reads real files (see h5-core.ts): each thread writes them in a directory of its own,
+    // removed when the thread ends (a thread killed mid-parse cannot remove its file itself).
+    const directory = mkdtempSync(join(tmpdir(), 'weightlens-h5-'));
+    const removeDirectory = () => rmSync(directory, { recursive: true, force: true });
+    process.once('exit', removeDirectory);
+    this.worker = new Worker(WORKER_BOOTSTRAP, { eval: true, workerData: { directory } });
+    this.worker.once('exit', () => {
+      removeDirectory();
+      process.off('exit', removeDirectory);
+    });
     this.ready = new Promise<void>((resolve, reject) => {
       const startup = setTimeout(() => {
         this.kill();
@@ -157,7 +169,7 @@ let queue: Promise<unknown> = Promise.resolve();
  * back typed. `bytes` is copied into the request when its turn comes (and the copy transferred).
  */
 function call(
-  op: { op: 'list' } | { op: 'read'; path: string },
+  op: { op: 'list' } | { op: 'read'; path: string } | { op: 'abort' },
   bytes: Uint8Array,
   context: ErrorContext,
 ): Promise<H5Success> {
@@ -196,4 +208,14 @@ export async function readH5Dataset(
   const reply = await call({ op: 'read', path }, bytes, context);
   if (!('values' in reply)) throw new BadInputError('HDF5 worker replied without values', context);
   return reply.values;
+}
+
+/**
+ * For tests: make the HDF5 library abort() in its thread, as some corrupt files do (which ones
+ * depends on the library's memory history, so no committed file does it reliably). Rejects with
+ * the BadInputError such a file gets; the next request gets a fresh library.
+ */
+export async function abortHdf5ForTests(context: ErrorContext): Promise<never> {
+  await call({ op: 'abort' }, new Uint8Array(0), context);
+  throw new Error('the HDF5 library did not abort');
 }

@@ -4,6 +4,8 @@
  * Used by keras.test.ts and written to test/fixtures/formats/keras/ by
  * test/fixtures/gen/formats_builders.ts for the fuzz test.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
 import h5wasm, { type Group as H5Group } from 'h5wasm/node';
 
@@ -23,7 +25,8 @@ export async function writeH5(
   rootAttributes: Record<string, string> = {},
 ): Promise<Uint8Array> {
   const module = await h5wasm.ready;
-  const path = `/keras-test-${++written}.h5`;
+  // h5wasm's Node build writes to the real file system.
+  const path = join(tmpdir(), `weightlens-keras-fixture-${process.pid}-${++written}.h5`);
   const file = new h5wasm.File(path, 'w');
   for (const [name, value] of Object.entries(rootAttributes)) file.create_attribute(name, value);
   for (const w of weights) {
