@@ -19,4 +19,10 @@ export const FUZZ_TARGETS: FuzzTarget[] = [
   { format: 'npz', fixture: 'numpy/stored.npz' },
   { format: 'npz', fixture: 'numpy/compressed.npz', compressed: true },
   { format: 'gguf', fixture: 'gguf/model.gguf' },
+  { format: 'onnx', fixture: 'onnx/small_cnn.onnx' },
+  { format: 'onnx', fixture: 'onnx/if_subgraph.onnx' },
+  { format: 'tflite', fixture: 'tflite/model.tflite' },
+  // Holds a gzip-chunked dataset (decoded by h5wasm: bounded by deflate's ratio, like npz members).
+  { format: 'keras-h5', fixture: 'keras/model.h5', compressed: true },
+  { format: 'keras', fixture: 'keras/model.keras' },
 ];

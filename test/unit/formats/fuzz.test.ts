@@ -16,6 +16,8 @@ import { FIXTURES_DIR } from './fixture-helpers.ts';
 import { FUZZ_TARGETS, type FuzzTarget } from './fuzz-targets.ts';
 
 const TOTAL_CASES = 10_000;
+/** Generous: a shared two-core machine can be 10× slower than an idle one (this is not a speed test). */
+const FUZZ_ROW_TIMEOUT_MS = 900_000;
 const BASE_SEED = Number(process.env.FUZZ_SEED ?? 20261125);
 const ONLY_CASE = process.env.FUZZ_CASE === undefined ? undefined : Number(process.env.FUZZ_CASE);
 /** Tensors decoded per case (fixtures are small; this bounds the per-case work). */
@@ -117,24 +119,30 @@ const casesPerTarget = Math.ceil(TOTAL_CASES / FUZZ_TARGETS.length);
 
 describe(`mutation fuzz: ${casesPerTarget} cases × ${FUZZ_TARGETS.length} fixtures (≥ ${TOTAL_CASES})`, () => {
   FUZZ_TARGETS.forEach((target, row) => {
-    it(`${target.format}: ${target.fixture}`, async () => {
-      const original = new Uint8Array(readFileSync(`${FIXTURES_DIR}${target.fixture}`));
-      const name = `fuzz/${target.fixture.split('/').pop()}`;
-      // The unmutated fixture must open cleanly, or the fuzzing proves nothing.
-      expect(await runCase(target, name, original)).toEqual({ opened: true });
-      const failures: string[] = [];
-      let rejected = 0;
-      for (let n = 0; n < casesPerTarget; n++) {
-        if (ONLY_CASE !== undefined && n !== ONLY_CASE) continue;
-        const seed = BASE_SEED + row * 1_000_003 + n;
-        const outcome = await runCase(target, name, mutate(original, prng(seed)));
-        if (!outcome.opened) rejected++;
-        if (outcome.error && failures.length < 10)
-          failures.push(`case ${n} (FUZZ_CASE=${n}): ${outcome.error}`);
-      }
-      expect(failures).toEqual([]);
-      // Mutations must actually reach the parsers: some cases are rejected.
-      if (ONLY_CASE === undefined) expect(rejected).toBeGreaterThan(casesPerTarget / 20);
-    });
+    it(
+      `${target.format}: ${target.fixture}`,
+      async () => {
+        const original = new Uint8Array(readFileSync(`${FIXTURES_DIR}${target.fixture}`));
+        const name = `fuzz/${target.fixture.split('/').pop()}`;
+        // The unmutated fixture must open cleanly, or the fuzzing proves nothing.
+        expect(await runCase(target, name, original)).toEqual({ opened: true });
+        const failures: string[] = [];
+        let rejected = 0;
+        for (let n = 0; n < casesPerTarget; n++) {
+          if (ONLY_CASE !== undefined && n !== ONLY_CASE) continue;
+          const seed = BASE_SEED + row * 1_000_003 + n;
+          const outcome = await runCase(target, name, mutate(original, prng(seed)));
+          if (!outcome.opened) rejected++;
+          if (outcome.error && failures.length < 10)
+            failures.push(`case ${n} (FUZZ_CASE=${n}): ${outcome.error}`);
+        }
+        expect(failures).toEqual([]);
+        // No corrupt file leaves a reader broken (h5wasm is replaced after an abort or a hang).
+        expect(await runCase(target, name, original)).toEqual({ opened: true });
+        // Mutations must actually reach the parsers: some cases are rejected.
+        if (ONLY_CASE === undefined) expect(rejected).toBeGreaterThan(casesPerTarget / 20);
+      },
+      FUZZ_ROW_TIMEOUT_MS,
+    );
   });
 });
