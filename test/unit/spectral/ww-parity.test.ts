@@ -58,11 +58,11 @@ const TPL_FIT_COLUMNS = new Set(['alpha', 'alpha_weighted', 'log_alpha_norm', 'L
 
 /**
  * A TPL fit whose cutoff is invisible in the data (Λ·λmax < 1e-4: e^−Λx moves the density by under
- * 0.01% anywhere in the tail) is a power law at the Λ → 0
- * boundary of the `powerlaw` package's Nelder–Mead search, where the walk is chaotic: perturbing
- * the eigenvalues by 1e-15 relative moves the package's own α by up to 0.02 and Λ over decades
- * (measured on conv_32x64x3x3). There α counts toward the ≥ 95% criterion like any layer, and the
- * other fit columns only have to be degenerate on both sides.
+ * 0.01% anywhere in the tail) is a power law at the Λ → 0 boundary of the `powerlaw` package's
+ * Nelder–Mead search, where the walk is chaotic: perturbing the eigenvalues by 1e-15 relative moves
+ * the package's own α by up to 0.02 and Λ over decades (measured on conv_32x64x3x3). There α counts
+ * toward the ≥ 95% criterion like any layer, and the other fit columns only have to be degenerate
+ * on both sides.
  */
 function degenerateTpl(row: FixtureRow | LayerMetrics): boolean {
   return typeof row.Lambda === 'number' && row.Lambda > 0 && row.Lambda * Number(row.lambda_max) < 1e-4;
