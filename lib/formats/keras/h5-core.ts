@@ -44,28 +44,24 @@ function dtypeOf(metadata: { type: number; size: number; signed: boolean }): DTy
   return undefined;
 }
 
-let fileCounter = 0;
-let fileDirectory: string | undefined;
-
-/**
- * Where the HDF5 images are written. h5wasm's Node build maps its file system onto the real one
- * (NODERAWFS), so this must be a private directory of this thread (h5.ts creates and removes it).
- */
-export function setH5FileDirectory(directory: string): void {
-  fileDirectory = directory;
-}
-
 /** An abort() inside the HDF5 library leaves the wasm instance unusable: the worker must be replaced. */
 export function isAbort(err: unknown): boolean {
   if (err instanceof WeightlensError) return false;
   return err instanceof WebAssembly.RuntimeError || /\babort/i.test(String((err as Error)?.message));
 }
 
-/** Write `bytes` where h5wasm reads files, run `use` on the open file, then close and delete it. */
-async function withH5File<T>(bytes: Uint8Array, context: ErrorContext, use: (file: H5File) => T): Promise<T> {
+/**
+ * Write `bytes` into `directory` (a private, empty one from the caller: h5wasm's Node build reads
+ * real files, NODERAWFS), run `use` on the open file, then close and delete it.
+ */
+async function withH5File<T>(
+  bytes: Uint8Array,
+  directory: string,
+  context: ErrorContext,
+  use: (file: H5File) => T,
+): Promise<T> {
   await h5wasm.ready;
-  if (!fileDirectory) throw new Error('h5-core.ts: setH5FileDirectory() was not called');
-  const path = join(fileDirectory, `${++fileCounter}.h5`);
+  const path = join(directory, 'image.h5');
   writeFileSync(path, bytes);
   let file: H5File | undefined;
   try {
@@ -104,9 +100,13 @@ function storageBytes(value: unknown): Uint8Array | undefined {
 }
 
 /** List every numeric dataset and locate its stored bytes in `bytes`. */
-export async function listH5InThread(bytes: Uint8Array, context: ErrorContext): Promise<H5Listing> {
+export async function listH5InThread(
+  bytes: Uint8Array,
+  directory: string,
+  context: ErrorContext,
+): Promise<H5Listing> {
   const image = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return withH5File(bytes, context, (file) => {
+  return withH5File(bytes, directory, context, (file) => {
     const rootAttributes: Record<string, string> = {};
     for (const name of Object.keys(file.attrs)) {
       try {
@@ -159,9 +159,10 @@ function findRange(image: Buffer, needle: Uint8Array): { offset: number; length:
 export async function readH5DatasetInThread(
   bytes: Uint8Array,
   path: string,
+  directory: string,
   context: ErrorContext,
 ): Promise<Float32Array | Float64Array> {
-  return withH5File(bytes, context, (file) => {
+  return withH5File(bytes, directory, context, (file) => {
     const entity = file.get(path);
     if (!(entity instanceof h5wasm.Dataset)) throw new BadInputError(`no dataset "${path}"`, context);
     // Compressed chunks inflate at most MAX_DEFLATE_RATIO:1; beyond that the header lies (and

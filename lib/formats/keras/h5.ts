@@ -55,10 +55,12 @@ export function isHdf5Head(head: Uint8Array): boolean {
   return HDF5_SIGNATURE.every((b, i) => head[i] === b);
 }
 
+/** `directory`: where the thread writes the image for h5wasm, which reads real files (h5-core.ts). */
+type H5RequestBase = { id: number; file: string; bytes: Uint8Array; directory: string };
 export type H5Request =
-  | { id: number; op: 'list'; file: string; bytes: Uint8Array }
-  | { id: number; op: 'read'; file: string; bytes: Uint8Array; path: string }
-  | { id: number; op: 'abort'; file: string; bytes: Uint8Array };
+  | (H5RequestBase & { op: 'list' })
+  | (H5RequestBase & { op: 'read'; path: string })
+  | (H5RequestBase & { op: 'abort' });
 
 export type H5Reply =
   | { id: number; ok: true; listing: H5Listing }
@@ -88,16 +90,7 @@ class H5Thread {
     | undefined;
 
   constructor() {
-    // h5wasm reads real files (see h5-core.ts): each thread writes them in a directory of its own,
-    // removed when the thread ends (a thread killed mid-parse cannot remove its file itself).
-    const directory = mkdtempSync(join(tmpdir(), 'weightlens-h5-'));
-    const removeDirectory = () => rmSync(directory, { recursive: true, force: true });
-    process.once('exit', removeDirectory);
-    this.worker = new Worker(WORKER_BOOTSTRAP, { eval: true, workerData: { directory } });
-    this.worker.once('exit', () => {
-      removeDirectory();
-      process.off('exit', removeDirectory);
-    });
+    this.worker = new Worker(WORKER_BOOTSTRAP, { eval: true });
     this.ready = new Promise<void>((resolve, reject) => {
       const startup = setTimeout(() => {
         this.kill();
@@ -179,8 +172,21 @@ function call(
     await current.ready;
     // A copy in its own ArrayBuffer: the caller keeps its bytes. (Not bytes.slice(): on a Node
     // Buffer that is a view, and the transfer would detach the caller's memory.)
-    const request = { ...op, id: nextId++, file: context.file ?? '', bytes: new Uint8Array(bytes) };
-    const reply = await current.request(request, h5TimeoutMs(bytes.byteLength), context);
+    const directory = mkdtempSync(join(tmpdir(), 'weightlens-h5-'));
+    const request = {
+      ...op,
+      id: nextId++,
+      file: context.file ?? '',
+      bytes: new Uint8Array(bytes),
+      directory,
+    };
+    let reply: H5Reply;
+    try {
+      reply = await current.request(request, h5TimeoutMs(bytes.byteLength), context);
+    } finally {
+      // Also after a timeout: the killed thread could not delete its file.
+      rmSync(directory, { recursive: true, force: true });
+    }
     if (reply.ok) return reply;
     // An abort() leaves the wasm instance unusable: the next request gets a fresh thread.
     if (reply.fatal) current.kill();
