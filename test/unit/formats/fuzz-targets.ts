@@ -8,6 +8,10 @@ export interface FuzzTarget {
   /** Fixture path relative to test/fixtures/formats/. */
   fixture: string;
   compressed?: boolean;
+  /** Other files of a multi-file checkpoint, next to the fixture and not mutated. */
+  siblings?: string[];
+  /** The file opened, when it is not the mutated fixture (a mutated shard is opened by its manifest). */
+  open?: string;
 }
 
 export const FUZZ_TARGETS: FuzzTarget[] = [
@@ -25,4 +29,28 @@ export const FUZZ_TARGETS: FuzzTarget[] = [
   // Holds a gzip-chunked dataset (decoded by h5wasm: bounded by deflate's ratio, like npz members).
   { format: 'keras-h5', fixture: 'keras/model.h5', compressed: true },
   { format: 'keras', fixture: 'keras/model.keras' },
+  {
+    format: 'safetensors',
+    fixture: 'safetensors/sharded/model.safetensors.index.json',
+    siblings: [
+      'safetensors/sharded/model-00001-of-00002.safetensors',
+      'safetensors/sharded/model-00002-of-00002.safetensors',
+    ],
+  },
+  {
+    format: 'pytorch',
+    fixture: 'pytorch/sharded/pytorch_model-00002-of-00002.bin',
+    siblings: [
+      'pytorch/sharded/pytorch_model.bin.index.json',
+      'pytorch/sharded/pytorch_model-00001-of-00002.bin',
+    ],
+    open: 'pytorch/sharded/pytorch_model.bin.index.json',
+  },
+  { format: 'tfjs', fixture: 'tfjs/model.json', siblings: ['tfjs/group1-shard1of1.bin'] },
+  {
+    format: 'tfjs',
+    fixture: 'tfjs/group1-shard1of1.bin',
+    siblings: ['tfjs/model.json'],
+    open: 'tfjs/model.json',
+  },
 ];

@@ -89,9 +89,24 @@ interface CaseOutcome {
   error?: string;
 }
 
-async function runCase(target: FuzzTarget, name: string, bytes: Uint8Array): Promise<CaseOutcome> {
-  const opener = new MemoryObjectOpener({ [name]: bytes });
-  const maxElements = target.compressed ? bytes.byteLength * MAX_DEFLATE_RATIO : 2 * bytes.byteLength + 64;
+const fuzzName = (fixture: string): string => `fuzz/${fixture.split('/').pop()}`;
+
+/** Siblings of multi-file checkpoints, unmutated (read once). */
+const siblingBytes = new Map<string, Uint8Array>();
+function sibling(fixture: string): Uint8Array {
+  let bytes = siblingBytes.get(fixture);
+  if (!bytes) siblingBytes.set(fixture, (bytes = new Uint8Array(readFileSync(`${FIXTURES_DIR}${fixture}`))));
+  return bytes;
+}
+
+/** Open the checkpoint with `bytes` as the target's fixture (its siblings unmutated), decode it. */
+async function runCase(target: FuzzTarget, bytes: Uint8Array): Promise<CaseOutcome> {
+  const files: Record<string, Uint8Array> = { [fuzzName(target.fixture)]: bytes };
+  for (const fixture of target.siblings ?? []) files[fuzzName(fixture)] = sibling(fixture);
+  const opener = new MemoryObjectOpener(files);
+  const name = fuzzName(target.open ?? target.fixture);
+  const size = Object.values(files).reduce((n, b) => n + b.byteLength, 0);
+  const maxElements = target.compressed ? size * MAX_DEFLATE_RATIO : 2 * size + 64;
   try {
     const ckpt = await openCheckpoint(name, opener);
     const mapped = mapTensors(ckpt);
@@ -100,11 +115,11 @@ async function runCase(target: FuzzTarget, name: string, bytes: Uint8Array): Pro
       if (data.length > maxElements) {
         return {
           opened: true,
-          error: `decoded ${data.length} elements from a ${bytes.byteLength}-byte file`,
+          error: `decoded ${data.length} elements from ${size} bytes of files`,
         };
       }
-      if (opener.bytesRead > MAX_READ_FACTOR * bytes.byteLength + 4096) {
-        return { opened: true, error: `read ${opener.bytesRead} bytes of a ${bytes.byteLength}-byte file` };
+      if (opener.bytesRead > MAX_READ_FACTOR * size + 4096) {
+        return { opened: true, error: `read ${opener.bytesRead} bytes of ${size} bytes of files` };
       }
     }
     return { opened: true };
@@ -123,22 +138,21 @@ describe(`mutation fuzz: ${casesPerTarget} cases × ${FUZZ_TARGETS.length} fixtu
       `${target.format}: ${target.fixture}`,
       async () => {
         const original = new Uint8Array(readFileSync(`${FIXTURES_DIR}${target.fixture}`));
-        const name = `fuzz/${target.fixture.split('/').pop()}`;
         // The unmutated fixture must open cleanly, or the fuzzing proves nothing.
-        expect(await runCase(target, name, original)).toEqual({ opened: true });
+        expect(await runCase(target, original)).toEqual({ opened: true });
         const failures: string[] = [];
         let rejected = 0;
         for (let n = 0; n < casesPerTarget; n++) {
           if (ONLY_CASE !== undefined && n !== ONLY_CASE) continue;
           const seed = BASE_SEED + row * 1_000_003 + n;
-          const outcome = await runCase(target, name, mutate(original, prng(seed)));
+          const outcome = await runCase(target, mutate(original, prng(seed)));
           if (!outcome.opened) rejected++;
           if (outcome.error && failures.length < 10)
             failures.push(`case ${n} (FUZZ_CASE=${n}): ${outcome.error}`);
         }
         expect(failures).toEqual([]);
         // No corrupt file leaves a reader broken (h5wasm is replaced after an abort or a hang).
-        expect(await runCase(target, name, original)).toEqual({ opened: true });
+        expect(await runCase(target, original)).toEqual({ opened: true });
         // Mutations must actually reach the parsers: some cases are rejected.
         if (ONLY_CASE === undefined) expect(rejected).toBeGreaterThan(casesPerTarget / 20);
       },
