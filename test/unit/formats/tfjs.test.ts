@@ -1,10 +1,13 @@
 import '@tensorflow/tfjs-backend-cpu';
+import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { BadInputError, WeightlensError } from '../../../lib/errors.ts';
 import { openCheckpoint } from '../../../lib/formats/index.ts';
 import { mapTensors } from '../../../lib/formats/layers.ts';
 import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
+import { FIXTURES_DIR } from './fixture-helpers.ts';
+import { TFJS_SHARD, TFJS_WEIGHTS } from './tfjs-fixture.ts';
 
 // Builds tfjs models in memory and checks our decoding against tfjs-core's own `io.decodeWeights`
 // (an independent implementation of the same manifest format).
@@ -249,5 +252,26 @@ describe('tfjs reader', () => {
     const err = await openCheckpoint('mem://big/model.json', opener).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BadInputError);
     expect(opener.bytesRead).toBeLessThan(1024);
+  });
+});
+
+describe('committed tfjs fixture (test/fixtures/gen/formats_builders.ts)', () => {
+  it('decodes to the values tfjs-core encoded, with layer hints from the topology', async () => {
+    const files = Object.fromEntries(
+      ['model.json', TFJS_SHARD].map((f) => [
+        `mem://fixture/${f}`,
+        new Uint8Array(readFileSync(`${FIXTURES_DIR}tfjs/${f}`)),
+      ]),
+    );
+    const ckpt = await openCheckpoint('mem://fixture/model.json', new MemoryObjectOpener(files));
+    expect(ckpt.tensors.map((t) => t.name).sort()).toEqual(Object.keys(TFJS_WEIGHTS).sort());
+    for (const [name, want] of Object.entries(TFJS_WEIGHTS)) {
+      const info = ckpt.tensors.find((t) => t.name === name)!;
+      expect(info.shape, name).toEqual(want.shape);
+      expect(Array.from(await ckpt.readTensor(info)), name).toEqual(Array.from(want.data));
+    }
+    const mapped = new Map(mapTensors(ckpt).map((m) => [m.tensor.name, m]));
+    expect(mapped.get('conv/kernel')).toMatchObject({ analyzed: true, layerType: 'conv2d' });
+    expect(mapped.get('fc/kernel')).toMatchObject({ analyzed: true, layerType: 'dense' });
   });
 });
