@@ -6,7 +6,13 @@
  * all I/O is in activities. Bad input never fails this workflow: it is recorded against the layer,
  * the checkpoint or the checkpoint's curvature.
  */
-import { type ActivityOptions, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
+import {
+  type ActivityOptions,
+  isCancellation,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+} from '@temporalio/workflow';
 import { checkpointCurvature } from './curvature.ts';
 import { failureReason } from './failure-reason.ts';
 import { batchTimeoutMs, DEFAULT_BATCH_FLOPS, layerTimeoutMs, planLayerBatches } from './layer-batches.ts';
@@ -31,6 +37,19 @@ const bookkeeping = proxyActivities<SweepActivities>({
   startToCloseTimeout: '2 minutes',
   retry: RETRY,
 });
+
+/**
+ * The same bookkeeping as local activities: run by the worker that runs this workflow, inside its
+ * workflow task, so inspecting and summarizing a checkpoint costs no task-queue round trip and no
+ * workflow task of its own (all idempotent, so a re-run after a lost workflow task is harmless).
+ */
+const localBookkeeping = proxyLocalActivities<SweepActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: RETRY,
+});
+
+/** Marks histories with local bookkeeping; older histories replay the task-queue activities. */
+const LOCAL_BOOKKEEPING_PATCH = 'local-bookkeeping';
 
 /** Single-layer activities (checkpoint workflows started before batching replay through them). */
 function layerActivityOptions(layer: LayerPlan): ActivityOptions {
@@ -77,10 +96,11 @@ async function spectralCheckpoint(input: CheckpointWorkflowInput): Promise<Check
     score: null,
   };
 
+  const book = patched(LOCAL_BOOKKEEPING_PATCH) ? localBookkeeping : bookkeeping;
   let layers: LayerPlan[];
   let contentHash: string | undefined;
   try {
-    const plan = await bookkeeping.inspectCheckpoint({ sweepId, checkpointId, uri, config, configHash });
+    const plan = await book.inspectCheckpoint({ sweepId, checkpointId, uri, config, configHash });
     layers = plan.layers;
     contentHash = plan.contentHash;
     result.layersSkipped = plan.skipped;
@@ -89,7 +109,7 @@ async function spectralCheckpoint(input: CheckpointWorkflowInput): Promise<Check
   } catch (err) {
     if (isCancellation(err)) throw err;
     const reason = failureReason(err);
-    await bookkeeping.recordCheckpointFailure({ sweepId, checkpointId, reason });
+    await book.recordCheckpointFailure({ sweepId, checkpointId, reason });
     return { ...result, status: 'failed', reason };
   }
 
@@ -101,7 +121,7 @@ async function spectralCheckpoint(input: CheckpointWorkflowInput): Promise<Check
     } catch (err) {
       if (isCancellation(err)) throw err;
       // Bad input was already recorded by the activity; record the rest (retries exhausted) here.
-      await bookkeeping.recordLayerFailure({ checkpointId, configHash, layer, reason: failureReason(err) });
+      await book.recordLayerFailure({ checkpointId, configHash, layer, reason: failureReason(err) });
       result.layersFailed += 1;
       return;
     }
@@ -127,7 +147,7 @@ async function spectralCheckpoint(input: CheckpointWorkflowInput): Promise<Check
       });
     } catch (err) {
       if (isCancellation(err)) throw err;
-      const { failed } = await bookkeeping.recordLayerBatchFailure({
+      const { failed } = await book.recordLayerBatchFailure({
         checkpointId,
         configHash,
         layers: batch,
@@ -160,13 +180,13 @@ async function spectralCheckpoint(input: CheckpointWorkflowInput): Promise<Check
   await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
 
   try {
-    const summary = await bookkeeping.summarizeCheckpoint({ sweepId, checkpointId, configHash });
+    const summary = await book.summarizeCheckpoint({ sweepId, checkpointId, configHash });
     result.score = summary.score;
     if (summary.status === 'failed') return { ...result, status: 'failed', reason: summary.reason };
   } catch (err) {
     if (isCancellation(err)) throw err;
     const reason = failureReason(err);
-    await bookkeeping.recordCheckpointFailure({ sweepId, checkpointId, reason });
+    await book.recordCheckpointFailure({ sweepId, checkpointId, reason });
     return { ...result, status: 'failed', reason };
   }
   return result;
