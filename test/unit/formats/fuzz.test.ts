@@ -94,8 +94,10 @@ const fuzzName = (fixture: string): string => `fuzz/${fixture.split('/').pop()}`
 /** Siblings of multi-file checkpoints, unmutated (read once). */
 const siblingBytes = new Map<string, Uint8Array>();
 function sibling(fixture: string): Uint8Array {
-  let bytes = siblingBytes.get(fixture);
-  if (!bytes) siblingBytes.set(fixture, (bytes = new Uint8Array(readFileSync(`${FIXTURES_DIR}${fixture}`))));
+  const cached = siblingBytes.get(fixture);
+  if (cached) return cached;
+  const bytes = new Uint8Array(readFileSync(`${FIXTURES_DIR}${fixture}`));
+  siblingBytes.set(fixture, bytes);
   return bytes;
 }
 
