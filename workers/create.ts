@@ -31,7 +31,7 @@ export interface CreateWorkerOptions {
   /**
    * Layer analyses (`cpu`) or curvature activities (`gpu`) run at once (default: the machine's
    * cores for `cpu`, analysis is CPU-bound; 1 for `gpu`, one tfjs backend per process). A `cpu`
-   * worker takes CPU_IO_SLOTS more activity tasks for I/O and bookkeeping.
+   * worker takes CPU_IO_SLOTS more activity tasks (fetched ahead, waiting for a compute slot).
    */
   concurrency?: number;
   services: WorkerServices;
@@ -48,8 +48,12 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
-/** Activity task slots of a cpu worker beyond its compute slots (see createWorker). */
-export const CPU_IO_SLOTS = 2;
+/**
+ * Activity task slots of a cpu worker beyond its compute slots (see createWorker): one, so the
+ * next batch is already fetched when the solver frees up. More would let one worker hoard batches
+ * that an idle worker could run (inspect and summary are local activities and need no slot).
+ */
+export const CPU_IO_SLOTS = 1;
 
 const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -105,8 +109,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Runnin
       taskQueue,
       ...(gpu ? {} : { workflowBundle: await workflowBundle() }),
       activities,
-      // cpu: `concurrency` layer analyses at once (activities/compute-slots.ts), plus a few task
-      // slots for I/O, so the next batch is fetched and bookkeeping runs while the solver works.
+      // cpu: `concurrency` layer analyses at once (activities/compute-slots.ts), plus CPU_IO_SLOTS
+      // task slots, so the next batch is fetched and its tensors read while the solver works.
       maxConcurrentActivityTaskExecutions: gpu ? concurrency : concurrency + CPU_IO_SLOTS,
       // Activities heartbeat every 5 s; cancellation must reach them well inside the timeout.
       shutdownGraceTime: '10 seconds',
