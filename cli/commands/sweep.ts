@@ -112,7 +112,7 @@ export function register(program: Command): void {
   addCurvatureOptions(command)
     .option('--local-worker', 'run a worker in this process while waiting (default with a local Temporal)')
     .option('--no-local-worker', 'never run a worker in this process')
-    .option('--concurrency <n>', 'activities at once in the in-process worker (default: cores)')
+    .option('--concurrency <n>', 'layer analyses at once in the in-process worker (default: cores)')
     .action(async (uris: string[], options: SweepOptions) => {
       // Checked before any service starts.
       const curvature = resolveSweepCurvature(curvatureRequestFromFlags(options));

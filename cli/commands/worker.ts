@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .addOption(new Option('--queue <queue>', 'task queue to serve').choices(['cpu', 'gpu']).default('cpu'))
     .option(
       '--concurrency <n>',
-      `activities at once (default: cpu queue cores, ${availableParallelism()} here; gpu queue 1)`,
+      `layer analyses (cpu queue) or curvature activities (gpu queue) at once (default: cpu queue cores, ${availableParallelism()} here; gpu queue 1)`,
     )
     // For parents that spawn workers (sweep --wait): stop when the parent's pipe closes.
     .addOption(new Option('--exit-on-stdin-close').hideHelp())
