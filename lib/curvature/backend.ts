@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.ts';
 import { registerConvFilterKernel, registerMaxPoolGradKernel } from './jsKernels.ts';
 import { enableSecondOrder } from './secondOrder.ts';
+import { registerFastWasmKernels } from './wasmKernels.ts';
 
 export type BackendPreference = 'auto' | 'gpu' | 'wasm' | 'cpu';
 
@@ -42,6 +43,7 @@ async function selectWasm(): Promise<boolean> {
     await import('@tensorflow/tfjs-backend-wasm');
     registerConvFilterKernel('wasm');
     registerMaxPoolGradKernel('wasm');
+    registerFastWasmKernels();
     return await tf.setBackend('wasm');
   } catch {
     return false;
@@ -71,16 +73,18 @@ export async function initCurvatureBackend(
   ) {
     return current;
   }
-  enableSecondOrder();
   let gpuProblem: string | undefined;
   if (preference === 'auto' || preference === 'gpu') {
     gpuProblem = await tryGpu();
+    // After the import: tfjs-node-gpu's own tfjs-core copy registers the stock gradients again.
+    enableSecondOrder();
     if (!gpuProblem) {
       current = { name: 'tensorflow', gpu: true, note: 'tfjs-node-gpu' };
       log('curvature: backend tfjs-node-gpu (tensorflow)');
       return current;
     }
   }
+  enableSecondOrder();
   const fallbackReason = gpuProblem ? `; ${gpuProblem}` : '';
   if (preference !== 'cpu' && (await selectWasm())) {
     current = { name: 'wasm', gpu: false, note: `wasm (SIMD, single thread)${fallbackReason}` };

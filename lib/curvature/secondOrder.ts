@@ -174,11 +174,18 @@ function secondOrderGradients(): tf.GradConfig[] {
   ];
 }
 
-let enabled = false;
+let installed: tf.GradConfig[] | undefined;
 
-/** Install the corrected gradients (idempotent). Call before building any curvature loss. */
+/**
+ * Install the corrected gradients (idempotent). Call before building any curvature loss.
+ * tfjs keeps its gradient registry on the global object, shared by every tfjs-core copy in the
+ * process: loading another copy (tfjs-node-gpu's CommonJS build, even when its native binding is
+ * missing) re-registers the stock gradients over ours and silently breaks the products. So the check
+ * is whether the registry still holds our functions, not whether we ran before.
+ */
 export function enableSecondOrder(): void {
-  if (enabled) return;
+  if (installed?.every((config) => tf.getGradient(config.kernelName)?.gradFunc === config.gradFunc)) return;
+  installed ??= secondOrderGradients();
   // tfjs warns once per overridden kernel; these overrides are intended, so keep the log clean.
   const warn = console.warn;
   console.warn = (...args: unknown[]) => {
@@ -186,9 +193,8 @@ export function enableSecondOrder(): void {
     warn(...args);
   };
   try {
-    for (const config of secondOrderGradients()) tf.registerGradient(config);
+    for (const config of installed) tf.registerGradient(config);
   } finally {
     console.warn = warn;
   }
-  enabled = true;
 }
