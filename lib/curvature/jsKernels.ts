@@ -95,33 +95,41 @@ const filterGradKernel: tf.KernelFunc = ({ inputs, backend: anyBackend, attrs })
   return output(backend, filterShape, values);
 };
 
-/** Route each output gradient to the first maximum of its window (what the cpu kernel does). */
+/**
+ * Route each output gradient to the first maximum of its window (what the cpu kernel does), into
+ * `dx` (zeroed here). The window's row/column ranges are clipped once per window, not per element.
+ */
 export function maxPoolInputGradient(
   input: NumberArray,
   dy: NumberArray,
   info: tf.backend_util.Conv2DInfo,
+  dx: Float32Array = new Float32Array(info.batchSize * info.inHeight * info.inWidth * info.inChannels),
 ): Float32Array {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, strideHeight, strideWidth } = info;
   const { filterHeight, filterWidth } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
-  const dx = new Float32Array(batchSize * inHeight * inWidth * inChannels);
+  dx.fill(0);
   let o = 0;
   for (let n = 0; n < batchSize; n++) {
     for (let i = 0; i < outHeight; i++) {
+      const row0 = i * strideHeight - top;
+      const p0 = Math.max(0, -row0);
+      const p1 = Math.min(filterHeight, inHeight - row0);
       for (let j = 0; j < outWidth; j++) {
+        const col0 = j * strideWidth - left;
+        const q0 = Math.max(0, -col0);
+        const q1 = Math.min(filterWidth, inWidth - col0);
+        const pixel0 = (n * inHeight + row0) * inWidth + col0;
         for (let c = 0; c < inChannels; c++, o++) {
           let best = -1;
           let bestValue = Number.NEGATIVE_INFINITY;
-          for (let p = 0; p < filterHeight; p++) {
-            const xi = i * strideHeight + p - top;
-            if (xi < 0 || xi >= inHeight) continue;
-            for (let q = 0; q < filterWidth; q++) {
-              const xj = j * strideWidth + q - left;
-              if (xj < 0 || xj >= inWidth) continue;
-              const index = ((n * inHeight + xi) * inWidth + xj) * inChannels + c;
-              if (input[index]! > bestValue) {
-                bestValue = input[index]!;
+          for (let p = p0; p < p1; p++) {
+            let index = (pixel0 + p * inWidth + q0) * inChannels + c;
+            for (let q = q0; q < q1; q++, index += inChannels) {
+              const value = input[index]!;
+              if (value > bestValue) {
+                bestValue = value;
                 best = index;
               }
             }
@@ -160,6 +168,17 @@ const maxPoolGradKernel: tf.KernelFunc = ({ inputs, backend: anyBackend, attrs }
     pad,
     dimRoundingMode,
   );
+  if (hasHeap(backend)) {
+    // wasm: read and write the heap in place (readSync would copy both inputs).
+    const out = backend.makeOutput(input.shape, 'float32');
+    maxPoolInputGradient(
+      backend.typedArrayFromHeap(input),
+      backend.typedArrayFromHeap(dy),
+      info,
+      backend.typedArrayFromHeap(out),
+    );
+    return out;
+  }
   const values = maxPoolInputGradient(
     backend.readSync(input.dataId) as NumberArray,
     backend.readSync(dy.dataId) as NumberArray,
