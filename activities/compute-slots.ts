@@ -1,45 +1,65 @@
 /**
- * A counting semaphore for the CPU-bound part of the layer activities. A worker accepts a few more
- * activity tasks than it has compute slots, so the next layer batch is already fetched (and its
- * tensors read) and checkpoint bookkeeping runs while the eigensolver is busy; the solver itself
- * still runs at most `size` layers at once. Waiting respects the activity's cancellation.
+ * A counting semaphore for the CPU-bound part of the layer activities. A worker accepts one more
+ * activity task than it has compute slots, so the next layer batch is already fetched (and its
+ * tensors read) while the eigensolver is busy; the solver itself runs at most `size` layers at
+ * once. A task that waited `maxWaitMs` for a slot runs anyway (one layer over the limit): its
+ * start-to-close timeout counts the wait, and the analysis ahead of it may take hours.
+ * Waiting respects the activity's cancellation.
  */
 export class ComputeSlots {
   private free: number;
   private readonly waiters: (() => void)[] = [];
 
-  constructor(readonly size: number) {
+  constructor(
+    readonly size: number,
+    readonly maxWaitMs = 30_000,
+  ) {
     if (!Number.isInteger(size) || size < 1)
       throw new RangeError(`compute slots: ${size} (need an integer >= 1)`);
     this.free = size;
   }
 
-  /** Run `work` once a slot is free (FIFO); rejects with the signal's reason if aborted while waiting. */
+  /** Slots free right now. */
+  get available(): number {
+    return this.free;
+  }
+
+  /** Run `work` once a slot is free (FIFO) or `maxWaitMs` passed; rejects if `signal` aborts first. */
   async run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    await this.acquire(signal);
+    const holdsSlot = await this.acquire(signal);
     try {
       return await work();
     } finally {
-      this.release();
+      if (holdsSlot) this.release();
     }
   }
 
-  private acquire(signal?: AbortSignal): Promise<void> {
+  /** True with a slot; false when the wait ran out (the work runs over the limit). */
+  private acquire(signal?: AbortSignal): Promise<boolean> {
     signal?.throwIfAborted();
     if (this.free > 0) {
       this.free -= 1;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
-    return new Promise<void>((resolve, reject) => {
-      const grant = () => {
+    return new Promise<boolean>((resolve, reject) => {
+      const leave = () => {
+        clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      const onAbort = () => {
         const at = this.waiters.indexOf(grant);
         if (at >= 0) this.waiters.splice(at, 1);
+      };
+      const grant = () => {
+        leave();
+        resolve(true);
+      };
+      const onAbort = () => {
+        leave();
         reject(signal!.reason);
       };
+      const timer = setTimeout(() => {
+        leave();
+        resolve(false);
+      }, this.maxWaitMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(grant);
     });

@@ -31,7 +31,8 @@ export interface CreateWorkerOptions {
   /**
    * Layer analyses (`cpu`) or curvature activities (`gpu`) run at once (default: the machine's
    * cores for `cpu`, analysis is CPU-bound; 1 for `gpu`, one tfjs backend per process). A `cpu`
-   * worker takes CPU_IO_SLOTS more activity tasks (fetched ahead, waiting for a compute slot).
+   * worker takes CPU_IO_SLOTS more activity tasks (fetched ahead; one waits up to 30 s for a
+   * compute slot, then runs anyway so its timeout never runs out in the queue).
    */
   concurrency?: number;
   services: WorkerServices;

@@ -108,6 +108,20 @@ describe('ComputeSlots', () => {
     await expect(slots.run(() => Promise.resolve('free again'))).resolves.toBe('free again');
   });
 
+  it('runs a job that waited maxWaitMs over the limit, without taking a slot', async () => {
+    const slots = new ComputeSlots(1, 20);
+    let release!: () => void;
+    const holding = slots.run(() => new Promise<void>((resolve) => (release = resolve)));
+    let holderDone = false;
+    void holding.then(() => (holderDone = true));
+    const overflow = await slots.run(async () => (holderDone ? 'after the holder' : 'beside the holder'));
+    expect(overflow).toBe('beside the holder');
+    expect(slots.available).toBe(0);
+    release();
+    await holding;
+    expect(slots.available).toBe(1);
+  });
+
   it('rejects a size below one', () => {
     expect(() => new ComputeSlots(0)).toThrow(RangeError);
   });
