@@ -69,16 +69,7 @@ export function createLayerActivities(
       mappingFailures(async () => ({
         failed: await upsertFailedLayers(
           deps.prisma,
-          input.layers.map((layer) => ({
-            checkpointId: input.checkpointId,
-            configHash: input.configHash,
-            layerName: layer.layerName,
-            layerId: layer.layerId,
-            layerType: layer.layerType,
-            status: 'failed' as const,
-            error: input.reason,
-            worker: deps.workerName,
-          })),
+          input.layers.map((layer) => failedRow(deps, input, layer, input.reason)),
         ),
       })),
   };
@@ -198,7 +189,12 @@ async function analyzeBatch(
   }
 }
 
-function failedRow(deps: ActivityDeps, input: LayerBatchInput, layer: LayerPlan, error: string) {
+function failedRow(
+  deps: ActivityDeps,
+  input: Pick<LayerBatchInput, 'checkpointId' | 'configHash'>,
+  layer: Pick<LayerPlan, 'layerName' | 'layerId' | 'layerType'>,
+  error: string,
+) {
   return {
     checkpointId: input.checkpointId,
     configHash: input.configHash,
