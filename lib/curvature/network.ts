@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { UnsupportedError } from '../errors.ts';
+import { type ActivationName, activationFn, type Stage } from './stages.ts';
 
 /** One trainable tensor of the model, laid out in the flat parameter vector at `offset`. */
 export interface ParameterInfo {
@@ -48,30 +49,31 @@ export interface CurvatureNetwork {
   values: tf.Tensor[];
   inputShape: number[];
   numClasses: number;
+  /** The same function as a chain of primitive stages (for the cached R-operator products). */
+  stages: Stage[];
   /** Logits (pre-softmax). `taps`, when given, collects BatchNorm inputs. */
   forward(params: readonly tf.Tensor[], x: tf.Tensor, taps?: BatchNormTap[]): tf.Tensor2D;
   dispose(): void;
 }
 
-const ACTIVATIONS: Record<string, Activation> = {
-  linear: (x) => x,
-  relu: (x) => tf.relu(x),
-  tanh: (x) => tf.tanh(x),
-  sigmoid: (x) => tf.sigmoid(x),
-  softplus: (x) => tf.softplus(x),
-};
+const ACTIVATION_NAMES: readonly string[] = ['linear', 'relu', 'tanh', 'sigmoid', 'softplus'];
 
 type Config = Record<string, unknown>;
 
-function activationOf(config: Config, layer: string, isLast: boolean): Activation {
+function activationOf(config: Config, layer: string, isLast: boolean): ActivationName {
   const raw = config.activation ?? 'linear';
   const name = typeof raw === 'string' ? raw : String((raw as Config).className ?? raw);
   // The final softmax is folded into the loss (cross-entropy from logits).
-  if (name === 'softmax' && isLast) return ACTIVATIONS.linear!;
-  const fn = ACTIVATIONS[name];
-  if (!fn)
+  if (name === 'softmax' && isLast) return 'linear';
+  if (!ACTIVATION_NAMES.includes(name))
     throw new UnsupportedError(`activation '${name}' is not covered by the exact Hessian engine`, { layer });
-  return fn;
+  return name as ActivationName;
+}
+
+/** Pushes the activation stage (none for linear) and returns its function. */
+function pushActivation(stages: Stage[], name: ActivationName): Activation {
+  if (name !== 'linear') stages.push({ kind: 'activation', name });
+  return activationFn(name);
 }
 
 const pair = (v: unknown, fallback: [number, number]): [number, number] => {
@@ -88,6 +90,7 @@ function buildLayer(
   isLast: boolean,
   inputShape: readonly (number | null)[] | undefined,
   take: (suffix: string, trainable: boolean) => number | tf.Tensor | undefined,
+  stages: Stage[],
 ): LayerFn | null {
   const refuse = (why: string): never => {
     throw new UnsupportedError(`${className} layer ${why}`, { layer });
@@ -101,13 +104,15 @@ function buildLayer(
     case 'Dropout':
       return null;
     case 'Flatten':
+      stages.push({ kind: 'flatten' });
       return (x) => tf.reshape(x, [x.shape[0]!, -1]);
     case 'Activation': {
-      const act = activationOf(config, layer, isLast);
+      const act = pushActivation(stages, activationOf(config, layer, isLast));
       return (x) => act(x);
     }
     case 'ReLU':
       if (config.maxValue != null || Number(config.threshold ?? 0) !== 0) refuse('with maxValue/threshold');
+      stages.push({ kind: 'activation', name: 'relu' });
       return (x) => tf.relu(x);
     case 'Softmax':
       if (!isLast) refuse('is only supported as the output layer');
@@ -115,7 +120,8 @@ function buildLayer(
     case 'Dense': {
       const kernel = take('kernel', true) as number;
       const bias = config.useBias === false ? undefined : (take('bias', true) as number);
-      const act = activationOf(config, layer, isLast);
+      stages.push({ kind: 'dense', kernel, bias });
+      const act = pushActivation(stages, activationOf(config, layer, isLast));
       return (x, p) => {
         if (x.rank !== 2) refuse(`on rank-${x.rank} input (only after Flatten)`);
         const z = tf.matMul(x as tf.Tensor2D, p[kernel] as tf.Tensor2D);
@@ -130,7 +136,8 @@ function buildLayer(
       const padding = config.padding === 'same' ? 'same' : 'valid';
       const kernel = take('kernel', true) as number;
       const bias = config.useBias === false ? undefined : (take('bias', true) as number);
-      const act = activationOf(config, layer, isLast);
+      stages.push({ kind: 'conv2d', kernel, bias, strides, padding });
+      const act = pushActivation(stages, activationOf(config, layer, isLast));
       return (x, p) => {
         const z = tf.conv2d(x as tf.Tensor4D, p[kernel] as tf.Tensor4D, strides, padding);
         return act(bias === undefined ? z : tf.add(z, p[bias]!));
@@ -145,6 +152,7 @@ function buildLayer(
       if (className === 'MaxPooling2D') {
         if (pool[0] !== strides[0] || pool[1] !== strides[1])
           refuse('with overlapping windows (stride != pool size)');
+        stages.push({ kind: 'maxPool', pool, strides, padding });
         return (x) => tf.maxPool(x as tf.Tensor4D, pool, strides, padding);
       }
       if (padding === 'same' && inputShape) {
@@ -155,6 +163,7 @@ function buildLayer(
         if (partial(h, 0) || partial(w, 1))
           refuse("with 'same' padding over partial windows (wrong tfjs gradient)");
       }
+      stages.push({ kind: 'avgPool', pool, strides, padding });
       return (x) => tf.avgPool(x as tf.Tensor4D, pool, strides, padding);
     }
     case 'BatchNormalization': {
@@ -165,6 +174,7 @@ function buildLayer(
       const beta = config.center === false ? undefined : (take('beta', true) as number);
       const mean = take('moving_mean', false) as tf.Tensor1D;
       const variance = take('moving_variance', false) as tf.Tensor1D;
+      stages.push({ kind: 'batchNorm', gamma, beta, mean, variance, epsilon });
       return (x, p, taps) => {
         if (axis === 1 && x.rank !== 2) refuse('on axis 1 of a rank>2 tensor');
         taps?.push({ layer, input: x, movingMean: mean, movingVariance: variance });
@@ -193,6 +203,7 @@ export function buildCurvatureNetwork(model: LayersModel): CurvatureNetwork {
   const values: tf.Tensor[] = [];
   const kept: tf.Tensor[] = [];
   const fns: LayerFn[] = [];
+  const stages: Stage[] = [];
   const blocks: ParameterBlock[] = [];
   let offset = 0;
   const layers = model.layers;
@@ -225,6 +236,7 @@ export function buildCurvatureNetwork(model: LayersModel): CurvatureNetwork {
       i === layers.length - 1,
       inputShape,
       take,
+      stages,
     );
     if (fn) fns.push(fn);
     if (offset > blockStart) blocks.push({ name: layer.name, offset: blockStart, size: offset - blockStart });
@@ -236,6 +248,7 @@ export function buildCurvatureNetwork(model: LayersModel): CurvatureNetwork {
     blocks,
     dim: offset,
     values,
+    stages,
     inputShape: inShape.slice(1).map((d) => Number(d)),
     numClasses: Number(outShape[outShape.length - 1]),
     forward(p, x, taps) {
