@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.ts';
-import { registerConvFilterKernel, registerMaxPoolGradKernel } from './jsKernels.ts';
+import { registerConvFilterKernel, registerIndexKernels, registerMaxPoolGradKernel } from './jsKernels.ts';
 import { enableSecondOrder } from './secondOrder.ts';
 import { registerFastWasmKernels } from './wasmKernels.ts';
 
@@ -43,6 +43,7 @@ async function selectWasm(): Promise<boolean> {
     await import('@tensorflow/tfjs-backend-wasm');
     registerConvFilterKernel('wasm');
     registerMaxPoolGradKernel('wasm');
+    registerIndexKernels('wasm');
     registerFastWasmKernels();
     return await tf.setBackend('wasm');
   } catch {
@@ -53,6 +54,7 @@ async function selectWasm(): Promise<boolean> {
 async function selectCpu(): Promise<boolean> {
   await import('@tensorflow/tfjs-backend-cpu');
   registerConvFilterKernel('cpu');
+  registerIndexKernels('cpu');
   return tf.setBackend('cpu');
 }
 

@@ -202,3 +202,57 @@ export function registerConvFilterKernel(backendName: 'cpu' | 'wasm'): void {
   if (existing) tf.unregisterKernel(tf.Conv2DBackpropFilter, backendName);
   tf.registerKernel({ kernelName: tf.Conv2DBackpropFilter, backendName, kernelFunc: filterGradKernel });
 }
+
+/**
+ * Index kernels for max-pool's directional passes with the routing cached per batch (stages.ts):
+ * `WeightlensGatherIndex`: y[o] = x[index[o]] (0 where index < 0), shape `shape`;
+ * `WeightlensScatterIndex`: dx = 0, dx[index[o]] = dy[o] (indices distinct), shape `shape`.
+ * One pass over the outputs, where MaxPoolGrad compares every window again.
+ */
+export const GATHER_INDEX = 'WeightlensGatherIndex';
+export const SCATTER_INDEX = 'WeightlensScatterIndex';
+
+function readFloats(backend: tf.KernelBackend, info: tf.TensorInfo): ArrayLike<number> {
+  return hasHeap(backend) ? backend.typedArrayFromHeap(info) : (backend.readSync(info.dataId) as NumberArray);
+}
+
+function indexKernel(scatter: boolean): tf.KernelFunc {
+  return ({ inputs, backend: anyBackend, attrs }) => {
+    const backend = anyBackend as tf.KernelBackend;
+    const { x, index } = inputs as { x: tf.TensorInfo; index: tf.TensorInfo };
+    const { shape } = attrs as unknown as { shape: number[] };
+    const source = readFloats(backend, x);
+    const indices = backend.readSync(index.dataId) as Int32Array;
+    const size = shape.reduce((a, b) => a * b, 1);
+    const heapOut = hasHeap(backend) ? backend.makeOutput(shape, 'float32') : undefined;
+    const out = heapOut && hasHeap(backend) ? backend.typedArrayFromHeap(heapOut) : new Float32Array(size);
+    if (scatter) {
+      out.fill(0);
+      for (let o = 0; o < indices.length; o++) {
+        const i = indices[o]!;
+        if (i >= 0) out[i] = source[o]!;
+      }
+    } else {
+      for (let o = 0; o < indices.length; o++) {
+        const i = indices[o]!;
+        out[o] = i >= 0 ? source[i]! : 0;
+      }
+    }
+    return heapOut ?? (backend as BackendWithTensorInfo).makeTensorInfo(shape, 'float32', out);
+  };
+}
+
+const gatherIndexKernel = indexKernel(false);
+const scatterIndexKernel = indexKernel(true);
+
+/** Register the index kernels for one backend (idempotent). */
+export function registerIndexKernels(backendName: 'cpu' | 'wasm'): void {
+  for (const [kernelName, kernelFunc] of [
+    [GATHER_INDEX, gatherIndexKernel],
+    [SCATTER_INDEX, scatterIndexKernel],
+  ] as const) {
+    if (tf.getKernel(kernelName, backendName)?.kernelFunc === kernelFunc) continue;
+    if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);
+    tf.registerKernel({ kernelName, backendName, kernelFunc });
+  }
+}

@@ -9,6 +9,7 @@
  * zeros), so the first layer skips the terms that vanish.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { GATHER_INDEX, SCATTER_INDEX } from './jsKernels.ts';
 import { sumPoolNonOverlapping } from './secondOrder.ts';
 
 export type ActivationName = 'linear' | 'relu' | 'tanh' | 'sigmoid' | 'softplus';
@@ -36,7 +37,10 @@ export const stageHasParams = (s: Stage): boolean =>
 export interface StageState {
   input: tf.Tensor;
   output: tf.Tensor;
-  /** activation: σ'(a), σ''(a) (undefined when zero); maxPool: routing mask; batchNorm: scale k, x̂, r. */
+  /**
+   * activation: σ'(a), σ''(a) (undefined when zero); maxPool: routing mask and, where the index
+   * kernels exist, the routed input index of each output; batchNorm: scale k, x̂, r.
+   */
   aux: (tf.Tensor | undefined)[];
 }
 
@@ -65,6 +69,39 @@ function filterGrad(
       { x, dy },
       { strides: s.strides, pad: s.padding, dataFormat: 'NHWC', filterShape: kernel.shape },
     ) as tf.Tensor;
+}
+
+/**
+ * For each max-pool output, the flat input index its window routes to (−1: none), read off the
+ * routing mask of the backend's own MaxPoolGrad (windows do not overlap: each input position lies
+ * in at most one window). Undefined where the index kernels are not registered (other backends).
+ */
+function routingIndex(
+  s: Extract<Stage, { kind: 'maxPool' | 'avgPool' }>,
+  mask: tf.Tensor,
+  outShape: number[],
+): tf.Tensor | undefined {
+  const backend = tf.getBackend();
+  if (!tf.getKernel(GATHER_INDEX, backend) || !tf.getKernel(SCATTER_INDEX, backend)) return undefined;
+  const [n, h, w, c] = mask.shape as [number, number, number, number];
+  const info = tf.backend_util.computePool2DInfo([n, h, w, c], s.pool, s.strides, 1, s.padding);
+  const [, outH, outW] = outShape as [number, number, number, number];
+  const { top, left } = info.padInfo;
+  const routed = mask.dataSync();
+  const index = new Int32Array(n * outH * outW * c).fill(-1);
+  let pos = 0;
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < h; y++) {
+      const i = Math.floor((y + top) / s.strides[0]);
+      for (let x = 0; x < w; x++, pos += c) {
+        const j = Math.floor((x + left) / s.strides[1]);
+        if (i >= outH || j >= outW) continue;
+        const o = ((b * outH + i) * outW + j) * c;
+        for (let k = 0; k < c; k++) if (routed[pos + k] !== 0) index[o + k] = pos + k;
+      }
+    }
+  }
+  return tf.tensor1d(index, 'int32');
 }
 
 /** The second derivative σ'' is returned only where it is not identically zero. */
@@ -117,8 +154,10 @@ export function forwardStage(s: Stage, a: tf.Tensor, p: Params): StageState {
     case 'maxPool': {
       const y = tf.maxPool(a as tf.Tensor4D, s.pool, s.strides, s.padding);
       const ones = tf.onesLike(y);
-      const mask = tf.engine().runKernel(tf.MaxPoolGrad, { dy: ones, input: a, output: y }, poolAttrs(s));
-      return { input: a, output: y, aux: [mask as tf.Tensor] };
+      const mask = tf
+        .engine()
+        .runKernel(tf.MaxPoolGrad, { dy: ones, input: a, output: y }, poolAttrs(s)) as tf.Tensor;
+      return { input: a, output: y, aux: [mask, routingIndex(s, mask, y.shape)] };
     }
     case 'avgPool':
       return { input: a, output: tf.avgPool(a as tf.Tensor4D, s.pool, s.strides, s.padding), aux: [] };
@@ -150,10 +189,15 @@ export function backwardStage(s: Stage, st: StageState, dy: tf.Tensor, p: Params
       );
     case 'activation':
       return tf.mul(st.aux[0]!, dy);
-    case 'maxPool':
+    case 'maxPool': {
+      const index = st.aux[1];
+      if (index) {
+        return tf.engine().runKernel(SCATTER_INDEX, { x: dy, index }, { shape: st.input.shape }) as tf.Tensor;
+      }
       return tf
         .engine()
         .runKernel(tf.MaxPoolGrad, { dy, input: st.input, output: st.output }, poolAttrs(s)) as tf.Tensor;
+    }
     case 'avgPool':
       return tf.engine().runKernel(tf.AvgPoolGrad, { dy, input: st.input }, poolAttrs(s)) as tf.Tensor;
     case 'flatten':
@@ -189,6 +233,10 @@ export function rForwardStage(
       return ra === null ? null : tf.mul(st.aux[0]!, ra);
     case 'maxPool': {
       if (ra === null) return null;
+      const index = st.aux[1];
+      if (index) {
+        return tf.engine().runKernel(GATHER_INDEX, { x: ra, index }, { shape: st.output.shape }) as tf.Tensor;
+      }
       const a = poolAttrs(s);
       return sumPoolNonOverlapping(tf.mul(st.aux[0]!, ra) as tf.Tensor4D, {
         filterSize: a.filterSize,
