@@ -120,7 +120,9 @@ export class HessianOperator implements SymmetricOperator {
       const labels = tf.tensor1d(batch.labels.subarray(start, start + size), 'int32');
       this.chunks.push({
         x: tf.keep(tf.slice(batch.x, start, size)),
-        oneHot: tf.keep(tf.cast(tf.oneHot(labels, network.numClasses), 'float32') as tf.Tensor2D),
+        oneHot: tf.keep(
+          tf.tidy(() => tf.cast(tf.oneHot(labels, network.numClasses), 'float32') as tf.Tensor2D),
+        ),
         weight: size / n,
       });
       labels.dispose();

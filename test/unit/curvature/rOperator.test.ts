@@ -80,17 +80,23 @@ describe.each(['cpu', 'wasm'] as const)('R-operator products equal double-backpr
       [n, ...inputShape],
     );
     const labels = Int32Array.from({ length: n }, () => Math.floor(rng.next() * network.numClasses));
+    const tensorsBefore = tf.memory().numTensors;
     const fast = new HessianOperator(network, { x, labels }, { chunkSize: 4 });
     const reference = new HessianOperator(network, { x, labels }, { exactMethod: 'double-backprop' });
+    let cached = 0;
     for (let k = 0; k < 3; k++) {
       const v = rng.gaussianVector(network.dim);
       const expected = await reference.apply(v);
       const got = await fast.apply(v);
+      // The per-chunk cache is built once; products allocate nothing that outlives them.
+      if (k === 0) cached = tf.memory().numTensors;
+      expect(tf.memory().numTensors).toBe(cached);
       expect(Math.hypot(...expected)).toBeGreaterThan(1e-3);
       expect(relativeError(got, expected)).toBeLessThan(1e-5);
     }
     fast.dispose();
     reference.dispose();
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     network.dispose();
     x.dispose();
   });
