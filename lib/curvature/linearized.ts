@@ -70,6 +70,30 @@ export class LinearizedChunk {
       }
       return probs;
     });
+    this.releaseUnneeded();
+  }
+
+  /**
+   * Drop what the directional passes never read (they use only shapes there): activations' and
+   * BatchNorm's inputs (their derivatives are cached), max-pool masks and outputs where the routing
+   * index exists. About halves the cache of a conv/ReLU/max-pool net.
+   */
+  private releaseUnneeded(): void {
+    const needed = new Set<tf.Tensor>([...this.deltas.filter((d) => d !== undefined), this.probs]);
+    this.stages.forEach((stage, i) => {
+      const st = this.states[i]!;
+      const routed = stage.kind === 'maxPool' && st.aux[1] !== undefined;
+      const kind = stage.kind;
+      if (kind === 'dense' || kind === 'conv2d' || kind === 'avgPool' || (kind === 'maxPool' && !routed))
+        needed.add(st.input);
+      if (kind === 'maxPool' && !routed) needed.add(st.output);
+      st.aux.forEach((t, k) => {
+        if (t && !(routed && k === 0)) needed.add(t);
+      });
+    });
+    const released = this.kept.filter((t) => !needed.has(t));
+    tf.dispose(released);
+    this.kept.splice(0, this.kept.length, ...this.kept.filter((t) => needed.has(t)));
   }
 
   /** H·v of the chunk's mean loss, one tensor per parameter (call inside tf.tidy). */

@@ -10,6 +10,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { initCurvatureBackend } from '../../../lib/curvature/backend.ts';
 import { HessianOperator } from '../../../lib/curvature/hvp.ts';
+import { GATHER_INDEX, registerIndexKernels } from '../../../lib/curvature/jsKernels.ts';
 import { buildCurvatureNetwork } from '../../../lib/curvature/network.ts';
 import { SeededRandom } from '../../../lib/curvature/vector.ts';
 import { setSeededWeights, tinyCnn } from './models.ts';
@@ -66,9 +67,18 @@ const cases: [string, () => tfl.Sequential, number[]][] = [
   ['avg-pool first (no parameters before the first conv)', avgPoolNet, [4, 4, 2]],
 ];
 
-describe.each(['cpu', 'wasm'] as const)('R-operator products equal double-backprop (%s)', (backend) => {
+// 'cpu, no index kernels': max-pool's directional passes through MaxPoolGrad and the masked window
+// sum, the path of backends without the JS index kernels (tfjs-node-gpu).
+describe.each([
+  ['cpu', true],
+  ['wasm', true],
+  ['cpu, no index kernels', false],
+] as const)('R-operator products equal double-backprop (%s)', (label, indexKernels) => {
   it.each(cases)('%s', async (_label, make, inputShape) => {
+    const backend = label.startsWith('cpu') ? 'cpu' : 'wasm';
     await initCurvatureBackend(backend, () => {});
+    if (indexKernels) registerIndexKernels(backend);
+    else tf.unregisterKernel(GATHER_INDEX, backend);
     const model = make();
     setSeededWeights(model, 11);
     const network = buildCurvatureNetwork(model);
@@ -99,5 +109,6 @@ describe.each(['cpu', 'wasm'] as const)('R-operator products equal double-backpr
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     network.dispose();
     x.dispose();
+    registerIndexKernels(backend);
   });
 });
