@@ -6,6 +6,7 @@
  * (diag(p) − p pᵀ)/n per sample.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { packed } from './convFilterGrad.ts';
 import {
   backwardStage,
   forwardStage,
@@ -68,6 +69,12 @@ export class LinearizedChunk {
         d = keep(backwardStage(stages[i]!, this.states[i]!, d, params));
         this.deltas[i - 1] = d;
       }
+      // Stride-1 convs: ∂L/∂y packed once as the filter operand of Σ R{x} ⊗ ∂L/∂y.
+      stages.forEach((stage, i) => {
+        const st = this.states[i]!;
+        if (stage.kind === 'conv2d' && i > this.firstParam && st.aux[0])
+          st.aux[1] = keep(packed(this.deltas[i]!));
+      });
       return probs;
     });
     this.releaseUnneeded();

@@ -9,6 +9,12 @@
  * zeros), so the first layer skips the terms that vanish.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import {
+  filterGradPackedGradient,
+  filterGradPackedInput,
+  packed,
+  strideOneGeometry,
+} from './convFilterGrad.ts';
 import { GATHER_INDEX, SCATTER_INDEX } from './jsKernels.ts';
 import { sumPoolNonOverlapping } from './secondOrder.ts';
 
@@ -39,7 +45,9 @@ export interface StageState {
   output: tf.Tensor;
   /**
    * activation: σ'(a), σ''(a) (undefined when zero); maxPool: routing mask and, where the index
-   * kernels exist, the routed input index of each output; batchNorm: scale k, x̂, r.
+   * kernels exist, the routed input index of each output; batchNorm: scale k, x̂, r; stride-1
+   * conv2d: the input packed as a filter operand, then (set by the caller once ∂L/∂y is known) ∂L/∂y
+   * packed likewise (convFilterGrad.ts).
    */
   aux: (tf.Tensor | undefined)[];
 }
@@ -147,7 +155,9 @@ export function forwardStage(s: Stage, a: tf.Tensor, p: Params): StageState {
     }
     case 'conv2d': {
       const z = tf.conv2d(a as tf.Tensor4D, p[s.kernel] as tf.Tensor4D, s.strides, s.padding);
-      return { input: a, output: s.bias === undefined ? z : tf.add(z, p[s.bias]!), aux: [] };
+      const strideOne = strideOneGeometry(a.shape, p[s.kernel]!.shape, s.strides, s.padding);
+      const aux = strideOne ? [packed(a)] : [];
+      return { input: a, output: s.bias === undefined ? z : tf.add(z, p[s.bias]!), aux };
     }
     case 'activation':
       return { input: a, output: ACTIVATION_FNS[s.name](a), aux: activationDerivatives(s.name, a) };
@@ -286,10 +296,18 @@ export function rBackwardStage(
     }
     case 'conv2d': {
       const kernel = p[s.kernel]!;
-      hv[s.kernel] = add(
-        filterGrad(s, st.input, rdy, kernel),
-        ra === null ? null : filterGrad(s, ra, dy, kernel),
-      )!;
+      const g = strideOneGeometry(st.input.shape, kernel.shape, s.strides, s.padding);
+      const [inputPacked, gradientPacked] = st.aux as (tf.Tensor4D | undefined)[];
+      const fromRdy =
+        g && inputPacked ? filterGradPackedInput(g, inputPacked, rdy) : filterGrad(s, st.input, rdy, kernel);
+      let fromRa: tf.Tensor | null = null;
+      if (ra !== null) {
+        fromRa =
+          g && gradientPacked
+            ? filterGradPackedGradient(g, ra, gradientPacked)
+            : filterGrad(s, ra, dy, kernel);
+      }
+      hv[s.kernel] = add(fromRdy, fromRa)!;
       if (s.bias !== undefined) hv[s.bias] = channelSum(rdy);
       if (!needInput) return null;
       const shape = st.input.shape as [number, number, number, number];
