@@ -1,7 +1,8 @@
 /**
  * Worker upgrades (issue 5): recorded sweep histories must replay deterministically against the
  * current workflow bundle. Old histories (test/fixtures/temporal/, recorded at 7eb82cd, before the
- * `layer-batches` and local-bookkeeping `patched()` markers) take the old branches; a history the
+ * `layer-batches` and local-bookkeeping `patched()` markers, and at ce645b8, between the two) take
+ * the old branches; a history the
  * current code records here takes the new ones. Replay needs no server (`Worker.runReplayHistories`);
  * only recording the current history uses the test stack. A bundle with the patched() calls
  * replaced by `true` must fail the old histories, so the check can fail.
@@ -27,6 +28,7 @@ import { sweepResult, uploadZoo } from './sweep-harness.ts';
 
 const services = inject('services');
 const fixture = fileURLToPath(new URL('../fixtures/temporal/sweep-7eb82cd.json', import.meta.url));
+const midFixture = fileURLToPath(new URL('../fixtures/temporal/sweep-ce645b8.json', import.meta.url));
 const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
 function loadFixture(file: string): RecordedHistory[] {
@@ -87,6 +89,21 @@ describe('workflow replay', () => {
 
     const results = await replay(bundle, old);
     expect(results).toHaveLength(old.length);
+    expect(errors(results)).toEqual([]);
+  });
+
+  it('histories recorded by ce645b8 replay against the current bundle (batches, queued bookkeeping)', async () => {
+    // Between the two patches: layers batched (layer-batches marker), bookkeeping still on the queue.
+    const mid = loadFixture(midFixture);
+    expect(mid).toHaveLength(4);
+    const kinds = mid.map(activityKinds);
+    expect(kinds.flatMap((k) => k.queued)).toContain('analyzeLayerBatch');
+    expect(kinds.flatMap((k) => k.queued)).not.toContain('analyzeLayerActivity');
+    expect(kinds.flatMap((k) => k.queued)).toContain('inspectCheckpoint');
+    expect(kinds.every((k) => k.local === 0)).toBe(true);
+
+    const results = await replay(bundle, mid);
+    expect(results).toHaveLength(mid.length);
     expect(errors(results)).toEqual([]);
   });
 
