@@ -5,7 +5,7 @@
  * results equal those of one activity per layer (`layerBatchFlops: 0`).
  */
 import { randomUUID } from 'node:crypto';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
@@ -18,6 +18,7 @@ import {
   startWorkerProcess,
   stopWorkerProcess,
   sweepResult,
+  testS3Client,
   uploadZoo,
   type WorkerProcess,
 } from './sweep-harness.ts';
@@ -127,12 +128,7 @@ describe('layer batches', () => {
     }
 
     // Every succeeded layer's ESD is in S3: M float64 eigenvalues, the largest = lambda_max.
-    const s3 = new S3Client({
-      endpoint: services.s3.endpoint,
-      region: services.s3.region,
-      credentials: { accessKeyId: services.s3.accessKeyId, secretAccessKey: services.s3.secretAccessKey },
-      forcePathStyle: true,
-    });
+    const s3 = testS3Client(services);
     try {
       for (const row of batchedRows.filter((r) => r.status === 'succeeded')) {
         const { bucket, key } = parseS3Uri(row.esdUri!);

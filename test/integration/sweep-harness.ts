@@ -80,18 +80,23 @@ export async function stopWorkerProcess(worker: WorkerProcess, timeoutMs = 20_00
   clearTimeout(timer);
 }
 
+/** An S3 client on the test stack's versitygw (path-style, its dev credentials). */
+export function testS3Client(services: Services): S3Client {
+  return new S3Client({
+    endpoint: services.s3.endpoint,
+    region: services.s3.region,
+    credentials: { accessKeyId: services.s3.accessKeyId, secretAccessKey: services.s3.secretAccessKey },
+    forcePathStyle: true,
+  });
+}
+
 /** Upload a synthetic zoo under s3://bucket/prefix/<checkpoint dir>/…; returns the prefix URI. */
 export async function uploadZoo(
   services: Services,
   prefix: string,
   zoo: SyntheticCheckpoint[],
 ): Promise<string> {
-  const client = new S3Client({
-    endpoint: services.s3.endpoint,
-    region: services.s3.region,
-    credentials: { accessKeyId: services.s3.accessKeyId, secretAccessKey: services.s3.secretAccessKey },
-    forcePathStyle: true,
-  });
+  const client = testS3Client(services);
   try {
     for (const ckpt of zoo) {
       for (const file of ckpt.files) {
