@@ -73,7 +73,10 @@ interface HighsColumn {
   Primal?: number;
 }
 interface Highs {
-  solve(lp: string, options: Record<string, number | string | boolean>): {
+  solve(
+    lp: string,
+    options: Record<string, number | string | boolean>,
+  ): {
     Status: string;
     Columns: Record<string, HighsColumn>;
   };
