@@ -3,20 +3,23 @@
  * `createActivities(deps)` shape). The workflows see them only through `SweepActivities`.
  * The `gpu` queue's curvature activity lives in curvature.ts (it loads tfjs; not imported here).
  */
+import type { ScheduleActivities } from '../workflows/schedule-types.ts';
 import type { SweepActivities } from '../workflows/types.ts';
 import { createCheckpointActivities } from './checkpoint.ts';
 import { createCurvaturePlanActivities } from './curvature-plan.ts';
 import type { ActivityDeps } from './deps.ts';
 import { createLayerActivities } from './layer.ts';
+import { createScheduleActivities } from './schedule.ts';
 import { createSweepLevelActivities } from './sweep.ts';
 
 export { type ActivityDeps, type ActivityServices, createActivityDeps } from './deps.ts';
 
-export function createSweepActivities(deps: ActivityDeps): SweepActivities {
+export function createSweepActivities(deps: ActivityDeps): SweepActivities & ScheduleActivities {
   return {
     ...createSweepLevelActivities(deps),
     ...createCheckpointActivities(deps),
     ...createLayerActivities(deps),
     ...createCurvaturePlanActivities(deps),
+    ...createScheduleActivities(deps),
   };
 }

@@ -22,6 +22,8 @@ export interface NewSweep {
   sources: string[];
   config: Prisma.InputJsonValue;
   configHash: string;
+  /** The schedule whose run this is (`weightlens schedule`). */
+  scheduleName?: string;
 }
 
 export async function createSweep(prisma: PrismaClient, sweep: NewSweep): Promise<void> {

@@ -1,4 +1,5 @@
 /** The workflow bundle's entry: every workflow type the workers register. */
 export { checkpointWorkflow } from './checkpoint.ts';
 export { progressQuery } from './queries.ts';
+export { scheduledSweepWorkflow } from './scheduled-sweep.ts';
 export { sweepWorkflow } from './sweep.ts';

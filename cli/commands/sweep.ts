@@ -38,7 +38,7 @@ interface SweepOptions extends CurvatureFlags {
   concurrency?: string;
 }
 
-async function loadConfig(file: string | undefined): Promise<AnalysisConfig> {
+export async function loadConfig(file: string | undefined): Promise<AnalysisConfig> {
   if (!file) return defaultAnalysisConfig;
   let text: string;
   try {
