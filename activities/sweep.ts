@@ -2,10 +2,12 @@
  * Sweep-level activities: discovery (sources → checkpoint rows in Postgres), paging through the
  * sweep's checkpoints by cursor, and recording the sweep's final state.
  */
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { addSweepCheckpoints, finishSweepRecord, listSweepItems, markSweepRunning } from '../db/sweeps.ts';
 import { isBadInput } from '../lib/errors.ts';
+import { type CompletenessRule, incompleteReason } from '../lib/formats/completeness.ts';
 import { discoverCheckpoints } from '../lib/formats/discover.ts';
+import type { DiscoveredCheckpoint } from '../lib/formats/types.ts';
 import type {
   DiscoverInput,
   DiscoverResult,
@@ -15,6 +17,21 @@ import type {
 } from '../workflows/types.ts';
 import type { ActivityDeps } from './deps.ts';
 import { failureText, mappingFailures } from './failures.ts';
+
+/** The checkpoints of a watched source that are complete; the others wait for a later run. */
+async function completeOnly(
+  found: DiscoveredCheckpoint[],
+  deps: ActivityDeps,
+  rule: CompletenessRule,
+): Promise<DiscoveredCheckpoint[]> {
+  const complete: DiscoveredCheckpoint[] = [];
+  for (const checkpoint of found) {
+    const reason = await incompleteReason(checkpoint.uri, deps.storage, rule);
+    if (reason === undefined) complete.push(checkpoint);
+    else log.info('checkpoint not complete yet; left for a later run', { uri: checkpoint.uri, reason });
+  }
+  return complete;
+}
 
 export function createSweepLevelActivities(
   deps: ActivityDeps,
@@ -33,7 +50,8 @@ export function createSweepLevelActivities(
             current = i;
             context.heartbeat({ source: i });
             try {
-              const found = await discoverCheckpoints(source, deps.storage);
+              let found = await discoverCheckpoints(source, deps.storage);
+              if (input.completeness) found = await completeOnly(found, deps, input.completeness);
               total = await addSweepCheckpoints(deps.prisma, input.sweepId, found);
             } catch (err) {
               // One bad source (typo, empty prefix) is reported; the others are still swept.

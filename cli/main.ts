@@ -15,6 +15,7 @@ import { register as registerSchedule } from './commands/schedule.ts';
 import { register as registerStack } from './commands/stack.ts';
 import { register as registerStatus } from './commands/status.ts';
 import { register as registerSweep } from './commands/sweep.ts';
+import { register as registerWatch } from './commands/watch.ts';
 import { register as registerWorker } from './commands/worker.ts';
 
 const program = new Command()
@@ -36,6 +37,7 @@ registerSchedule(program);
 registerStack(program);
 registerStatus(program);
 registerSweep(program);
+registerWatch(program);
 registerWorker(program);
 
 try {

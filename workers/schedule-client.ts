@@ -8,6 +8,7 @@ import { type Client, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temp
 import { parseAlertRule } from '../lib/alerts/rules.ts';
 import { alertVocabulary } from '../lib/alerts/vocabulary.ts';
 import { BadInputError } from '../lib/errors.ts';
+import { type CompletenessRule, completenessText } from '../lib/formats/completeness.ts';
 import { hashAnalysisConfig } from '../lib/spectral/index.ts';
 import type { AnalysisConfig } from '../lib/spectral/types.ts';
 import { SCHEDULE_ID_PREFIX, type ScheduledSweepInput, scheduleId } from '../workflows/schedule-types.ts';
@@ -28,6 +29,8 @@ export interface CreateScheduleOptions {
   /** How far back missed runs are caught up after downtime (Temporal duration); default 1 hour. */
   catchupWindow?: string;
   paused?: boolean;
+  /** Watch mode: only checkpoints complete under this rule are swept. */
+  completeness?: CompletenessRule;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -75,6 +78,7 @@ export function scheduledSweepInput(options: CreateScheduleOptions): ScheduledSw
     curvature: options.curvature ?? 'off',
     alerts,
     webhook: options.webhook === undefined ? undefined : checkWebhook(options.webhook),
+    completeness: options.completeness,
   };
 }
 
@@ -133,6 +137,8 @@ export interface ScheduleSummary {
   sources: string[];
   alerts: string[];
   webhook: string | undefined;
+  /** Set for watched runs. */
+  completeness: string | undefined;
   nextRuns: Date[];
   /** Recent runs, newest last: when they were due and the workflow that ran them. */
   recentRuns: { scheduledAt: Date; startedAt: Date; workflowId: string; runId: string }[];
@@ -177,6 +183,7 @@ export async function describeSchedule(client: Client, name: string): Promise<Sc
     sources: input.sources ?? [],
     alerts: input.alerts ?? [],
     webhook: input.webhook,
+    completeness: input.completeness ? completenessText(input.completeness) : undefined,
     nextRuns: description.info.nextActionTimes,
     recentRuns: description.info.recentActions.map((a) => ({
       scheduledAt: a.scheduledAt,

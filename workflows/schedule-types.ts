@@ -1,4 +1,5 @@
 /** Contract of the scheduled-sweep workflow: its input and the activities it calls. */
+import type { CompletenessRule } from '../lib/formats/completeness.ts';
 import type { AnalysisConfig } from '../lib/spectral/types.ts';
 import type { SweepCurvature } from './types.ts';
 
@@ -13,6 +14,8 @@ export interface ScheduledSweepInput {
   alerts?: string[];
   /** Where fired alerts are POSTed (JSON); absent: stored and shown only. */
   webhook?: string;
+  /** A watched training run (`weightlens watch`): sweep only checkpoints complete under this rule. */
+  completeness?: CompletenessRule;
 }
 
 export interface ScheduledSweepResult {

@@ -43,6 +43,7 @@ export async function scheduledSweepWorkflow(input: ScheduledSweepInput): Promis
         config: input.config,
         configHash: input.configHash,
         curvature: input.curvature ?? 'off',
+        completeness: input.completeness,
       },
     ],
   });

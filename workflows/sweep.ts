@@ -86,7 +86,11 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepWor
 
   try {
     if (!input.carried) {
-      const discovered = await discovery.discoverSweep({ sweepId: input.sweepId, sources: input.sources });
+      const discovered = await discovery.discoverSweep({
+        sweepId: input.sweepId,
+        sources: input.sources,
+        completeness: input.completeness,
+      });
       counts.total = discovered.total;
       sourceErrors = discovered.sourceErrors;
       phase = 'analyzing';

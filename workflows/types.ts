@@ -10,6 +10,7 @@
 import type { BackendPreference } from '../lib/curvature/backend.ts';
 import type { DataSourceOptions } from '../lib/curvature/batch.ts';
 import type { CurvatureOptions } from '../lib/curvature/index.ts';
+import type { CompletenessRule } from '../lib/formats/completeness.ts';
 import type { AnalysisConfig } from '../lib/spectral/types.ts';
 import type { LayerType } from '../lib/types.ts';
 
@@ -129,6 +130,8 @@ export interface SweepWorkflowInput {
   /** Absent (or 'off', as older clients send it): spectral analysis only. */
   curvature?: SweepCurvature | 'off';
   tuning?: Partial<SweepTuning>;
+  /** Watched sources (`weightlens watch`): only checkpoints complete under this rule are swept. */
+  completeness?: CompletenessRule;
   /** Set by continue-as-new: discovery is done, children resume after `cursor`. */
   carried?: { cursor: string | null; counts: SweepCounts; runs: number; sourceErrors: SourceError[] };
 }
@@ -247,6 +250,8 @@ export interface CheckpointSummaryOutcome {
 export interface DiscoverInput {
   sweepId: string;
   sources: string[];
+  /** Watched sources: checkpoints not complete under this rule are left for a later run. */
+  completeness?: CompletenessRule;
 }
 
 export interface DiscoverResult {

@@ -10,6 +10,7 @@ import { createPrismaClient } from '../../db/client.ts';
 import { listAlerts } from '../../db/schedules.ts';
 import { resolveServices } from '../../infra/config.ts';
 import { BadInputError } from '../../lib/errors.ts';
+import type { CompletenessRule } from '../../lib/formats/completeness.ts';
 import {
   createSchedule,
   deleteSchedule,
@@ -60,6 +61,7 @@ function summaryJson(s: ScheduleSummary) {
     sources: s.sources,
     alerts: s.alerts,
     webhook: s.webhook ?? null,
+    watch: s.completeness ?? null,
     next_runs: s.nextRuns.map(iso),
     recent_runs: s.recentRuns.map((r) => ({
       scheduled_at: iso(r.scheduledAt),
@@ -75,18 +77,17 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-export function register(program: Command): void {
-  const schedule = program
-    .command('schedule')
-    .description('sweeps that run on their own (Temporal Schedules): create, list, describe, pause, …');
+export interface RunOptions {
+  config?: string;
+  alert?: string[];
+  webhook?: string;
+  catchup: string;
+  paused?: boolean;
+}
 
-  schedule
-    .command('create')
-    .description('create a schedule that sweeps the sources every interval or on a cron spec')
-    .argument('<name>', 'schedule name (letters, digits, . _ -)')
-    .argument('<uri...>', 'checkpoint files, directories or s3:// prefixes')
-    .option('--every <duration>', 'run every interval (30s, 5m, 1h, 1d)')
-    .option('--cron <expression>', 'run on a cron expression, e.g. "0 3 * * *"')
+/** Options every scheduled run takes (`schedule create`, `watch`). */
+export function addRunOptions(command: Command): Command {
+  return command
     .option('--config <file>', 'analysis options as JSON (as for sweep)')
     .option(
       '--alert <rule>',
@@ -95,41 +96,52 @@ export function register(program: Command): void {
     )
     .option('--webhook <url>', 'POST fired alerts here as JSON (idempotency-key header per alert)')
     .option('--catchup <duration>', 'after downtime, catch up missed runs this far back', '1h')
-    .option('--paused', 'create it paused')
-    .action(
-      async (
-        name: string,
-        uris: string[],
-        options: {
-          every?: string;
-          cron?: string;
-          config?: string;
-          alert?: string[];
-          webhook?: string;
-          catchup: string;
-          paused?: boolean;
-        },
-      ) => {
-        const timing = timingFrom(options);
-        const config = await loadConfig(options.config);
-        await withTemporal((client) =>
-          createSchedule(client, {
-            name,
-            sources: uris,
-            timing,
-            config,
-            alerts: options.alert,
-            webhook: options.webhook,
-            catchupWindow: options.catchup,
-            paused: options.paused,
-          }),
-        );
-        process.stdout.write(`${name}\n`);
-        process.stderr.write(
-          `schedule ${name} created${options.paused ? ' (paused)' : ''}; runs need workers: npx weightlens worker\n`,
-        );
-      },
-    );
+    .option('--paused', 'create it paused');
+}
+
+export async function createFromOptions(
+  name: string,
+  uris: string[],
+  timing: ScheduleTiming,
+  options: RunOptions,
+  completeness?: CompletenessRule,
+): Promise<void> {
+  const config = await loadConfig(options.config);
+  await withTemporal((client) =>
+    createSchedule(client, {
+      name,
+      sources: uris,
+      timing,
+      config,
+      alerts: options.alert,
+      webhook: options.webhook,
+      catchupWindow: options.catchup,
+      paused: options.paused,
+      completeness,
+    }),
+  );
+  process.stdout.write(`${name}\n`);
+  process.stderr.write(
+    `schedule ${name} created${options.paused ? ' (paused)' : ''}; runs need workers: npx weightlens worker\n`,
+  );
+}
+
+export function register(program: Command): void {
+  const schedule = program
+    .command('schedule')
+    .description('sweeps that run on their own (Temporal Schedules): create, list, describe, pause, …');
+
+  addRunOptions(
+    schedule
+      .command('create')
+      .description('create a schedule that sweeps the sources every interval or on a cron spec')
+      .argument('<name>', 'schedule name (letters, digits, . _ -)')
+      .argument('<uri...>', 'checkpoint files, directories or s3:// prefixes')
+      .option('--every <duration>', 'run every interval (30s, 5m, 1h, 1d)')
+      .option('--cron <expression>', 'run on a cron expression, e.g. "0 3 * * *"'),
+  ).action(async (name: string, uris: string[], options: RunOptions & { every?: string; cron?: string }) => {
+    await createFromOptions(name, uris, timingFrom(options), options);
+  });
 
   schedule
     .command('list')

@@ -10,7 +10,7 @@
 import { BadInputError } from '../errors.ts';
 import { decodeUtf8, isRecord, parseJson } from './checks.ts';
 import type { CheckpointMetadata, ObjectOpener } from './types.ts';
-import { dirname, joinUri } from './uri.ts';
+import { basename, dirname, joinUri } from './uri.ts';
 
 export const SIDECAR_NAME = 'weightlens.json';
 export const TRAINER_STATE_NAME = 'trainer_state.json';
@@ -144,6 +144,9 @@ export async function readSidecarMetadata(
   opener: ObjectOpener,
 ): Promise<CheckpointMetadata> {
   const sources: CheckpointMetadata[] = [];
+  // Hugging Face Trainer folders: checkpoint-<step>; any sidecar's step wins over the name.
+  const folderStep = /^checkpoint-(\d{1,15})$/.exec(basename(checkpointDir))?.[1];
+  if (folderStep !== undefined) sources.push({ step: Number(folderStep) });
   const trainerState = joinUri(checkpointDir, TRAINER_STATE_NAME);
   if (await opener.exists(trainerState)) {
     sources.push(parseTrainerState(await readJsonObject(trainerState, opener), trainerState));
