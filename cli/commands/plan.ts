@@ -1,0 +1,169 @@
+/**
+ * `weightlens plan <checkpoint-uri> --method hawq|alpha|uniform --bits 2,4,8 --avg-bits 4
+ * [--max-bytes N] [--sparsity 0.5] [--format table|json] [--write <file>]`: a mixed-precision
+ * quantization (and magnitude-pruning) plan for one checkpoint, computed locally with lib/plan.
+ * alpha: data-free, α from the spectral analysis; hawq: per-layer Hessian traces of the TF.js
+ * layers model beside the checkpoint (lib/curvature); uniform: every layer at --avg-bits.
+ * `--write` stores the planned checkpoint as safetensors: fake-quantized float32 values
+ * ((code − zero point)·scale per output channel; at most 2^b distinct values per channel of a
+ * b-bit layer), pruned weights exactly 0, the plan JSON in `__metadata__.weightlens_plan`.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname as pathDirname } from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { BadInputError } from '../../lib/errors.ts';
+import { discoverCheckpoints } from '../../lib/formats/discover.ts';
+import { dirname, joinUri } from '../../lib/formats/uri.ts';
+import { applyPlan, type PlanInputs, planCheckpoint } from '../../lib/plan/checkpoint.ts';
+import { alphaInputs, traceInputs } from '../../lib/plan/inputs.ts';
+import type { Plan, PlanMethod, PlanOptions } from '../../lib/plan/plan.ts';
+import { QUANT_SCHEMES, type QuantScheme } from '../../lib/plan/quantize.ts';
+import { createStorage } from '../../storage/index.ts';
+import { encodeSafetensors } from '../../zoo/checkpoint-writer.ts';
+
+const bitList = (value: string) => {
+  const bits = value.split(',').map((s) => Number(s.trim()));
+  if (bits.some((b) => !Number.isInteger(b))) throw new InvalidArgumentError('expected integers like 2,4,8');
+  return [...new Set(bits)].sort((a, b) => a - b);
+};
+const number = (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError('expected a number');
+  return n;
+};
+
+export function formatPlanTable(plan: Plan, header: string): string {
+  const fmt = (v: number | null) => (v === null ? '-' : v.toPrecision(4));
+  const width = Math.max(5, ...plan.layers.map((l) => l.name.length));
+  const lines = [
+    header,
+    `  ${'layer'.padEnd(width)}  ${'params'.padStart(9)}  bits  ${'sparsity'.padStart(8)}  ${'sensitivity'.padStart(11)}  note`,
+  ];
+  for (const l of plan.layers) {
+    lines.push(
+      `  ${l.name.padEnd(width)}  ${String(l.params).padStart(9)}  ${String(l.bits).padStart(4)}  ${(l.sparsity * 100).toFixed(2).padStart(7)}%  ${fmt(l.sensitivity).padStart(11)}  ${l.note ?? ''}`.trimEnd(),
+    );
+  }
+  const budget = Object.entries(plan.budget)
+    .map(([k, v]) => `${k} ${k === 'sparsity' ? '=' : '≤'} ${v}`)
+    .join(', ');
+  lines.push(
+    `  ${plan.method} (${plan.scheme}): average ${plan.avg_bits.toFixed(4)} bits, ${plan.bytes} bytes, sparsity ${(plan.sparsity * 100).toFixed(2)}%, objective ${fmt(plan.objective)}; budget ${budget}`,
+  );
+  return lines.join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('plan')
+    .description('mixed-precision quantization / pruning plan of a checkpoint (HAWQ, α-guided, uniform)')
+    .argument('<checkpoint-uri>', 'one checkpoint (file or directory; path, file:// or s3://)')
+    .addOption(
+      new Option('--method <m>', 'sensitivity: Hessian traces, data-free α, or uniform')
+        .choices(['hawq', 'alpha', 'uniform'])
+        .makeOptionMandatory(),
+    )
+    .option('--bits <list>', 'candidate bit widths', bitList, [2, 4, 8])
+    .option('--avg-bits <b>', 'budget: average bits per weight of the planned layers', number)
+    .option('--max-bytes <n>', 'budget: packed weight bytes of the planned layers', number)
+    .option(
+      '--sparsity <s>',
+      'target sparsity (magnitude pruning; α-guided per-layer ratios for alpha)',
+      number,
+    )
+    .addOption(
+      new Option('--scheme <s>', 'weight quantizer').choices([...QUANT_SCHEMES]).default('symmetric'),
+    )
+    .option('--epsilon <e>', 'AlphaPruning ε of the α map', number, 0.3)
+    .option('--keep-first-last', 'keep the first and last layers at the widest width (HAWQ)')
+    .option('--data <uri>', 'hawq: .npz with x and y, or fashion-mnist | mnist (test split)')
+    .option('--distilled', 'hawq: ZeroQ-distilled inputs (data-free)')
+    .option('--random', 'hawq: random inputs labelled by the model (data-free)')
+    .option('--samples <n>', 'hawq: Hessian batch size', number, 256)
+    .option('--probes <n>', 'hawq: Hutchinson probes per layer', number, 30)
+    .option('--seed <n>', 'hawq: seed of probes and data-free inputs', number, 1)
+    .addOption(new Option('--format <f>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--write <file>', 'write the planned checkpoint (safetensors, fake-quantized float32)')
+    .action(async (uri: string, opts) => {
+      const storage = createStorage();
+      const found = await discoverCheckpoints(uri, storage);
+      if (found.length !== 1) {
+        throw new BadInputError(`expected one checkpoint, found ${found.length}`, { file: uri });
+      }
+      const checkpointUri = found[0]!.uri;
+      const options: PlanOptions = {
+        method: opts.method as PlanMethod,
+        bits: opts.bits,
+        avgBits: opts.avgBits,
+        maxBytes: opts.maxBytes,
+        sparsity: opts.sparsity,
+        scheme: opts.scheme as QuantScheme,
+        epsilon: opts.epsilon,
+        keepFirstLast: !!opts.keepFirstLast,
+      };
+      const progress =
+        opts.format === 'table' ? (line: string) => process.stderr.write(`  ${line}\n`) : undefined;
+      let inputs: PlanInputs = {};
+      let source = '';
+      if (options.method === 'alpha') {
+        inputs = await alphaInputs(checkpointUri, storage);
+        source = 'α from the spectral analysis';
+      } else if (options.method === 'hawq') {
+        const modelUri = joinUri(dirname(checkpointUri), 'model.json');
+        if (!(await storage.exists(modelUri)) && !checkpointUri.endsWith('.json')) {
+          throw new BadInputError(
+            'hawq needs a TF.js layers model.json beside the checkpoint for its Hessian traces',
+            {
+              file: checkpointUri,
+            },
+          );
+        }
+        const opened = await planCheckpoint(checkpointUri, storage, {
+          ...options,
+          method: 'uniform',
+          avgBits: 8,
+          maxBytes: undefined,
+        });
+        const traced = await traceInputs(
+          checkpointUri.endsWith('.json') ? checkpointUri : modelUri,
+          opened.planned.map((p) => p.tensor.name),
+          storage,
+          {
+            data: {
+              data: opts.data,
+              distilled: opts.distilled,
+              random: opts.random,
+              samples: opts.samples,
+              seed: opts.seed,
+            },
+            probes: opts.probes,
+            onProgress: progress,
+          },
+        );
+        inputs = traced;
+        source = `Hessian traces on ${traced.source}, ${opts.probes} probes per layer, backend ${traced.backend}`;
+      }
+      const result = await planCheckpoint(checkpointUri, storage, options, inputs);
+      if (opts.write) {
+        const tensors = await applyPlan(result);
+        const bytes = encodeSafetensors(tensors, {
+          ...result.keptMetadata,
+          weightlens_plan: JSON.stringify(result.plan),
+          weightlens_quantization: `fake-quantized float32: ${result.plan.scheme} per-output-channel uniform, (code - zero point) * scale`,
+          weightlens_source: checkpointUri,
+        });
+        await mkdir(pathDirname(opts.write), { recursive: true });
+        await writeFile(opts.write, bytes);
+      }
+      if (opts.format === 'json') {
+        process.stdout.write(
+          `${JSON.stringify({ checkpoint: checkpointUri, inputs: source, ...result.plan })}\n`,
+        );
+      } else {
+        process.stdout.write(
+          `${formatPlanTable(result.plan, `${checkpointUri}${source ? ` (${source})` : ''}`)}\n`,
+        );
+        if (opts.write) process.stdout.write(`  wrote ${opts.write}\n`);
+      }
+    });
+}
