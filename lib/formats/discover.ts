@@ -7,9 +7,9 @@
 import { createHash } from 'node:crypto';
 import { BadInputError, WeightlensError } from '../errors.ts';
 import { mapLimited } from './concurrency.ts';
-import { DETECT_HEAD_BYTES, detectFormat, openCheckpoint } from './index.ts';
+import { DETECT_HEAD_BYTES, detectFormat, formatReaders, openCheckpoint } from './index.ts';
 import { readSidecarMetadata } from './metadata.ts';
-import type { CheckpointFormat, DiscoveredCheckpoint, FormatReader, ObjectOpener } from './types.ts';
+import type { DiscoveredCheckpoint, FormatReader, ObjectOpener } from './types.ts';
 import { basename, dirname } from './uri.ts';
 
 /** Bytes of each file's start and end hashed into contentHash (headers, zip central directories). */
@@ -22,13 +22,6 @@ const DESCRIBE_CONCURRENCY = 8;
 /** Files written next to weights by training loops that are not model weights. */
 const AUXILIARY_FILE =
   /^(optimizer\.pt|scheduler\.pt|scaler\.pt|training_args\.bin|rng_state.*\.pth|trainer_state\.json|weightlens\.json|config\.json|generation_config\.json|tokenizer.*|special_tokens_map\.json|vocab\..*|merges\.txt)$/i;
-
-/** Hugging Face's primary weight files: when present, other torch files in the directory are auxiliary. */
-const HF_PRIMARY = /^(model|pytorch_model|adapter_model)([-.].*)?\.(safetensors|bin)(\.index\.json)?$/i;
-
-/** Names that may start a checkpoint (the reader's detect then decides). */
-const CANDIDATE =
-  /(\.safetensors|\.safetensors\.index\.json|\.bin|\.bin\.index\.json|\.pt|\.pth|\.ckpt|\.gguf|\.onnx|\.tflite|\.h5|\.hdf5|\.keras|\.npz|\.npy|^model\.json|weights_manifest\.json)$/i;
 
 /** Find the checkpoints under `sourceUri` (sorted by uri). */
 export async function discoverCheckpoints(
@@ -74,66 +67,39 @@ interface EntryPoint {
 }
 
 /**
- * Formats in order of preference when one directory holds the same model in several formats
- * under the conventional names (a zoo checkpoint with model.safetensors and model.json, an HF
- * repo with model.safetensors and pytorch_model.bin): the first is analyzed, the others skipped.
+ * The files of one directory that start a checkpoint: names some reader's descriptor claims,
+ * minus auxiliary files and the parts (shards, weight files) of other entries, detected by head.
  */
-const FORMAT_PREFERENCE: CheckpointFormat[] = [
-  'safetensors',
-  'pytorch',
-  'gguf',
-  'onnx',
-  'keras',
-  'keras-h5',
-  'tflite',
-  'tfjs',
-  'npz',
-  'npy',
-];
-/** Conventional file names of "the model" of a directory (other names are independent models). */
-const CONVENTIONAL_MODEL =
-  /^(model|pytorch_model|tf_model|adapter_model)([-.]\d{5}-of-\d{5})?\.(safetensors|bin|h5|keras|onnx|tflite|gguf|npz|json)(\.index\.json)?$/i;
-
-/** The files of one directory that start a checkpoint (shards and tfjs .bin files do not). */
 async function entryPoints(dirFiles: string[], opener: ObjectOpener): Promise<EntryPoint[]> {
-  const names = dirFiles.map((uri) => basename(uri));
-  const hasHfPrimary = names.some((n) => HF_PRIMARY.test(n));
-  const lowerNames = names.map((n) => n.toLowerCase());
-  const hasSafetensorsIndex = lowerNames.some((n) => n.endsWith('.safetensors.index.json'));
-  const hasBinIndex = lowerNames.some((n) => n.endsWith('.bin.index.json'));
-  // tfjs graph models may be named <stem>.json next to their <stem>.bin shard (human-models).
-  const tfjsStems = new Set(
-    lowerNames
-      .filter((n) => n.endsWith('.json') && lowerNames.includes(`${n.slice(0, -'.json'.length)}.bin`))
-      .map((n) => n.slice(0, -'.json'.length)),
-  );
-  const hasTfjs =
-    tfjsStems.size > 0 || names.some((n) => n === 'model.json' || n.endsWith('weights_manifest.json'));
+  const lowerNames = dirFiles.map((uri) => basename(uri).toLowerCase());
+  const claims = formatReaders.map((r) => r.descriptor.directory?.(lowerNames) ?? {});
   const entries: EntryPoint[] = [];
   for (const uri of dirFiles) {
     const name = basename(uri);
     const lower = name.toLowerCase();
-    const tfjsGraph = tfjsStems.has(lower.slice(0, -'.json'.length)) && lower.endsWith('.json');
-    if ((!CANDIDATE.test(name) && !tfjsGraph) || AUXILIARY_FILE.test(name)) continue;
-    // Shards belong to their index; tfjs .bin shards to their model.json/manifest.
-    if (hasSafetensorsIndex && lower.endsWith('.safetensors')) continue;
-    if (hasBinIndex && lower.endsWith('.bin')) continue;
-    if (hasTfjs && lower.endsWith('.bin')) continue;
-    if (hasTfjs && lower.endsWith('weights_manifest.json') && names.includes('model.json')) continue;
-    if (hasHfPrimary && /\.(bin|pt|pth|ckpt)$/.test(lower) && !HF_PRIMARY.test(name)) continue;
+    const candidate =
+      formatReaders.some((r) => r.descriptor.fileNames.test(name)) || claims.some((c) => c.isEntry?.(lower));
+    if (!candidate || AUXILIARY_FILE.test(name)) continue;
+    if (claims.some((c) => c.isPart?.(lower))) continue;
     const reader = await detectReader(uri, opener);
     if (reader) entries.push({ uri, reader });
   }
   return preferOneFormat(entries);
 }
 
-/** Among conventionally named entries of one directory keep only the preferred format's. */
+/**
+ * When one directory holds the same model in several formats under the conventional names (a zoo
+ * checkpoint with model.safetensors and model.json, an HF repo with model.safetensors and
+ * pytorch_model.bin), the most preferred format is analyzed and the others skipped.
+ */
 function preferOneFormat(entries: EntryPoint[]): EntryPoint[] {
-  const conventional = entries.filter((e) => CONVENTIONAL_MODEL.test(basename(e.uri)));
+  const isConventional = (e: EntryPoint) =>
+    e.reader.descriptor.conventionalNames?.test(basename(e.uri)) ?? false;
+  const conventional = entries.filter(isConventional);
   if (new Set(conventional.map((e) => e.reader.format)).size <= 1) return entries;
-  const rank = (e: EntryPoint) => FORMAT_PREFERENCE.indexOf(e.reader.format);
+  const rank = (e: EntryPoint) => e.reader.descriptor.preference;
   const best = Math.min(...conventional.map(rank));
-  return entries.filter((e) => !CONVENTIONAL_MODEL.test(basename(e.uri)) || rank(e) === best);
+  return entries.filter((e) => !isConventional(e) || rank(e) === best);
 }
 
 async function detectReader(uri: string, opener: ObjectOpener): Promise<FormatReader | undefined> {

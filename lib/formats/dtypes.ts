@@ -25,6 +25,9 @@ const ELEMENT_BYTES: Partial<Record<DType, number>> = {
   BOOL: 1,
 };
 
+/** The dtypes stored one element after another (everything but ggml's block-quantized types). */
+export const PLAIN_DTYPES = Object.keys(ELEMENT_BYTES) as DType[];
+
 /** Bytes per element, or undefined for block-quantized types. */
 export function elementBytes(dtype: DType): number | undefined {
   return ELEMENT_BYTES[dtype];

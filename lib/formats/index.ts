@@ -1,6 +1,7 @@
 /**
  * The format registry: every `FormatReader` in one array, and `openCheckpoint`, which picks the
- * reader by file name and first bytes. Adding a format is one import and one array entry.
+ * reader by file name and first bytes. Adding a format is its folder (reader + descriptor) plus one
+ * import and one array entry here: discovery and layer mapping read the descriptors.
  */
 import { UnsupportedError } from '../errors.ts';
 import { ggufReader } from './gguf/index.ts';
@@ -11,7 +12,13 @@ import { pytorchReader } from './pytorch/index.ts';
 import { safetensorsReader } from './safetensors/index.ts';
 import { tfjsReader } from './tfjs/index.ts';
 import { tfliteReader } from './tflite/index.ts';
-import type { FormatReader, ObjectOpener, OpenedCheckpoint } from './types.ts';
+import type {
+  CheckpointFormat,
+  FormatDescriptor,
+  FormatReader,
+  ObjectOpener,
+  OpenedCheckpoint,
+} from './types.ts';
 
 /** How many leading bytes `detect` sees (magic numbers, zip signature, JSON brace...). */
 export const DETECT_HEAD_BYTES = 64;
@@ -30,6 +37,13 @@ export const formatReaders: FormatReader[] = [
   kerasH5Reader,
   kerasArchiveReader,
 ];
+
+/** The descriptor of a registered format. */
+export function formatDescriptor(format: CheckpointFormat): FormatDescriptor {
+  const reader = formatReaders.find((r) => r.format === format);
+  if (!reader) throw new UnsupportedError(`no reader is registered for format "${format}"`);
+  return reader.descriptor;
+}
 
 /** The reader that claims `uri`, given its first bytes; undefined when none does. */
 export function detectFormat(uri: string, head: Uint8Array): FormatReader | undefined {

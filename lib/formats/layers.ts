@@ -9,30 +9,15 @@
 import { BadInputError } from '../errors.ts';
 import type { LayerType, LayerWeights, QuantizationInfo } from '../types.ts';
 import { isIntegerDType } from './dtypes.ts';
-import type { CheckpointFormat, LayerHint, MappedTensor, OpenedCheckpoint, TensorInfo } from './types.ts';
-
-type KernelLayout = NonNullable<TensorInfo['layout']>;
-
-/** How each format stores 4-D kernels when the reader did not say (TensorInfo.layout). */
-const DEFAULT_KERNEL_LAYOUT: Record<CheckpointFormat, KernelLayout> = {
-  safetensors: 'OIHW',
-  pytorch: 'OIHW',
-  gguf: 'OIHW',
-  onnx: 'OIHW',
-  npy: 'OIHW',
-  npz: 'OIHW',
-  tflite: 'OHWI',
-  'keras-h5': 'HWIO',
-  keras: 'HWIO',
-  tfjs: 'HWIO',
-};
-
-/**
- * Formats whose tensor names are state-dict keys: like WW's pystatedict path, only keys ending in
- * `.weight` are layers (buffers such as GPT-2's `attn.bias` causal mask, `position_ids`, or
- * `in_proj_weight` are not).
- */
-const STATE_DICT_FORMATS = new Set<CheckpointFormat>(['safetensors', 'pytorch', 'gguf']);
+import { formatDescriptor } from './index.ts';
+import type {
+  CheckpointFormat,
+  KernelLayout,
+  LayerHint,
+  MappedTensor,
+  OpenedCheckpoint,
+  TensorInfo,
+} from './types.ts';
 
 const EMBEDDING_NAME = /embed|embd|(^|[._/])(wte|wpe|shared)([._/]|$)/i;
 const NORM_NAME = /(^|[._/])([a-z_]*norm\d*|ln(_\w+|\d*)|bn\d*)([._/]|$)/i;
@@ -67,7 +52,8 @@ export function mapTensor(
     return skipped(tensor, `integer tensor (${tensor.dtype}): indices or shape constants, not weights`);
   }
   if (rank > 4) return skipped(tensor, `${rank}-D tensor: no matrix interpretation`);
-  if (STATE_DICT_FORMATS.has(format) && !hint && !name.endsWith('.weight') && name.includes('.')) {
+  // State-dict keys (the format's descriptor says): only `.weight` parameters are layers.
+  if (formatDescriptor(format).stateDict && !hint && !name.endsWith('.weight') && name.includes('.')) {
     return skipped(tensor, 'not a ".weight" parameter (buffer or fused parameter; WeightWatcher skips it)');
   }
   if (NORM_NAME.test(name) && !hint) return skipped(tensor, 'normalization layer');
@@ -101,7 +87,7 @@ export function mapTensors(ckpt: OpenedCheckpoint): MappedTensor[] {
 
 /** Stored layout of a tensor's 4-D kernel: what the reader said, else the format's convention. */
 export function kernelLayout(tensor: TensorInfo, format: CheckpointFormat): KernelLayout {
-  return tensor.layout ?? DEFAULT_KERNEL_LAYOUT[format];
+  return tensor.layout ?? formatDescriptor(format).kernelLayout;
 }
 
 /**

@@ -60,9 +60,12 @@ export interface TensorInfo {
   byteOffset: number;
   byteLength: number;
   /** Layout of a 4-D kernel as stored: 'OIHW' (torch/ONNX), 'HWIO' (tfjs/Keras), 'OHWI' (TFLite). */
-  layout?: 'OIHW' | 'HWIO' | 'OHWI';
+  layout?: KernelLayout;
   quantization?: QuantizationInfo;
 }
+
+/** How a convolution kernel's axes are stored (3-D kernels: the same with the height axis dropped). */
+export type KernelLayout = 'OIHW' | 'HWIO' | 'OHWI';
 
 export type CheckpointFormat =
   | 'safetensors'
@@ -109,9 +112,48 @@ export interface OpenedCheckpoint {
   readTensor(info: TensorInfo): Promise<Float32Array | Float64Array>;
 }
 
+/**
+ * What discovery (discover.ts) and layer mapping (layers.ts) know about a format: everything
+ * format-specific outside the reader lives here, so adding a format touches only its folder and
+ * the registry in index.ts.
+ */
+export interface FormatDescriptor {
+  /** File names that may start a checkpoint of this format (the reader's `detect` then decides). */
+  fileNames: RegExp;
+  /**
+   * Conventional names of "the model" of a directory in this format. When one directory holds the
+   * model in several formats under such names, only the most preferred format is analyzed.
+   */
+  conventionalNames?: RegExp;
+  /** Rank for that choice among the formats (lower wins; unique across readers). */
+  preference: number;
+  /** How 3-D and 4-D kernels are stored when the reader does not say per tensor (`TensorInfo.layout`). */
+  kernelLayout: KernelLayout;
+  /**
+   * Tensor names are state-dict keys: as in WeightWatcher's pystatedict path, only keys ending in
+   * `.weight` are layers (buffers such as GPT-2's `attn.bias` mask or `position_ids` are not).
+   */
+  stateDict: boolean;
+  /** Every dtype the reader can produce (derived from its type table). */
+  dtypes: readonly DType[];
+  /**
+   * Given one directory's file names (lower-cased), the names that are parts of this format's
+   * checkpoints (shards of an index, a manifest's weight files) rather than checkpoints of their
+   * own, and names the listing makes entry points beyond `fileNames` (a tfjs `<stem>.json` beside
+   * its `<stem>.bin`).
+   */
+  directory?(lowerNames: readonly string[]): DirectoryClaims;
+}
+
+export interface DirectoryClaims {
+  isPart?(lowerName: string): boolean;
+  isEntry?(lowerName: string): boolean;
+}
+
 /** One format's reader. `detect` is cheap (name + first bytes); `open` reads headers only. */
 export interface FormatReader {
   format: CheckpointFormat;
+  descriptor: FormatDescriptor;
   detect(uri: string, head: Uint8Array): boolean;
   open(uri: string, opener: ObjectOpener): Promise<OpenedCheckpoint>;
 }

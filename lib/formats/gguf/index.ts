@@ -7,15 +7,10 @@
 import { BadInputError, type ErrorContext, UnsupportedError } from '../../errors.ts';
 import { assertNoOverlap, ReaderCache } from '../checks.ts';
 import { decodePlain, elementCount, plainByteLength } from '../dtypes.ts';
-import type {
-  DType,
-  FormatReader,
-  ObjectOpener,
-  OpenedCheckpoint,
-  RangeReader,
-  TensorInfo,
-} from '../types.ts';
+import type { FormatReader, ObjectOpener, OpenedCheckpoint, RangeReader, TensorInfo } from '../types.ts';
 import { BLOCK_LAYOUT, blockByteLength, dequantizeBlocks, isBlockDType } from './dequant.ts';
+import { ggufDescriptor } from './descriptor.ts';
+import { GGML_TYPES } from './ggml-types.ts';
 
 const MAGIC = 0x46554747; // "GGUF" little-endian
 /** Largest header we parse (tokenizer vocabularies make headers tens of MB; not GBs). */
@@ -23,25 +18,6 @@ export const MAX_GGUF_HEADER_BYTES = 512 * 1024 * 1024;
 const FIRST_HEADER_READ = 1024 * 1024;
 const DEFAULT_ALIGNMENT = 32;
 
-/** ggml type ids → our dtypes (unsupported ids are reported by number and name). */
-const GGML_TYPES: Record<number, DType> = {
-  0: 'F32',
-  1: 'F16',
-  2: 'Q4_0',
-  3: 'Q4_1',
-  6: 'Q5_0',
-  7: 'Q5_1',
-  8: 'Q8_0',
-  12: 'Q4_K',
-  13: 'Q5_K',
-  14: 'Q6_K',
-  24: 'I8',
-  25: 'I16',
-  26: 'I32',
-  27: 'I64',
-  28: 'F64',
-  30: 'BF16',
-};
 const UNSUPPORTED_NAMES: Record<number, string> = {
   9: 'Q8_1',
   10: 'Q2_K',
@@ -269,6 +245,7 @@ export async function readGgufTensors(reader: RangeReader): Promise<TensorInfo[]
 
 export const ggufReader: FormatReader = {
   format: 'gguf',
+  descriptor: ggufDescriptor,
   detect(uri, head) {
     return (
       (head.length >= 4 && head[0] === 0x47 && head[1] === 0x47 && head[2] === 0x55 && head[3] === 0x46) ||

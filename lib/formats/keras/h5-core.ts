@@ -33,13 +33,17 @@ export interface H5Listing {
 const H5T_INTEGER = 0;
 const H5T_FLOAT = 1;
 
+/** HDF5 element size in bytes → dtype, per datatype class. */
+export const H5_DTYPES: Record<'float' | 'signed' | 'unsigned', Record<number, DType>> = {
+  float: { 2: 'F16', 4: 'F32', 8: 'F64' },
+  signed: { 1: 'I8', 2: 'I16', 4: 'I32', 8: 'I64' },
+  unsigned: { 1: 'U8', 2: 'U16', 4: 'U32', 8: 'U64' },
+};
+
 function dtypeOf(metadata: { type: number; size: number; signed: boolean }): DType | undefined {
-  if (metadata.type === H5T_FLOAT)
-    return ({ 2: 'F16', 4: 'F32', 8: 'F64' } as Record<number, DType>)[metadata.size];
+  if (metadata.type === H5T_FLOAT) return H5_DTYPES.float[metadata.size];
   if (metadata.type === H5T_INTEGER) {
-    const signed: Record<number, DType> = { 1: 'I8', 2: 'I16', 4: 'I32', 8: 'I64' };
-    const unsigned: Record<number, DType> = { 1: 'U8', 2: 'U16', 4: 'U32', 8: 'U64' };
-    return (metadata.signed ? signed : unsigned)[metadata.size];
+    return (metadata.signed ? H5_DTYPES.signed : H5_DTYPES.unsigned)[metadata.size];
   }
   return undefined;
 }

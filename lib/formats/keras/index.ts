@@ -19,6 +19,7 @@ import type {
 } from '../types.ts';
 import { extension } from '../uri.ts';
 import { ZipArchive } from '../zip.ts';
+import { kerasArchiveDescriptor, kerasH5Descriptor } from './descriptor.ts';
 import { checkH5Size, type H5DatasetInfo, isHdf5Head, listH5, readH5Dataset } from './h5.ts';
 import { collectKerasLayers, kerasLayerHints } from './layer-hints.ts';
 
@@ -113,6 +114,7 @@ function parseModelConfig(text: string | undefined, uri: string): unknown {
 
 export const kerasH5Reader: FormatReader = {
   format: 'keras-h5',
+  descriptor: kerasH5Descriptor,
   detect(uri, head) {
     const ext = extension(uri);
     return ext === '.h5' || ext === '.hdf5' || isHdf5Head(head);
@@ -128,6 +130,7 @@ export const kerasH5Reader: FormatReader = {
 
 export const kerasArchiveReader: FormatReader = {
   format: 'keras',
+  descriptor: kerasArchiveDescriptor,
   detect(uri) {
     return extension(uri) === '.keras';
   },

@@ -11,6 +11,7 @@ import { columnMajorStrides, gatherStrided } from '../strided.ts';
 import type { FormatReader, ObjectOpener, OpenedCheckpoint, RangeReader, TensorInfo } from '../types.ts';
 import { extension } from '../uri.ts';
 import { ZipArchive } from '../zip.ts';
+import { npyDescriptor, npzDescriptor } from './descriptor.ts';
 import {
   hasNpyMagic,
   MAX_NPY_HEADER_BYTES,
@@ -47,6 +48,7 @@ async function decodeNpy(info: TensorInfo, bytes: Uint8Array, fortran: FortranSe
 
 export const npyReader: FormatReader = {
   format: 'npy',
+  descriptor: npyDescriptor,
   detect(uri, head) {
     return extension(uri) === '.npy' || hasNpyMagic(head);
   },
@@ -67,6 +69,7 @@ export const npyReader: FormatReader = {
 
 export const npzReader: FormatReader = {
   format: 'npz',
+  descriptor: npzDescriptor,
   detect(uri, head) {
     return extension(uri) === '.npz' && head.length >= 2 && head[0] === 0x50 && head[1] === 0x4b;
   },

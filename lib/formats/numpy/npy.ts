@@ -12,7 +12,7 @@ export const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 /** numpy itself refuses headers above 10000 bytes unless told otherwise; allow some slack. */
 export const MAX_NPY_HEADER_BYTES = 1 << 20;
 
-const DESCR_DTYPES: Record<string, DType> = {
+export const DESCR_DTYPES: Record<string, DType> = {
   f8: 'F64',
   f4: 'F32',
   f2: 'F16',

@@ -12,6 +12,7 @@ import { elementCount, plainByteLength } from '../dtypes.ts';
 import { ProtoSource } from '../protobuf.ts';
 import type { FormatReader, ObjectOpener, OpenedCheckpoint, TensorInfo } from '../types.ts';
 import { extension, siblingUri } from '../uri.ts';
+import { onnxDescriptor } from './descriptor.ts';
 import { type FoundTensor, scanOnnxModel } from './graph.ts';
 import { onnxLayerHints } from './hints.ts';
 import { decodeTypedTensor } from './tensor-proto.ts';
@@ -21,6 +22,7 @@ type Storage = { kind: 'plain' } | { kind: 'typed' };
 
 export const onnxReader: FormatReader = {
   format: 'onnx',
+  descriptor: onnxDescriptor,
   detect(uri, head) {
     if (extension(uri) === '.onnx') return true;
     // ModelProto starts with ir_version (field 1, varint: 0x08, small) then producer/graph/opset.

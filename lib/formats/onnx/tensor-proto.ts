@@ -21,7 +21,7 @@ import {
 import type { DType } from '../types.ts';
 
 /** ONNX TensorProto.DataType → our dtype; `null` = a known type we do not decode (strings, complex, 4-bit, FNUZ). */
-const ONNX_DTYPES: Record<number, DType | null> = {
+export const ONNX_DTYPES: Record<number, DType | null> = {
   1: 'F32',
   2: 'U8',
   3: 'I8',

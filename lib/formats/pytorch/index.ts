@@ -14,6 +14,7 @@ import { gatherStrided, rowMajorStrides } from '../strided.ts';
 import type { FormatReader, ObjectOpener, OpenedCheckpoint, RangeReader, TensorInfo } from '../types.ts';
 import { basename, extension, siblingUri } from '../uri.ts';
 import { ZipArchive, type ZipEntry } from '../zip.ts';
+import { pytorchDescriptor } from './descriptor.ts';
 import { PickleTuple, type PickleValue, TensorRef, unpickle } from './unpickle.ts';
 
 /** State-dict pickles are small (names, shapes); a huge one is not a weights file. */
@@ -173,6 +174,7 @@ async function readTorchTensor(
 
 export const pytorchReader: FormatReader = {
   format: 'pytorch',
+  descriptor: pytorchDescriptor,
   detect(uri, head) {
     if (isIndexName(uri)) return true;
     return TORCH_EXTENSIONS.has(extension(uri)) && (isZipHead(head) || isLegacyHead(head));

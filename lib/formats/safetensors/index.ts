@@ -9,6 +9,7 @@ import { assertNoOverlap, decodeUtf8, isRecord, parseJson, ReaderCache, readPlai
 import { isPlainDType, plainByteLength } from '../dtypes.ts';
 import type { FormatReader, ObjectOpener, OpenedCheckpoint, RangeReader, TensorInfo } from '../types.ts';
 import { basename, siblingUri } from '../uri.ts';
+import { safetensorsDescriptor } from './descriptor.ts';
 import { readShardIndex } from './sharded.ts';
 
 /** The safetensors reference implementation refuses headers above 100 MB; so do we. */
@@ -114,6 +115,7 @@ function isIndexName(uri: string): boolean {
 
 export const safetensorsReader: FormatReader = {
   format: 'safetensors',
+  descriptor: safetensorsDescriptor,
   detect(uri, head) {
     if (isIndexName(uri)) return true;
     if (basename(uri).toLowerCase().endsWith('.safetensors')) return true;

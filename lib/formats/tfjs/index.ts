@@ -11,6 +11,7 @@ import { decodePlain, elementCount } from '../dtypes.ts';
 import { collectKerasLayers, kerasLayerHints } from '../keras/layer-hints.ts';
 import type { FormatReader, LayerHint, ObjectOpener, OpenedCheckpoint, RangeReader } from '../types.ts';
 import { basename, extension } from '../uri.ts';
+import { tfjsDescriptor } from './descriptor.ts';
 import { graphModelHints } from './graph-hints.ts';
 import { type ManifestTensor, resolveManifest } from './manifest.ts';
 
@@ -39,6 +40,7 @@ async function readJson(reader: RangeReader): Promise<unknown> {
 
 export const tfjsReader: FormatReader = {
   format: 'tfjs',
+  descriptor: tfjsDescriptor,
   detect: looksLikeTfjs,
   async open(uri: string, opener: ObjectOpener): Promise<OpenedCheckpoint> {
     const readers = new ReaderCache(opener);

@@ -25,8 +25,13 @@ export interface ManifestTensor {
   affine?: { scale: number; min: number };
 }
 
-const LOGICAL_DTYPES: Record<string, DType> = { float32: 'F32', int32: 'I32', bool: 'BOOL' };
-const QUANTIZED_DTYPES: Record<string, DType> = { uint8: 'U8', uint16: 'U16', float16: 'F16', int8: 'I8' };
+export const LOGICAL_DTYPES: Record<string, DType> = { float32: 'F32', int32: 'I32', bool: 'BOOL' };
+export const QUANTIZED_DTYPES: Record<string, DType> = {
+  uint8: 'U8',
+  uint16: 'U16',
+  float16: 'F16',
+  int8: 'I8',
+};
 /** Shards of one group a manifest may list (real models use 1–20); more is a crafted file. */
 const MAX_SHARDS_PER_GROUP = 10_000;
 

@@ -10,32 +10,11 @@
 import { BadInputError } from '../../errors.ts';
 import { assertNoOverlap, ReaderCache } from '../checks.ts';
 import { decodePlain, elementCount, plainByteLength } from '../dtypes.ts';
-import type { DType, FormatReader, LayerHint, ObjectOpener, OpenedCheckpoint, TensorInfo } from '../types.ts';
+import type { FormatReader, LayerHint, ObjectOpener, OpenedCheckpoint, TensorInfo } from '../types.ts';
 import { extension } from '../uri.ts';
+import { tfliteDescriptor } from './descriptor.ts';
 import { FlatBufferFile, type Table } from './flatbuffer.ts';
-
-/** TFLite TensorType → dtype; null = a type that holds no analyzable weights (strings, complex, int4...). */
-const TENSOR_TYPES: (DType | null)[] = [
-  'F32',
-  'F16',
-  'I32',
-  'U8',
-  'I64',
-  null,
-  'BOOL',
-  'I16',
-  null,
-  'I8',
-  'F64',
-  null,
-  'U64',
-  null,
-  null,
-  'U32',
-  'U16',
-  null,
-  'BF16',
-];
+import { TENSOR_TYPES } from './tensor-types.ts';
 
 /** BuiltinOperator codes whose inputs are weights: input index → role. */
 const WEIGHT_OPS: Record<
@@ -67,6 +46,7 @@ interface TfliteTensor {
 
 export const tfliteReader: FormatReader = {
   format: 'tflite',
+  descriptor: tfliteDescriptor,
   detect(uri, head) {
     if (extension(uri) === '.tflite') return true;
     // File identifier "TFL3" at bytes 4..8.
