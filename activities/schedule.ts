@@ -3,11 +3,13 @@
  * Delivery is at-least-once with an idempotency key per alert (rule × checkpoint): a receiver that
  * sees the same key twice has seen the same alert.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { alertCheckpoints, markAlertDelivery, recordAlerts, undeliveredAlerts } from '../db/schedules.ts';
 import { createSweep } from '../db/sweeps.ts';
 import { evaluateAlertRules, parseAlertRule } from '../lib/alerts/rules.ts';
 import { alertVocabulary } from '../lib/alerts/vocabulary.ts';
+import { isBadInput } from '../lib/errors.ts';
+import { recordSchedule } from '../workers/schedule-client.ts';
 import type { ScheduleActivities } from '../workflows/schedule-types.ts';
 import type { ActivityDeps } from './deps.ts';
 import { mappingFailures } from './failures.ts';
@@ -45,16 +47,22 @@ export function createScheduleActivities(deps: ActivityDeps): ScheduleActivities
       mappingFailures(async () => {
         // Idempotent: a retried local activity finds its row.
         const existing = await deps.prisma.sweep.findUnique({ where: { id: input.sweepId } });
-        if (existing) return;
-        await createSweep(deps.prisma, {
-          id: input.sweepId,
-          name: `${input.scheduleName}-${input.sweepId}`,
-          workflowId: input.workflowId,
-          sources: input.sources,
-          config: JSON.parse(JSON.stringify(input.config)),
-          configHash: input.configHash,
-          scheduleName: input.scheduleName,
-        });
+        if (!existing)
+          await createSweep(deps.prisma, {
+            id: input.sweepId,
+            name: `${input.scheduleName}-${input.sweepId}`,
+            workflowId: input.workflowId,
+            sources: input.sources,
+            config: JSON.parse(JSON.stringify(input.config)),
+            configHash: input.configHash,
+            scheduleName: input.scheduleName,
+          });
+        // The dashboard's last/next run; a schedule deleted meanwhile is simply not recorded.
+        try {
+          await recordSchedule(Context.current().client, deps.prisma, input.scheduleName);
+        } catch (err) {
+          if (!isBadInput(err)) throw err;
+        }
       }),
 
     evaluateScheduleAlerts: (input) =>

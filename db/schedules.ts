@@ -108,3 +108,82 @@ export async function listAlerts(prisma: PrismaClient, scheduleName?: string) {
     take: 500,
   });
 }
+
+export interface ScheduleRecordInput {
+  name: string;
+  timing: string;
+  sources: string[];
+  alerts: string[];
+  watch: string | undefined;
+  webhook: string | undefined;
+  paused: boolean;
+  nextRunAt: Date | undefined;
+  lastRunAt: Date | undefined;
+}
+
+/** Mirror a schedule's state for the dashboard (Temporal holds the schedule itself). */
+export async function saveScheduleRecord(prisma: PrismaClient, record: ScheduleRecordInput): Promise<void> {
+  const data = {
+    timing: record.timing,
+    sources: record.sources,
+    alerts: record.alerts,
+    watch: record.watch ?? null,
+    webhook: record.webhook ?? null,
+    paused: record.paused,
+    nextRunAt: record.nextRunAt ?? null,
+    lastRunAt: record.lastRunAt ?? null,
+    deletedAt: null,
+  };
+  await prisma.scheduleRecord.upsert({
+    where: { name: record.name },
+    create: { name: record.name, ...data },
+    update: data,
+  });
+}
+
+export async function markScheduleDeleted(prisma: PrismaClient, name: string): Promise<void> {
+  await prisma.scheduleRecord.updateMany({
+    where: { name },
+    data: { deletedAt: new Date(), nextRunAt: null },
+  });
+}
+
+/** Schedules for the dashboard: state, last/next run, runs and alerts so far. */
+export async function scheduleOverview(prisma: PrismaClient) {
+  const [records, runs, alerts] = await Promise.all([
+    prisma.scheduleRecord.findMany({ where: { deletedAt: null }, orderBy: { name: 'asc' } }),
+    prisma.sweep.groupBy({
+      by: ['scheduleName'],
+      where: { scheduleName: { not: null } },
+      _count: { _all: true },
+    }),
+    prisma.alert.groupBy({ by: ['scheduleName'], _count: { _all: true } }),
+  ]);
+  const runCount = new Map(runs.map((r) => [r.scheduleName, r._count._all]));
+  const alertCount = new Map(alerts.map((a) => [a.scheduleName, a._count._all]));
+  return records.map((r) => ({ ...r, runs: runCount.get(r.name) ?? 0, alerts: alertCount.get(r.name) ?? 0 }));
+}
+
+/** One schedule's record, its runs (newest first) and its alerts. */
+export async function scheduleDetail(prisma: PrismaClient, name: string) {
+  const record = await prisma.scheduleRecord.findUnique({ where: { name } });
+  if (!record) return undefined;
+  const [sweeps, alerts] = await Promise.all([
+    prisma.sweep.findMany({
+      where: { scheduleName: name },
+      orderBy: { createdAt: 'desc' },
+      take: 200,
+      select: {
+        id: true,
+        status: true,
+        createdAt: true,
+        finishedAt: true,
+        checkpointsTotal: true,
+        checkpointsDone: true,
+        checkpointsFailed: true,
+      },
+    }),
+    listAlerts(prisma, name),
+  ]);
+  return { record, sweeps, alerts };
+}

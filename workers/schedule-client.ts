@@ -5,6 +5,8 @@
  * and a bounded catch-up after downtime; nothing here keeps time itself.
  */
 import { type Client, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
+import type { PrismaClient } from '../db/client.ts';
+import { saveScheduleRecord } from '../db/schedules.ts';
 import { parseAlertRule } from '../lib/alerts/rules.ts';
 import { alertVocabulary } from '../lib/alerts/vocabulary.ts';
 import { BadInputError } from '../lib/errors.ts';
@@ -170,6 +172,27 @@ function formatMs(ms: number): string {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;
+}
+
+/** Write the schedule's current state to Postgres for the dashboard. */
+export async function recordSchedule(
+  client: Client,
+  prisma: PrismaClient,
+  name: string,
+): Promise<ScheduleSummary> {
+  const s = await describeSchedule(client, name);
+  await saveScheduleRecord(prisma, {
+    name,
+    timing: s.timing,
+    sources: s.sources,
+    alerts: s.alerts,
+    watch: s.completeness,
+    webhook: s.webhook,
+    paused: s.paused,
+    nextRunAt: s.paused ? undefined : s.nextRuns[0],
+    lastRunAt: s.recentRuns.at(-1)?.startedAt,
+  });
+  return s;
 }
 
 export async function describeSchedule(client: Client, name: string): Promise<ScheduleSummary> {

@@ -6,8 +6,8 @@
  * (`weightlens worker`) polling the cpu queue.
  */
 import { type Command, Option } from 'commander';
-import { createPrismaClient } from '../../db/client.ts';
-import { listAlerts } from '../../db/schedules.ts';
+import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
+import { listAlerts, markScheduleDeleted } from '../../db/schedules.ts';
 import { resolveServices } from '../../infra/config.ts';
 import { BadInputError } from '../../lib/errors.ts';
 import type { CompletenessRule } from '../../lib/formats/completeness.ts';
@@ -17,6 +17,7 @@ import {
   describeSchedule,
   listSchedules,
   pauseSchedule,
+  recordSchedule,
   type ScheduleSummary,
   type ScheduleTiming,
   triggerSchedule,
@@ -30,15 +31,17 @@ type Format = 'table' | 'json';
 const formatOption = () =>
   new Option('--format <format>', 'output format').choices(['table', 'json']).default('table');
 
-async function withTemporal<T>(
-  body: (client: Awaited<ReturnType<typeof connectClient>>['client']) => Promise<T>,
-) {
+type TemporalClient = Awaited<ReturnType<typeof connectClient>>['client'];
+
+async function withTemporal<T>(body: (client: TemporalClient, prisma: PrismaClient) => Promise<T>) {
   const services = await resolveServices({ start: true });
   const temporal = await connectClient(services);
+  const prisma = createPrismaClient(services.databaseUrl);
   try {
-    return await body(temporal.client);
+    return await body(temporal.client, prisma);
   } finally {
     await temporal.close();
+    await prisma.$disconnect();
   }
 }
 
@@ -107,8 +110,8 @@ export async function createFromOptions(
   completeness?: CompletenessRule,
 ): Promise<void> {
   const config = await loadConfig(options.config);
-  await withTemporal((client) =>
-    createSchedule(client, {
+  await withTemporal(async (client, prisma) => {
+    await createSchedule(client, {
       name,
       sources: uris,
       timing,
@@ -118,8 +121,9 @@ export async function createFromOptions(
       catchupWindow: options.catchup,
       paused: options.paused,
       completeness,
-    }),
-  );
+    });
+    await recordSchedule(client, prisma, name);
+  });
   process.stdout.write(`${name}\n`);
   process.stderr.write(
     `schedule ${name} created${options.paused ? ' (paused)' : ''}; runs need workers: npx weightlens worker\n`,
@@ -222,7 +226,11 @@ export function register(program: Command): void {
       .description(what)
       .argument('<name>')
       .action(async (name: string) => {
-        await withTemporal((client) => run(client, name));
+        await withTemporal(async (client, prisma) => {
+          await run(client, name);
+          if (verb === 'delete') await markScheduleDeleted(prisma, name);
+          else await recordSchedule(client, prisma, name);
+        });
         process.stderr.write(`schedule ${name}: ${verb}${verb.endsWith('e') ? 'd' : 'ed'}\n`);
       });
   }

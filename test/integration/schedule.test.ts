@@ -207,6 +207,10 @@ describe('weightlens schedule (Temporal Schedules)', () => {
     );
     expect(described).toMatchObject({ name, paused: true, timing: 'every 3s', alerts: ['min(alpha) < 2'] });
     expect(described.sweeps.length).toBe(before);
+    // The dashboard's mirror of the schedule follows: paused, no next run, last run recorded.
+    const record = await prisma.scheduleRecord.findUniqueOrThrow({ where: { name } });
+    expect(record).toMatchObject({ paused: true, nextRunAt: null, timing: 'every 3s', alerts: ['min(alpha) < 2'] });
+    expect(record.lastRunAt).not.toBeNull();
   });
 
   it('survives a Temporal server restart (the dev server persists schedules)', async () => {
@@ -228,5 +232,6 @@ describe('weightlens schedule (Temporal Schedules)', () => {
     expect(deleted.code, deleted.stderr).toBe(0);
     const gone = await runCli(['schedule', 'describe', name], env);
     expect(gone.stderr).toMatch(/no schedule named/);
+    expect((await prisma.scheduleRecord.findUniqueOrThrow({ where: { name } })).deletedAt).not.toBeNull();
   });
 });
