@@ -13,6 +13,7 @@ import { parseAnalysisConfig } from '../../lib/spectral/index.ts';
 import { esdPlotSvg } from '../../lib/spectral/plot-svg.ts';
 import type { LayerAnalysis, LayerMetrics } from '../../lib/spectral/types.ts';
 import { createStorage } from '../../storage/index.ts';
+import { ESTIMATORS_HELP } from './estimator-options.ts';
 
 interface AnalyzeOptions {
   format: 'table' | 'json' | 'csv';
@@ -27,6 +28,8 @@ interface AnalyzeOptions {
   mpFit?: boolean;
   precision?: string;
   plot?: string;
+  estimators?: string;
+  hillXmin?: string;
 }
 
 type JsonReport = Omit<CheckpointReport, 'skipped'>;
@@ -144,6 +147,8 @@ export function register(program: Command): void {
     .option('--mp-fit', 'Marchenko–Pastur fit (mp_softrank, num_spikes, sigma_mp)')
     .addOption(new Option('--precision <p>', 'eigenvalue arithmetic').choices(['f64', 'f32']).default('f64'))
     .option('--plot <dir>', 'write one SVG per layer (log-log ESD, power-law fit, xmin, MP bulk)')
+    .option('--estimators <list>', ESTIMATORS_HELP)
+    .option('--hill-xmin <rule>', 'x_min rule of alpha_hill: xmin_mid (default) or xmin_peak')
     .action(async (uri: string, options: AnalyzeOptions) => {
       const config = parseAnalysisConfig({
         minEvals: options.minEvals,
@@ -156,6 +161,8 @@ export function register(program: Command): void {
         randomize: options.randomize === true,
         mpFit: options.mpFit === true,
         precision: options.precision,
+        estimators: options.estimators ?? null,
+        hillXmin: options.hillXmin,
       });
       const storage = createStorage();
       const checkpoints = await discoverCheckpoints(uri, storage);

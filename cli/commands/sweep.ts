@@ -20,6 +20,7 @@ import { awaitSweep, connectClient, startSweep } from '../../workers/sweep-clien
 import { startWorkerChild, type WorkerChild } from '../../workers/worker-process.ts';
 import type { SweepProgress } from '../../workflows/types.ts';
 import { dashboardUrl } from './dashboard.ts';
+import { ESTIMATORS_HELP, withEstimatorFlags } from './estimator-options.ts';
 import { loadLeaderboard, renderLeaderboard } from './leaderboard.ts';
 import {
   addCurvatureOptions,
@@ -36,6 +37,8 @@ interface SweepOptions extends CurvatureFlags {
   wait?: boolean;
   localWorker?: boolean;
   concurrency?: string;
+  estimators?: string;
+  hillXmin?: string;
 }
 
 export async function loadConfig(file: string | undefined): Promise<AnalysisConfig> {
@@ -108,7 +111,9 @@ export function register(program: Command): void {
     .argument('<uri...>', 'checkpoint files, directories or s3:// prefixes')
     .option('--name <name>', 'a name for the sweep (default: from the sources)')
     .option('--config <file>', 'analysis options as JSON (WeightWatcher names, e.g. {"minEvals": 50})')
-    .option('--wait', 'follow the sweep with a progress bar and print the leaderboard at the end');
+    .option('--wait', 'follow the sweep with a progress bar and print the leaderboard at the end')
+    .option('--estimators <list>', ESTIMATORS_HELP)
+    .option('--hill-xmin <rule>', 'x_min rule of alpha_hill: xmin_mid (default) or xmin_peak');
   addCurvatureOptions(command)
     .option('--local-worker', 'run a worker in this process while waiting (default with a local Temporal)')
     .option('--no-local-worker', 'never run a worker in this process')
@@ -116,7 +121,7 @@ export function register(program: Command): void {
     .action(async (uris: string[], options: SweepOptions) => {
       // Checked before any service starts.
       const curvature = resolveSweepCurvature(curvatureRequestFromFlags(options));
-      const config = await loadConfig(options.config);
+      const config = withEstimatorFlags(await loadConfig(options.config), options);
       const concurrency = parseConcurrency(options.concurrency);
       const services = await resolveServices({ start: true });
       // Embedded default: a local Temporal has no other workers unless the user started some.

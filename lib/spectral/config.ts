@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { BadInputError } from '../errors.ts';
-import type { AnalysisConfig, FitKind, FixFingers, Precision } from './types.ts';
+import { HILL_XMIN_RULES } from './hill.ts';
+import type { AnalysisConfig, Estimator, FitKind, FixFingers, Precision } from './types.ts';
 
 export const defaultAnalysisConfig: AnalysisConfig = Object.freeze({
   minEvals: 10,
@@ -21,7 +22,13 @@ export const defaultAnalysisConfig: AnalysisConfig = Object.freeze({
   pool: true,
   precision: 'f64',
   layers: null,
+  estimators: Object.freeze([]) as unknown as Estimator[],
+  hillXmin: 'xmin_mid',
 }) as AnalysisConfig;
+
+export const ESTIMATORS: readonly Estimator[] = ['detx', 'farms', 'hill', 'traps'];
+/** Options added after results were first stored: hashed only when set, so older keys stay valid. */
+const HASHED_WHEN_SET: readonly (keyof AnalysisConfig)[] = ['estimators', 'hillXmin'];
 
 const FIT_KINDS: readonly FitKind[] = ['pl', 'tpl', 'e_tpl'];
 const FIX_FINGERS: readonly FixFingers[] = ['xmin_peak', 'clip_xmax'];
@@ -60,6 +67,20 @@ function enumOption<T extends string>(value: unknown, allowed: readonly T[], key
   return lowered as T;
 }
 
+/** An estimator list: an array or a comma-separated string; sorted, duplicates dropped. */
+function estimatorsOption(value: unknown): Estimator[] {
+  if (value === undefined || value === null) return [];
+  const items = typeof value === 'string' ? value.split(',') : value;
+  if (!Array.isArray(items)) fail('estimators must be a list or a comma-separated string');
+  const chosen = new Set<Estimator>();
+  for (const item of items) {
+    const name = typeof item === 'string' ? item.trim().toLowerCase() : item;
+    if (name === '') continue;
+    chosen.add(enumOption(name, ESTIMATORS, 'estimators'));
+  }
+  return [...chosen].sort();
+}
+
 /** Validate a partial config (unknown keys rejected); missing keys take WeightWatcher's defaults. */
 export function parseAnalysisConfig(partial: unknown): AnalysisConfig {
   if (partial === undefined || partial === null) return { ...defaultAnalysisConfig };
@@ -93,6 +114,8 @@ export function parseAnalysisConfig(partial: unknown): AnalysisConfig {
         : typeof layersRaw === 'string'
           ? layersRaw
           : fail('layers must be a regex string'),
+    estimators: estimatorsOption(record.estimators),
+    hillXmin: enumOption(record.hillXmin ?? defaultAnalysisConfig.hillXmin, HILL_XMIN_RULES, 'hillXmin'),
   };
   // WeightWatcher's own parameter checks.
   if (config.minEvals >= config.maxEvals)
@@ -100,6 +123,8 @@ export function parseAnalysisConfig(partial: unknown): AnalysisConfig {
   if (config.maxN < config.maxEvals) fail(`maxN (${config.maxN}) must be ≥ maxEvals (${config.maxEvals})`);
   if (config.fit === 'e_tpl' && config.fixFingers === 'clip_xmax')
     fail('fit e_tpl cannot be combined with clip_xmax');
+  if (config.estimators.includes('traps') && !config.randomize)
+    fail('estimator traps scores the randomized ESD: it needs randomize');
   if (!config.pool) fail('pool=false (one row per conv2d kernel position) is not supported');
   if (config.layers !== null) {
     try {
@@ -113,7 +138,11 @@ export function parseAnalysisConfig(partial: unknown): AnalysisConfig {
 
 /** Stable hex digest of the options that change results (key order does not matter). */
 export function hashAnalysisConfig(config: AnalysisConfig): string {
-  const keys = Object.keys(defaultAnalysisConfig).sort() as (keyof AnalysisConfig)[];
+  const isDefault = (key: keyof AnalysisConfig) =>
+    JSON.stringify(config[key] ?? null) === JSON.stringify(defaultAnalysisConfig[key]);
+  const keys = (Object.keys(defaultAnalysisConfig).sort() as (keyof AnalysisConfig)[]).filter(
+    (key) => !(HASHED_WHEN_SET.includes(key) && isDefault(key)),
+  );
   const canonical = JSON.stringify(keys.map((key) => [key, config[key] ?? null]));
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }

@@ -7,6 +7,7 @@ import { BadInputError } from '../errors.ts';
 import type { EigenBackend } from '../linalg/index.ts';
 import type { LayerType, LayerWeights } from '../types.ts';
 import { checkWeights, layerEsd, layerGeometry } from './esd.ts';
+import { estimatorColumns } from './estimators.ts';
 import { fitClipXmax, fitXminPeak } from './fingers.ts';
 import { fitPowerLawPackage, fitPowerLawWW, type PowerLawFit } from './fit.ts';
 import { fitMarchenkoPastur } from './mp.ts';
@@ -205,6 +206,10 @@ export async function analyzeLayer(
       metrics.num_traps = traps;
       metrics.warning = metrics.warning ? `${metrics.warning}, correlation-trap` : 'correlation-trap';
     } else metrics.num_traps = traps ?? null;
+  }
+  if (config.estimators.length > 0) {
+    const inputs = { weights, evals, metrics, randomizedEigenvalues, backend: options.backend };
+    Object.assign(metrics, await estimatorColumns(config, inputs));
   }
   return { metrics, eigenvalues: evals, randomizedEigenvalues, durationMs: performance.now() - started };
 }

@@ -4,10 +4,14 @@
  * exactly (snake_case), so JSON output, CSV headers and stored `metrics` match what users know.
  */
 import type { LayerType } from '../types.ts';
+import type { HillXminRule } from './hill.ts';
 
 export type FitKind = 'pl' | 'tpl' | 'e_tpl';
 export type FixFingers = 'xmin_peak' | 'clip_xmax';
 export type Precision = 'f64' | 'f32';
+/** Estimators beyond WeightWatcher's defaults, computed per layer when asked for. */
+export type Estimator = 'hill' | 'farms' | 'detx' | 'traps';
+export type { HillXminRule };
 
 /** WeightWatcher's analyze() options we mirror; defaults are WeightWatcher's. */
 export interface AnalysisConfig {
@@ -26,6 +30,10 @@ export interface AnalysisConfig {
   precision: Precision; // 'f64'
   /** Layer-name regex filter (null = all layers). */
   layers: string | null;
+  /** Extra estimators, sorted and unique ([] = none): alpha_hill, alpha_farms, detX/ERG, trap_severity. */
+  estimators: Estimator[];
+  /** x_min rule of alpha_hill. */
+  hillXmin: HillXminRule; // 'xmin_mid'
 }
 
 /**

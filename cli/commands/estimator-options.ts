@@ -1,0 +1,18 @@
+/** `--estimators` / `--hill-xmin`, shared by analyze and sweep. */
+import { ESTIMATORS, parseAnalysisConfig } from '../../lib/spectral/config.ts';
+import type { AnalysisConfig } from '../../lib/spectral/index.ts';
+
+export const ESTIMATORS_HELP = `extra estimators, comma-separated: ${ESTIMATORS.join(', ')} (alpha_hill, alpha_farms, detX/ERG columns, trap_severity; traps needs --randomize in the config)`;
+
+/** The config with the flags applied over it (flags win over a --config file). */
+export function withEstimatorFlags(
+  config: AnalysisConfig,
+  flags: { estimators?: string; hillXmin?: string },
+): AnalysisConfig {
+  if (flags.estimators === undefined && flags.hillXmin === undefined) return config;
+  return parseAnalysisConfig({
+    ...config,
+    estimators: flags.estimators ?? config.estimators,
+    hillXmin: flags.hillXmin ?? config.hillXmin,
+  });
+}
