@@ -30,9 +30,17 @@ else
   echo "all present"
 fi
 
+step "Node LTS"
+# The rest of set-up (npm ci, Prisma, the native addon) runs under the pinned Node LTS; .ci/run and
+# your shell pick it up with `source infra/node-lts.sh && use_node_lts`.
+# shellcheck source=infra/node-lts.sh
+source infra/node-lts.sh
+use_node_lts install
+echo "node $(node --version) at $(command -v node)"
+
 step "npm packages"
-# npm ci is skipped when node_modules was installed from exactly this lockfile.
-lock_hash="$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)"
+# npm ci is skipped when node_modules was installed from exactly this lockfile under this Node.
+lock_hash="$( (cat package.json package-lock.json && node --version) | sha256sum | cut -d' ' -f1)"
 stamp=node_modules/.weightlens-installed
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$lock_hash" ]]; then
   echo "node_modules matches package-lock.json"
