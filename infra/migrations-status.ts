@@ -7,6 +7,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { ConfigError } from '../lib/errors.ts';
 import { repoRoot } from './paths.ts';
+import { describeConnectionFailure } from './tls.ts';
 
 export const migrationsDir = path.join(repoRoot, 'prisma', 'migrations');
 
@@ -56,6 +57,10 @@ export function databaseConfigError(databaseUrl: string, err: unknown): unknown 
       `cannot reach Postgres at ${where}; start the local stack (npx weightlens stack up) or fix DATABASE_URL`,
       { cause: err },
     );
+  }
+  const message = err instanceof Error ? err.message : '';
+  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO/.test(code ?? '') || /does not support SSL/.test(message)) {
+    return new ConfigError(describeConnectionFailure('Postgres', where, err), { cause: err });
   }
   return err;
 }

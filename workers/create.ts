@@ -18,6 +18,7 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { type ActivityServices, createActivityDeps, createSweepActivities } from '../activities/index.ts';
+import { connectWithTlsDiagnosis, temporalConnectOptions } from '../infra/tls.ts';
 import { type QueueKind, TASK_QUEUES } from '../workflows/types.ts';
 
 /** What a worker needs of infra/config.ts `Services`. */
@@ -95,7 +96,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Runnin
   const gpu = options.queue === 'gpu';
   const concurrency = Math.max(1, options.concurrency ?? (gpu ? 1 : availableParallelism()));
   if (options.quiet) quietRuntime();
-  const connection = await NativeConnection.connect({ address: options.services.temporalAddress });
+  const temporal = temporalConnectOptions(options.services.temporalAddress);
+  const connection = await connectWithTlsDiagnosis('Temporal', temporal, () =>
+    NativeConnection.connect(temporal),
+  );
   const deps = createActivityDeps(options.services, { computeSlots: concurrency });
   try {
     await deps.warmUp();

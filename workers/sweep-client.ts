@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { PrismaClient } from '../db/client.ts';
 import { createSweep } from '../db/sweeps.ts';
+import { connectWithTlsDiagnosis, temporalConnectOptions } from '../infra/tls.ts';
 import { basename } from '../lib/formats/uri.ts';
 import { hashAnalysisConfig } from '../lib/spectral/index.ts';
 import type { AnalysisConfig } from '../lib/spectral/types.ts';
@@ -30,7 +31,8 @@ export interface TemporalTarget {
 export async function connectClient(
   target: TemporalTarget,
 ): Promise<{ client: Client; close(): Promise<void> }> {
-  const connection = await Connection.connect({ address: target.temporalAddress });
+  const options = temporalConnectOptions(target.temporalAddress);
+  const connection = await connectWithTlsDiagnosis('Temporal', options, () => Connection.connect(options));
   return {
     client: new Client({ connection, namespace: target.namespace }),
     close: () => connection.close(),
