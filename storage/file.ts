@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BadInputError, ConfigError } from '../lib/errors.ts';
 import { checkRange } from '../lib/formats/memory.ts';
-import type { ObjectOpener, RangeReader } from '../lib/formats/types.ts';
+import type { ObjectOpener, OpenOptions, RangeReader } from '../lib/formats/types.ts';
 import { newReadStats, type ReadStats } from './stats.ts';
 
 export interface FileStorageOptions {
@@ -35,6 +35,12 @@ export function filePathOf(uri: string): string {
 
 function errnoCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function notRegular(uri: string, info: { isDirectory(): boolean; isFIFO(): boolean }): BadInputError {
+  if (info.isDirectory()) return new BadInputError('is a directory, not a file', { file: uri });
+  const kind = info.isFIFO() ? 'a FIFO' : 'a socket or device';
+  return new BadInputError(`is ${kind}, not a regular file`, { file: uri });
 }
 
 class FileRangeReader implements RangeReader {
@@ -108,8 +114,33 @@ export class FileStorage implements ObjectOpener {
     return real;
   }
 
+  /**
+   * Refuse an object whose real location is outside `within` (a reference in a checkpoint file
+   * followed through a symlink out of the checkpoint's directory). The message names the
+   * reference only: nothing about the target (its path, size or bytes) is printed.
+   */
+  private async assertWithin(uri: string, real: string, within: string): Promise<void> {
+    let dirReal: string;
+    let fileReal: string;
+    try {
+      dirReal = await realpath(path.resolve(filePathOf(within)));
+      fileReal = await realpath(real);
+    } catch (err) {
+      throw this.fsError(uri, err);
+    }
+    if (fileReal !== dirReal && !fileReal.startsWith(dirReal + path.sep)) {
+      throw new BadInputError('refers to a file outside the checkpoint directory (through a symlink)', {
+        file: uri,
+      });
+    }
+  }
+
   private fsError(uri: string, err: unknown): Error {
     const code = errnoCode(err);
+    if (code === 'ELOOP') return new BadInputError('symlink loop', { file: uri }, { cause: err });
+    if (code === 'ENOTDIR')
+      return new BadInputError('a parent of the path is not a directory', { file: uri }, { cause: err });
+    if (code === 'ENAMETOOLONG') return new BadInputError('path is too long', { file: uri }, { cause: err });
     if (code === 'ENOENT') return new BadInputError('no such file', { file: uri }, { cause: err });
     if (code === 'EACCES' || code === 'EPERM')
       return new BadInputError('permission denied', { file: uri }, { cause: err });
@@ -118,15 +149,16 @@ export class FileStorage implements ObjectOpener {
     return err instanceof Error ? err : new Error(String(err));
   }
 
-  async open(uri: string): Promise<RangeReader> {
+  async open(uri: string, options: OpenOptions = {}): Promise<RangeReader> {
     const real = (await this.resolve(uri, true))!;
+    if (options.within !== undefined) await this.assertWithin(uri, real, options.within);
     let info: Awaited<ReturnType<typeof stat>>;
     try {
       info = await stat(real);
     } catch (err) {
       throw this.fsError(uri, err);
     }
-    if (!info.isFile()) throw new BadInputError('is not a regular file', { file: uri });
+    if (!info.isFile()) throw notRegular(uri, info);
     return new FileRangeReader(uri, real, info.size, this.stats);
   }
 
@@ -134,8 +166,12 @@ export class FileStorage implements ObjectOpener {
     const real = await this.resolve(uri, false);
     if (real === undefined) return false;
     try {
-      return (await stat(real)).isFile();
+      const info = await stat(real);
+      if (info.isFile()) return true;
+      if (info.isDirectory()) return false;
+      throw notRegular(uri, info);
     } catch (err) {
+      if (err instanceof BadInputError) throw err;
       if (errnoCode(err) === 'ENOENT') return false;
       throw this.fsError(uri, err);
     }

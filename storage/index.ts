@@ -3,7 +3,7 @@
  * to FileStorage. The S3 client is created on first use, so local-only runs need no AWS setup.
  */
 import { BadInputError } from '../lib/errors.ts';
-import type { ObjectOpener, RangeReader } from '../lib/formats/types.ts';
+import type { ObjectOpener, OpenOptions, RangeReader } from '../lib/formats/types.ts';
 import { FileStorage } from './file.ts';
 import { S3Storage, type S3StorageOptions } from './s3.ts';
 import { newReadStats, type ReadStats } from './stats.ts';
@@ -39,8 +39,8 @@ export class Storage implements ObjectOpener {
     throw new BadInputError('unsupported URI scheme (use a path, file:// or s3://)', { file: uri });
   }
 
-  open(uri: string): Promise<RangeReader> {
-    return this.backend(uri).open(uri);
+  open(uri: string, options?: OpenOptions): Promise<RangeReader> {
+    return this.backend(uri).open(uri, options);
   }
   exists(uri: string): Promise<boolean> {
     return this.backend(uri).exists(uri);

@@ -5,6 +5,7 @@
 import { BadInputError, type ErrorContext } from '../errors.ts';
 import { decodePlain, elementCount } from './dtypes.ts';
 import type { ObjectOpener, RangeReader, TensorInfo } from './types.ts';
+import { dirname, siblingUri } from './uri.ts';
 
 export function parseJson(text: string, context: ErrorContext, what = 'JSON'): unknown {
   try {
@@ -64,6 +65,25 @@ export class ReaderCache {
       this.readers.set(uri, reader);
     }
     return reader;
+  }
+
+  /**
+   * Open an object a checkpoint file refers to (a shard, external data): `name` is resolved by
+   * `siblingUri` and the object must stay inside `baseUri`'s directory, symlinks included.
+   * Returns the sibling's URI with its reader.
+   */
+  async sibling(
+    baseUri: string,
+    name: string,
+    context: ErrorContext,
+  ): Promise<{ uri: string; reader: RangeReader }> {
+    const uri = siblingUri(baseUri, name, context);
+    let reader = this.readers.get(uri);
+    if (!reader) {
+      reader = this.opener.open(uri, { within: dirname(baseUri) });
+      this.readers.set(uri, reader);
+    }
+    return { uri, reader: await reader };
   }
 }
 

@@ -15,9 +15,19 @@ export interface RangeReader {
   read(offset: number, length: number): Promise<Uint8Array>;
 }
 
+/** How an object is opened. */
+export interface OpenOptions {
+  /**
+   * A directory URI the object must stay inside after every symlink is resolved (the checkpoint's
+   * own directory when a reader follows a reference found in a file). Backends without links (S3)
+   * have nothing to check: `siblingUri` already keeps the key under the prefix.
+   */
+  within?: string;
+}
+
 /** Opens sibling objects (shards, external data, sidecars) relative to a checkpoint. */
 export interface ObjectOpener {
-  open(uri: string): Promise<RangeReader>;
+  open(uri: string, options?: OpenOptions): Promise<RangeReader>;
   /** Whether the object exists (for optional sidecars such as weightlens.json). */
   exists(uri: string): Promise<boolean>;
   /** URIs of the objects under a prefix (recursive). */

@@ -28,6 +28,11 @@ export function dirname(uri: string): string {
  * Resolve a relative name found inside a file (a shard name in an index, an external data file)
  * against the directory of `baseUri`. Names that climb out of that directory or are absolute are
  * rejected: a checkpoint must not make us read arbitrary files.
+ *
+ * The name is a file name, never a URI: `%` and `#` in it are file-name characters. Under a
+ * `file://` base each segment is percent-encoded, so decoding the URI later gives back exactly
+ * the checked name (`%2e%2e` stays a file called "%2e%2e", it never becomes `..`). Plain paths
+ * and S3 keys take the name as it is.
  */
 export function siblingUri(baseUri: string, relativeName: string, context: { file?: string } = {}): string {
   if (
@@ -41,9 +46,11 @@ export function siblingUri(baseUri: string, relativeName: string, context: { fil
     throw new BadInputError(`refers to "${relativeName}", which is not a plain relative file name`, context);
   }
   const dir = dirname(baseUri);
+  const encode = baseUri.startsWith('file://') ? encodeURIComponent : (segment: string) => segment;
   const cleaned = relativeName
     .split('/')
     .filter((s) => s !== '.' && s !== '')
+    .map(encode)
     .join('/');
   if (dir === '.') return cleaned;
   return dir.endsWith('/') ? `${dir}${cleaned}` : `${dir}/${cleaned}`;

@@ -11,7 +11,7 @@ import { assertNoOverlap, ReaderCache, readPlainTensor } from '../checks.ts';
 import { elementCount, plainByteLength } from '../dtypes.ts';
 import { ProtoSource } from '../protobuf.ts';
 import type { FormatReader, ObjectOpener, OpenedCheckpoint, TensorInfo } from '../types.ts';
-import { extension, siblingUri } from '../uri.ts';
+import { extension } from '../uri.ts';
 import { onnxDescriptor } from './descriptor.ts';
 import { type FoundTensor, scanOnnxModel } from './graph.ts';
 import { onnxLayerHints } from './hints.ts';
@@ -97,7 +97,6 @@ async function locateTensor(
   if (proto.external) {
     const location = proto.external.get('location');
     if (!location) throw new BadInputError('external data without a location', context);
-    const dataUri = siblingUri(uri, location, context);
     const offset = parseExternalInt(proto.external.get('offset') ?? '0', 'offset', context);
     const length = parseExternalInt(proto.external.get('length') ?? String(expected), 'length', context);
     if (length !== expected) {
@@ -106,7 +105,7 @@ async function locateTensor(
         context,
       );
     }
-    const dataReader = await readers.get(dataUri);
+    const { uri: dataUri, reader: dataReader } = await readers.sibling(uri, location, context);
     if (offset + length > dataReader.size) {
       throw new BadInputError(
         `external range [${offset}, ${offset + length}) lies outside ${location} (${dataReader.size} bytes)`,

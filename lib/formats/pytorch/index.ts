@@ -12,7 +12,7 @@ import { decodePlain, elementBytes, elementCount } from '../dtypes.ts';
 import { readShardIndex } from '../safetensors/sharded.ts';
 import { gatherStrided, rowMajorStrides } from '../strided.ts';
 import type { FormatReader, ObjectOpener, OpenedCheckpoint, RangeReader, TensorInfo } from '../types.ts';
-import { basename, extension, siblingUri } from '../uri.ts';
+import { basename, extension } from '../uri.ts';
 import { ZipArchive, type ZipEntry } from '../zip.ts';
 import { pytorchDescriptor } from './descriptor.ts';
 import { PickleTuple, type PickleValue, TensorRef, unpickle } from './unpickle.ts';
@@ -186,8 +186,10 @@ export const pytorchReader: FormatReader = {
     if (isIndexName(uri)) {
       const index = await readShardIndex(await readers.get(uri));
       for (const shardName of index.shards) {
-        const shardUri = siblingUri(uri, shardName, { file: uri });
-        const shardTensors = await readTorchZip(await readers.get(shardUri), strides);
+        const shardTensors = await readTorchZip(
+          (await readers.sibling(uri, shardName, { file: uri })).reader,
+          strides,
+        );
         const wanted = index.tensorsByShard.get(shardName)!;
         const found = new Set(shardTensors.map((t) => t.name));
         for (const name of wanted) {

@@ -8,7 +8,7 @@ import { BadInputError, UnsupportedError } from '../../errors.ts';
 import { assertNoOverlap, decodeUtf8, isRecord, parseJson, ReaderCache, readPlainTensor } from '../checks.ts';
 import { isPlainDType, plainByteLength } from '../dtypes.ts';
 import type { FormatReader, ObjectOpener, OpenedCheckpoint, RangeReader, TensorInfo } from '../types.ts';
-import { basename, siblingUri } from '../uri.ts';
+import { basename } from '../uri.ts';
 import { safetensorsDescriptor } from './descriptor.ts';
 import { readShardIndex } from './sharded.ts';
 
@@ -129,8 +129,9 @@ export const safetensorsReader: FormatReader = {
       const index = await readShardIndex(await readers.get(uri));
       tensors = [];
       for (const shardName of index.shards) {
-        const shardUri = siblingUri(uri, shardName, { file: uri });
-        const header = await readSafetensorsHeader(await readers.get(shardUri));
+        const header = await readSafetensorsHeader(
+          (await readers.sibling(uri, shardName, { file: uri })).reader,
+        );
         const wanted = index.tensorsByShard.get(shardName)!;
         for (const t of header.tensors) if (wanted.has(t.name)) tensors.push(t);
         const found = new Set(header.tensors.map((t) => t.name));

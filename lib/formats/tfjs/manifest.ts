@@ -9,7 +9,6 @@ import { BadInputError, UnsupportedError } from '../../errors.ts';
 import { isRecord, type ReaderCache } from '../checks.ts';
 import { plainByteLength } from '../dtypes.ts';
 import type { DType, TensorInfo } from '../types.ts';
-import { siblingUri } from '../uri.ts';
 
 /** A contiguous part of a tensor's bytes inside one shard. */
 export interface ShardPiece {
@@ -59,8 +58,7 @@ export async function resolveManifest(
     for (const path of group.paths) {
       if (typeof path !== 'string')
         throw new BadInputError(`weights group ${groupIndex} has a non-string path`, { file });
-      const uri = siblingUri(manifestUri, path, { file });
-      const reader = await readers.get(uri);
+      const { uri, reader } = await readers.sibling(manifestUri, path, { file });
       shards.push({ uri, start: groupBytes, size: reader.size });
       groupBytes += reader.size;
     }
