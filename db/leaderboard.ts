@@ -5,6 +5,7 @@
  */
 import { basename, dirname } from '../lib/formats/uri.ts';
 import type { PrismaClient } from './client.ts';
+import { type FamilyRanked, rankWithinFamilies } from './family-rank.ts';
 import { decodeMetrics } from './results.ts';
 
 export const DEFAULT_RANK_METRIC = 'alpha_weighted';
@@ -22,7 +23,7 @@ export const SUMMARY_METRICS = [
 
 export type SummaryMetricName = (typeof SUMMARY_METRICS)[number];
 
-export type LeaderboardRow = LeaderboardBase & { [name in SummaryMetricName]: number | null };
+export type LeaderboardRow = LeaderboardBase & FamilyRanked & { [name in SummaryMetricName]: number | null };
 
 interface LeaderboardBase {
   rank: number;
@@ -53,6 +54,8 @@ export interface LeaderboardQuery {
   sweepId: string;
   configHash: string;
   metric?: string;
+  /** One ordering over all families instead of groups per family (rank_in_family is kept). */
+  acrossFamilies?: boolean;
 }
 
 export async function leaderboard(prisma: PrismaClient, query: LeaderboardQuery): Promise<LeaderboardRow[]> {
@@ -72,7 +75,7 @@ export async function leaderboard(prisma: PrismaClient, query: LeaderboardQuery)
       },
     },
   });
-  const rows: Omit<LeaderboardRow, 'rank'>[] = [];
+  const rows: Omit<LeaderboardRow, 'rank' | 'rank_in_family'>[] = [];
   for (const { checkpoint } of members) {
     const summary = checkpoint.summaries[0];
     if (!summary) continue; // failed or not yet summarized: `status` lists those
@@ -104,7 +107,10 @@ export async function leaderboard(prisma: PrismaClient, query: LeaderboardQuery)
         : a.score - b.score;
     return byScore || a.uri.localeCompare(b.uri);
   });
-  return rows.map((row, i) => ({ rank: i + 1, ...row }));
+  return rankWithinFamilies(
+    rows.map((row, i) => ({ rank: i + 1, ...row })),
+    { acrossFamilies: query.acrossFamilies },
+  );
 }
 
 function numberOrNull(value: number | string | null | undefined): number | null {

@@ -1,9 +1,11 @@
 /**
  * `weightlens leaderboard [--sweep S] [--metric M] [--format table|json|csv]`: a sweep's checkpoints
- * ranked by predicted quality (mean `alpha_weighted` by default; lower ranks better).
+ * ranked by predicted quality (mean `alpha_weighted` by default; lower ranks better), within each
+ * family (series) unless `--across-families`.
  */
 import { type Command, Option } from 'commander';
 import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
+import { ACROSS_FAMILIES_NOTE, familyGroups, familyOf } from '../../db/family-rank.ts';
 import {
   availableMetrics,
   DEFAULT_RANK_METRIC,
@@ -16,6 +18,13 @@ import { resolveServices } from '../../infra/config.ts';
 import { BadInputError } from '../../lib/errors.ts';
 
 export type LeaderboardFormat = 'table' | 'json' | 'csv';
+
+interface LeaderboardOptions {
+  sweep?: string;
+  metric: string;
+  format: LeaderboardFormat;
+  acrossFamilies?: boolean;
+}
 
 function cell(value: unknown, digits = 3): string {
   if (value === null || value === undefined) return '-';
@@ -39,9 +48,24 @@ export function formatTable(headers: string[], rows: unknown[][]): string {
   ].join('\n');
 }
 
-export function formatLeaderboardTable(rows: LeaderboardRow[], metric: string): string {
+export function formatLeaderboardTable(
+  rows: LeaderboardRow[],
+  metric: string,
+  acrossFamilies = false,
+): string {
+  if (!acrossFamilies) {
+    // One table per series, each ranked within itself.
+    return familyGroups(rows)
+      .map(({ family, count }) => {
+        const members = rows.filter((r) => familyOf(r) === family);
+        const title = `series ${family} (${count} checkpoint${count === 1 ? '' : 's'}), ranked within the series`;
+        return `${title}\n${formatLeaderboardTable(members, metric, true)}`;
+      })
+      .join('\n\n');
+  }
   const headers = [
     'rank',
+    'in_family',
     'checkpoint',
     'family',
     'step',
@@ -56,6 +80,7 @@ export function formatLeaderboardTable(rows: LeaderboardRow[], metric: string): 
     headers,
     rows.map((r) => [
       r.rank,
+      r.rank_in_family,
       r.checkpoint,
       r.family,
       r.step,
@@ -77,6 +102,7 @@ function csvField(value: unknown): string {
 export function formatLeaderboardCsv(rows: LeaderboardRow[]): string {
   const columns = [
     'rank',
+    'rank_in_family',
     'checkpoint',
     'uri',
     'family',
@@ -101,6 +127,7 @@ export async function loadLeaderboard(
   prisma: PrismaClient,
   sweepRef: string | undefined,
   metric: string = DEFAULT_RANK_METRIC,
+  acrossFamilies = false,
 ) {
   const sweep = sweepRef ? await findSweep(prisma, sweepRef) : await latestSweep(prisma);
   if (!sweep) {
@@ -114,14 +141,25 @@ export async function loadLeaderboard(
   }
   return {
     sweep,
-    rows: await leaderboard(prisma, { sweepId: sweep.id, configHash: sweep.configHash, metric }),
+    rows: await leaderboard(prisma, {
+      sweepId: sweep.id,
+      configHash: sweep.configHash,
+      metric,
+      acrossFamilies,
+    }),
   };
 }
 
-export function renderLeaderboard(rows: LeaderboardRow[], metric: string, format: LeaderboardFormat): string {
+export function renderLeaderboard(
+  rows: LeaderboardRow[],
+  metric: string,
+  format: LeaderboardFormat,
+  acrossFamilies = false,
+): string {
   if (format === 'json') return `${JSON.stringify(rows, null, 2)}\n`;
   if (format === 'csv') return formatLeaderboardCsv(rows);
-  return `${formatLeaderboardTable(rows, metric)}\n`;
+  const note = acrossFamilies ? `${ACROSS_FAMILIES_NOTE}\n` : '';
+  return `${note}${formatLeaderboardTable(rows, metric, acrossFamilies)}\n`;
 }
 
 export function register(program: Command): void {
@@ -133,17 +171,20 @@ export function register(program: Command): void {
     .addOption(
       new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
     )
-    .action(async (options: { sweep?: string; metric: string; format: LeaderboardFormat }) => {
+    .option('--across-families', 'one ranking over all families (default: ranked within each family)')
+    .action(async (options: LeaderboardOptions) => {
       const services = await resolveServices({ start: true });
       const prisma = createPrismaClient(services.databaseUrl);
       try {
-        const { sweep, rows } = await loadLeaderboard(prisma, options.sweep, options.metric);
+        const across = options.acrossFamilies === true;
+        const { sweep, rows } = await loadLeaderboard(prisma, options.sweep, options.metric, across);
         if (options.format === 'table') {
           process.stdout.write(
             `sweep ${sweep.name} (${sweep.id}, ${sweep.status}), ranked by ${options.metric}\n`,
           );
         }
-        process.stdout.write(renderLeaderboard(rows, options.metric, options.format));
+        if (across && options.format !== 'table') process.stderr.write(`${ACROSS_FAMILIES_NOTE}\n`);
+        process.stdout.write(renderLeaderboard(rows, options.metric, options.format, across));
       } finally {
         await prisma.$disconnect();
       }

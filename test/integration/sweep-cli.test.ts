@@ -30,8 +30,9 @@ describe('weightlens sweep --wait over a local directory', () => {
     const name = `cli-${path.basename(dir)}`;
     const swept = await runCli(['sweep', dir, '--wait', '--local-worker', '--name', name], env);
     expect(swept.code, swept.stderr).toBe(0);
-    const tableRows = swept.stdout.split('\n').filter((line) => /^\s*\d+\s+step-/.test(line));
+    const tableRows = swept.stdout.split('\n').filter((line) => /^\s*\d+\s+\d+\s+step-/.test(line));
     expect(tableRows).toHaveLength(zoo.length);
+    expect(swept.stdout).toContain(`series synthetic-mlp (${zoo.length} checkpoints), ranked within the series`);
     const sweepId = /\(id (\S+), workflow/.exec(swept.stderr)?.[1];
     expect(sweepId, swept.stderr).toBeDefined();
     expect(swept.stderr).toContain(`Dashboard: http://127.0.0.1:3000/?sweep=${encodeURIComponent(sweepId!)}`);
@@ -41,6 +42,7 @@ describe('weightlens sweep --wait over a local directory', () => {
     expect(board.code, board.stderr).toBe(0);
     const rows = JSON.parse(board.stdout) as Record<string, unknown>[];
     expect(rows.map((r) => r.rank)).toEqual([1, 2, 3]);
+    expect(rows.map((r) => r.rank_in_family)).toEqual([1, 2, 3]); // one family
     const scores = rows.map((r) => r.score as number);
     expect([...scores].sort((a, b) => a - b)).toEqual(scores); // lower alpha_weighted ranks first
     for (const row of rows) {
@@ -59,8 +61,9 @@ describe('weightlens sweep --wait over a local directory', () => {
     );
     expect(byAlpha.code, byAlpha.stderr).toBe(0);
     const [header, ...lines] = byAlpha.stdout.trim().split('\n');
-    expect(header!.split(',').slice(0, 7)).toEqual([
+    expect(header!.split(',').slice(0, 8)).toEqual([
       'rank',
+      'rank_in_family',
       'checkpoint',
       'uri',
       'family',

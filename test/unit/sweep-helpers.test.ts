@@ -136,10 +136,12 @@ describe('rendering', () => {
       over_trained: 0,
       under_trained: 0,
       correlation_traps: 0,
+
       known_test_accuracy: 0.9,
+      rank_in_family: 1,
     } satisfies LeaderboardRow;
     const [, line] = formatLeaderboardCsv([row]).trim().split('\n');
-    expect(line!.startsWith('1,"a,b","file:///a,b","f ""x""",3,2.5,alpha_weighted,2,2.5,,')).toBe(true);
+    expect(line!.startsWith('1,1,"a,b","file:///a,b","f ""x""",3,2.5,alpha_weighted,2,2.5,,')).toBe(true);
   });
 
   it('draws the progress bar from finished checkpoints', () => {
