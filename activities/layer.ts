@@ -157,6 +157,7 @@ async function analyzeBatch(
             quantization,
             durationMs: analysis.durationMs,
             worker: deps.workerName,
+            eigenBackend: analysis.eigenBackend,
           });
         };
         storing = storing.then(store).catch((error: unknown) => {

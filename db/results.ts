@@ -98,6 +98,8 @@ export interface SucceededLayer extends LayerKey {
   quantization: string | null;
   durationMs: number;
   worker: string;
+  /** The eigen-solver backend that computed the ESD. */
+  eigenBackend: string;
 }
 
 export async function upsertSucceededLayer(prisma: PrismaClient, row: SucceededLayer): Promise<void> {
@@ -112,6 +114,7 @@ export async function upsertSucceededLayer(prisma: PrismaClient, row: SucceededL
     quantization: row.quantization,
     durationMs: Math.round(row.durationMs),
     worker: row.worker,
+    eigenBackend: row.eigenBackend,
   };
   await prisma.layerResult.upsert({
     where: whereKey(row),

@@ -16,3 +16,4 @@ mkdir -p build
 ${CC:-cc} -O2 -fPIC -shared -Wall -Wextra -std=c11 -I"$NODE_INCLUDE" \
   weightlens_linalg.c -o build/weightlens_linalg.node -llapacke -lopenblas -lpthread
 echo "built native/build/weightlens_linalg.node (headers: $NODE_INCLUDE)"
+sh cuda/build.sh || echo "build:native: native/cuda failed to build; the CUDA eigen backend stays off" >&2

@@ -1,26 +1,36 @@
 /**
- * Eigenvalues of WᵀW (the squared singular values of W) in float64, off the event loop: the native
- * addon (OpenBLAS dgesdd, or dsyrk+dsyevd from GRAM_MIN_DIM on) when built, else the TypeScript
- * solver in a worker thread for large matrices, inline for small ones. Results agree to ~1e-13·λmax.
+ * Eigenvalues of WᵀW (the squared singular values of W) in float64, off the event loop: the CUDA
+ * core (cuBLAS + cuSOLVER, lib/linalg/cuda.ts) from CUDA_MIN_DIM on where a GPU is usable; the
+ * native addon (OpenBLAS dgesdd, or dsyrk+dsyevd from GRAM_MIN_DIM on) when built; else the
+ * TypeScript solver in a worker thread for large matrices, inline for small ones. Results agree to
+ * ~1e-13·λmax.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { ConfigError } from '../errors.ts';
+import { cudaLoadError, loadCudaLinalg } from './cuda.ts';
 import type { FloatArray } from './gram.ts';
 import { loadNativeLinalg, type NativeMethod } from './native.ts';
 import { squaredSingularValuesTs } from './ts-solver.ts';
 
+export { type CudaDtype, type CudaLinalg, cudaLoadError, loadCudaLinalg } from './cuda.ts';
 export type { FloatArray } from './gram.ts';
 export { loadNativeLinalg, nativeLoadError } from './native.ts';
 export { squaredSingularValuesTs } from './ts-solver.ts';
 
-/** 'auto' = the native addon if it loads (dgesdd, or dsyrk+dsyevd for large matrices), else TypeScript. */
-export type EigenBackend = 'auto' | 'native-syevd' | 'native-gesdd' | 'ts' | 'ts-worker';
+/**
+ * 'auto' = the CUDA core for large matrices where a GPU is usable, else the native addon if it
+ * loads (dgesdd, or dsyrk+dsyevd for large matrices), else TypeScript.
+ */
+export type EigenBackend = 'auto' | 'cuda' | 'native-syevd' | 'native-gesdd' | 'ts' | 'ts-worker';
+/** A backend a call actually runs on (recorded with each layer result). */
+export type ResolvedEigenBackend = Exclude<EigenBackend, 'auto'>;
 
 export interface EigenOptions {
   backend?: EigenBackend;
-  /** float32 arithmetic in the native path (faster, ~1e-7 relative); TS always uses float64. */
+  /** float32 arithmetic in the native and CUDA paths (faster, ~1e-7 relative); TS always uses float64. */
   single?: boolean;
 }
 
@@ -84,7 +94,28 @@ function runInWorker(data: FloatArray, rows: number, cols: number): Promise<Floa
   });
 }
 
-const BACKENDS: readonly EigenBackend[] = ['native-syevd', 'native-gesdd', 'ts', 'ts-worker'];
+/** Every value WEIGHTLENS_EIGEN_BACKEND may take. */
+export const EIGEN_BACKENDS: readonly EigenBackend[] = [
+  'auto',
+  'cuda',
+  'native-syevd',
+  'native-gesdd',
+  'ts',
+  'ts-worker',
+];
+
+/**
+ * From this smaller dimension on, 'auto' takes the CUDA core where a GPU is usable: below it the
+ * upload and launch overheads (~ms) outweigh a CPU solve of a few tens of milliseconds.
+ */
+export const CUDA_MIN_DIM = 1024;
+
+/** The CUDA core, or a ConfigError naming what is missing (`what` says who asked for it). */
+export function requireCudaLinalg(what = 'WEIGHTLENS_EIGEN_BACKEND=cuda') {
+  const cuda = loadCudaLinalg();
+  if (!cuda) throw new ConfigError(`${what}: ${cudaLoadError()}`);
+  return cuda;
+}
 
 /**
  * From this smaller dimension on, 'auto' takes the native Gram route (dsyrk + dsyevd): about 3× faster
@@ -96,20 +127,32 @@ export const GRAM_MIN_DIM = 1024;
 
 /**
  * The backend a call resolves to: an explicit (non-'auto') choice; else WEIGHTLENS_EIGEN_BACKEND
- * when set (and usable); else, with the native addon, dgesdd — WeightWatcher's own route (SVD of W),
- * exact for tiny singular values too — below GRAM_MIN_DIM and dsyrk+dsyevd from it on; else TypeScript.
+ * when set (an unknown value is a ConfigError, and so is 'cuda' where CUDA is not usable; the
+ * native ones fall back when the addon is not built); else the CUDA core from CUDA_MIN_DIM on
+ * where a GPU is usable; else, with the native addon, dgesdd — WeightWatcher's own route (SVD of
+ * W), exact for tiny singular values too — below GRAM_MIN_DIM and dsyrk+dsyevd from it on; else
+ * TypeScript.
  */
 export function resolveBackend(
   rows: number,
   cols: number,
   requested: EigenBackend = 'auto',
-): Exclude<EigenBackend, 'auto'> {
+): ResolvedEigenBackend {
   if (requested !== 'auto') return requested;
   const native = loadNativeLinalg();
-  const fromEnv = process.env.WEIGHTLENS_EIGEN_BACKEND as EigenBackend | undefined;
-  if (fromEnv && fromEnv !== 'auto' && BACKENDS.includes(fromEnv)) {
-    if (!fromEnv.startsWith('native') || native) return fromEnv as Exclude<EigenBackend, 'auto'>;
+  const fromEnv = process.env.WEIGHTLENS_EIGEN_BACKEND;
+  if (fromEnv) {
+    if (!(EIGEN_BACKENDS as readonly string[]).includes(fromEnv)) {
+      throw new ConfigError(`WEIGHTLENS_EIGEN_BACKEND=${fromEnv} is not one of ${EIGEN_BACKENDS.join(', ')}`);
+    }
+    if (fromEnv === 'cuda') {
+      requireCudaLinalg();
+      return 'cuda';
+    }
+    if (fromEnv !== 'auto' && (!fromEnv.startsWith('native') || native))
+      return fromEnv as ResolvedEigenBackend;
   }
+  if (Math.min(rows, cols) >= CUDA_MIN_DIM && loadCudaLinalg()) return 'cuda';
   if (!native) return 'ts-worker';
   return Math.min(rows, cols) >= GRAM_MIN_DIM ? 'native-syevd' : 'native-gesdd';
 }
@@ -119,12 +162,12 @@ export function resolveBackend(
  * errors of ~N·ε·λmax, so singular values below ~√(N·ε)·σmax are not resolved (they come out as
  * round-off, or 0 where it was negative).
  */
-export function isGramBackend(backend: Exclude<EigenBackend, 'auto'>): boolean {
+export function isGramBackend(backend: ResolvedEigenBackend): boolean {
   return backend !== 'native-gesdd';
 }
 
 /** What 'auto' resolves to for small matrices (reports). */
-export function defaultBackend(): Exclude<EigenBackend, 'auto'> {
+export function defaultBackend(): ResolvedEigenBackend {
   return resolveBackend(1, 1);
 }
 
@@ -143,6 +186,7 @@ export async function squaredSingularValues(
   }
   if (data.length < rows * cols) throw new RangeError(`matrix ${rows}×${cols} needs ${rows * cols} values`);
   const backend = resolveBackend(rows, cols, options.backend);
+  if (backend === 'cuda') return cudaSquaredSingularValues(data, 1, rows, cols, options.single === true);
   if (backend === 'native-syevd' || backend === 'native-gesdd') {
     const native = loadNativeLinalg();
     if (!native) throw new Error('native linalg addon is not available');
@@ -156,4 +200,52 @@ export async function squaredSingularValues(
   const work = m * m * Math.max(rows, cols);
   if (backend === 'ts' || work < WORKER_MIN_WORK) return squaredSingularValuesTs(data, rows, cols);
   return runInWorker(data, rows, cols);
+}
+
+/** Round-off can leave eigenvalues of the PSD Gram matrix slightly negative; σ² never is. */
+function clampNegatives(values: Float64Array): Float64Array {
+  for (let i = 0; i < values.length; i++) if (values[i]! < 0) values[i] = 0;
+  return values;
+}
+
+function cudaSquaredSingularValues(
+  data: FloatArray,
+  batch: number,
+  rows: number,
+  cols: number,
+  single: boolean,
+): Promise<Float64Array> {
+  const cuda = requireCudaLinalg("eigen backend 'cuda'");
+  const dtype = data instanceof Float64Array ? 'f64' : 'f32';
+  return cuda.gramEigenvalues(data, dtype, batch, rows, cols, single).then(clampNegatives);
+}
+
+/**
+ * Ascending squared singular values of each of `batch` row-major rows×cols matrices stored back to
+ * back in `data` (batch·min(rows, cols) values, matrix by matrix). On 'cuda' one batched call
+ * (strided-batched Gram, batched eigensolver); elsewhere matrix by matrix.
+ */
+export async function squaredSingularValuesBatched(
+  data: FloatArray,
+  batch: number,
+  rows: number,
+  cols: number,
+  options: EigenOptions = {},
+): Promise<Float64Array> {
+  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`bad batch size ${batch}`);
+  const size = rows * cols;
+  if (data.length < batch * size)
+    throw new RangeError(`${batch} matrices ${rows}×${cols} need ${batch * size} values`);
+  const backend = resolveBackend(rows, cols, options.backend);
+  if (backend === 'cuda') return cudaSquaredSingularValues(data, batch, rows, cols, options.single === true);
+  const m = Math.min(rows, cols);
+  const out = new Float64Array(batch * m);
+  for (let b = 0; b < batch; b++) {
+    const values = await squaredSingularValues(data.subarray(b * size, (b + 1) * size), rows, cols, {
+      ...options,
+      backend,
+    });
+    out.set(values, b * m);
+  }
+  return out;
 }

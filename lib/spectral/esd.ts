@@ -5,7 +5,14 @@
  * all slices concatenated and sorted.
  */
 import { BadInputError } from '../errors.ts';
-import { type EigenBackend, isGramBackend, resolveBackend, squaredSingularValues } from '../linalg/index.ts';
+import {
+  type EigenBackend,
+  isGramBackend,
+  type ResolvedEigenBackend,
+  resolveBackend,
+  squaredSingularValues,
+  squaredSingularValuesBatched,
+} from '../linalg/index.ts';
 import type { LayerType, LayerWeights } from '../types.ts';
 import { FLOAT64_EPS } from './norms.ts';
 
@@ -58,6 +65,8 @@ export interface LayerEsd {
   sv_min: number;
   rank_loss: number;
   weak_rank_loss: number;
+  /** The eigen-solver that computed it (recorded with the layer result). */
+  backend: ResolvedEigenBackend;
 }
 
 export interface EsdOptions {
@@ -108,10 +117,29 @@ export async function layerEsd(
   let svMax = 0;
   let svMin = 0;
   let rankLoss = 0;
+  const m = Math.min(rows, cols);
+  // On the GPU the slices (conv kernel positions) go up together, to the batched solver.
+  const batched =
+    backend === 'cuda' && count > 1
+      ? await squaredSingularValuesBatched(
+          slicesOf(weights.data, count, size, options.permute),
+          count,
+          rows,
+          cols,
+          {
+            backend,
+            single: options.single,
+          },
+        )
+      : undefined;
   for (let slice = 0; slice < count; slice++) {
-    let matrix = weights.data.subarray(slice * size, (slice + 1) * size);
-    if (options.permute) matrix = options.permute(matrix);
-    const values = await squaredSingularValues(matrix, rows, cols, { backend, single: options.single });
+    let values: Float64Array;
+    if (batched) values = batched.slice(slice * m, (slice + 1) * m);
+    else {
+      let matrix = weights.data.subarray(slice * size, (slice + 1) * size);
+      if (options.permute) matrix = options.permute(matrix);
+      values = await squaredSingularValues(matrix, rows, cols, { backend, single: options.single });
+    }
     // WeightWatcher scales the matrix, so the singular values carry √scale too.
     const singular = values.map((v) => Math.sqrt(v * scale));
     const sliceMax = singular[singular.length - 1]!;
@@ -125,5 +153,19 @@ export async function layerEsd(
   all.sort();
   let weak = 0;
   for (const lambda of all) if (lambda < WEAK_RANK_TOLERANCE) weak++;
-  return { evals: all, sv_max: svMax, sv_min: svMin, rank_loss: rankLoss, weak_rank_loss: weak };
+  return { evals: all, sv_max: svMax, sv_min: svMin, rank_loss: rankLoss, weak_rank_loss: weak, backend };
+}
+
+/** The slices back to back, each permuted when asked (the data itself when not). */
+function slicesOf(
+  data: Float32Array | Float64Array,
+  count: number,
+  size: number,
+  permute: EsdOptions['permute'],
+): Float32Array | Float64Array {
+  if (!permute) return data;
+  const out = data instanceof Float64Array ? new Float64Array(count * size) : new Float32Array(count * size);
+  for (let slice = 0; slice < count; slice++)
+    out.set(permute(data.subarray(slice * size, (slice + 1) * size)), slice * size);
+  return out;
 }

@@ -211,7 +211,13 @@ export async function analyzeLayer(
     const inputs = { weights, evals, metrics, randomizedEigenvalues, backend: options.backend };
     Object.assign(metrics, await estimatorColumns(config, inputs));
   }
-  return { metrics, eigenvalues: evals, randomizedEigenvalues, durationMs: performance.now() - started };
+  return {
+    metrics,
+    eigenvalues: evals,
+    randomizedEigenvalues,
+    durationMs: performance.now() - started,
+    eigenBackend: esd.backend,
+  };
 }
 
 /** MP fit columns (prefixed), all −1 when the fit throws — as WeightWatcher reports failures. */

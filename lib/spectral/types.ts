@@ -84,6 +84,8 @@ export interface LayerAnalysis {
   /** Eigenvalues of the randomized (shuffled) matrix, when `randomize` was on. */
   randomizedEigenvalues?: Float64Array;
   durationMs: number;
+  /** The eigen-solver backend that computed the ESD ('cuda', 'native-syevd', ...). */
+  eigenBackend: string;
 }
 
 /** WeightWatcher's get_summary(): means of the numeric columns over analyzed layers. */
