@@ -1,9 +1,10 @@
 /**
- * `weightlens plan <checkpoint-uri> --method hawq|alpha|uniform --bits 2,4,8 --avg-bits 4
+ * `weightlens plan <checkpoint-uri> --method hawq|zeroq|alpha|uniform --bits 2,4,8 --avg-bits 4
  * [--max-bytes N] [--sparsity 0.5] [--format table|json] [--write <file>]`: a mixed-precision
  * quantization (and magnitude-pruning) plan for one checkpoint, computed locally with lib/plan.
  * alpha: data-free, α from the spectral analysis; hawq: per-layer Hessian traces of the TF.js
- * layers model beside the checkpoint (lib/curvature); uniform: every layer at --avg-bits.
+ * layers model beside the checkpoint (lib/curvature); zeroq: KL(model ‖ model with one layer
+ * quantized) over distilled/random/real inputs on that model; uniform: every layer at --avg-bits.
  * `--write` stores the planned checkpoint as safetensors: fake-quantized float32 values
  * ((code − zero point)·scale per output channel; at most 2^b distinct values per channel of a
  * b-bit layer), pruned weights exactly 0, the plan JSON in `__metadata__.weightlens_plan`.
@@ -14,9 +15,10 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BadInputError } from '../../lib/errors.ts';
 import { discoverCheckpoints } from '../../lib/formats/discover.ts';
 import { dirname, joinUri } from '../../lib/formats/uri.ts';
-import { applyPlan, type PlanInputs, planCheckpoint } from '../../lib/plan/checkpoint.ts';
-import { alphaInputs, traceInputs } from '../../lib/plan/inputs.ts';
-import type { Plan, PlanMethod, PlanOptions } from '../../lib/plan/plan.ts';
+import { applyPlan, type PlanInputs, planCheckpoint, plannedTensors } from '../../lib/plan/checkpoint.ts';
+import { alphaInputs, klInputs, traceInputs } from '../../lib/plan/inputs.ts';
+import { type Plan, type PlanMethod, type PlanOptions, pruningRatios } from '../../lib/plan/plan.ts';
+import { pruneCounts } from '../../lib/plan/prune.ts';
 import { QUANT_SCHEMES, type QuantScheme } from '../../lib/plan/quantize.ts';
 import { createStorage } from '../../storage/index.ts';
 import { encodeSafetensors } from '../../zoo/checkpoint-writer.ts';
@@ -59,8 +61,8 @@ export function register(program: Command): void {
     .description('mixed-precision quantization / pruning plan of a checkpoint (HAWQ, α-guided, uniform)')
     .argument('<checkpoint-uri>', 'one checkpoint (file or directory; path, file:// or s3://)')
     .addOption(
-      new Option('--method <m>', 'sensitivity: Hessian traces, data-free α, or uniform')
-        .choices(['hawq', 'alpha', 'uniform'])
+      new Option('--method <m>', 'sensitivity: Hessian traces, ZeroQ KL, data-free α, or uniform')
+        .choices(['hawq', 'zeroq', 'alpha', 'uniform'])
         .makeOptionMandatory(),
     )
     .option('--bits <list>', 'candidate bit widths', bitList, [2, 4, 8])
@@ -76,10 +78,10 @@ export function register(program: Command): void {
     )
     .option('--epsilon <e>', 'AlphaPruning ε of the α map', number, 0.3)
     .option('--keep-first-last', 'keep the first and last layers at the widest width (HAWQ)')
-    .option('--data <uri>', 'hawq: .npz with x and y, or fashion-mnist | mnist (test split)')
-    .option('--distilled', 'hawq: ZeroQ-distilled inputs (data-free)')
-    .option('--random', 'hawq: random inputs labelled by the model (data-free)')
-    .option('--samples <n>', 'hawq: Hessian batch size', number, 256)
+    .option('--data <uri>', 'hawq/zeroq: .npz with x and y, or fashion-mnist | mnist (test split)')
+    .option('--distilled', 'hawq/zeroq: ZeroQ-distilled inputs (data-free)')
+    .option('--random', 'hawq/zeroq: random inputs labelled by the model (data-free)')
+    .option('--samples <n>', 'hawq/zeroq: batch size', number, 256)
     .option('--probes <n>', 'hawq: Hutchinson probes per layer', number, 30)
     .option('--seed <n>', 'hawq: seed of probes and data-free inputs', number, 1)
     .addOption(new Option('--format <f>', 'output format').choices(['table', 'json']).default('table'))
@@ -108,40 +110,55 @@ export function register(program: Command): void {
       if (options.method === 'alpha') {
         inputs = await alphaInputs(checkpointUri, storage);
         source = 'α from the spectral analysis';
-      } else if (options.method === 'hawq') {
-        const modelUri = joinUri(dirname(checkpointUri), 'model.json');
-        if (!(await storage.exists(modelUri)) && !checkpointUri.endsWith('.json')) {
-          throw new BadInputError(
-            'hawq needs a TF.js layers model.json beside the checkpoint for its Hessian traces',
+      } else if (options.method === 'hawq' || options.method === 'zeroq') {
+        const modelUri = checkpointUri.endsWith('.json')
+          ? checkpointUri
+          : joinUri(dirname(checkpointUri), 'model.json');
+        if (!(await storage.exists(modelUri))) {
+          throw new BadInputError(`${options.method} needs a TF.js layers model.json beside the checkpoint`, {
+            file: checkpointUri,
+          });
+        }
+        const { ckpt, planned } = await plannedTensors(checkpointUri, storage);
+        const data = {
+          data: opts.data,
+          distilled: opts.distilled,
+          random: opts.random,
+          samples: opts.samples,
+          seed: opts.seed,
+        };
+        if (options.method === 'hawq') {
+          const traced = await traceInputs(
+            modelUri,
+            planned.map((p) => p.tensor.name),
+            storage,
             {
-              file: checkpointUri,
+              data,
+              probes: opts.probes,
+              onProgress: progress,
             },
           );
-        }
-        const opened = await planCheckpoint(checkpointUri, storage, {
-          ...options,
-          method: 'uniform',
-          avgBits: 8,
-          maxBytes: undefined,
-        });
-        const traced = await traceInputs(
-          checkpointUri.endsWith('.json') ? checkpointUri : modelUri,
-          opened.planned.map((p) => p.tensor.name),
-          storage,
-          {
-            data: {
-              data: opts.data,
-              distilled: opts.distilled,
-              random: opts.random,
-              samples: opts.samples,
-              seed: opts.seed,
-            },
-            probes: opts.probes,
+          inputs = traced;
+          source = `Hessian traces on ${traced.source}, ${opts.probes} probes per layer, backend ${traced.backend}`;
+        } else {
+          const ratios = pruningRatios(
+            planned.map((p) => ({ name: p.tensor.name, params: p.params })),
+            options,
+          );
+          const measured = await klInputs(modelUri, ckpt, planned, storage, {
+            data,
+            probes: 0,
+            bits: options.bits,
+            scheme: options.scheme,
+            pruneCounts: pruneCounts(
+              ratios,
+              planned.map((p) => p.params),
+            ),
             onProgress: progress,
-          },
-        );
-        inputs = traced;
-        source = `Hessian traces on ${traced.source}, ${opts.probes} probes per layer, backend ${traced.backend}`;
+          });
+          inputs = measured;
+          source = `ZeroQ KL on ${measured.source}, backend ${measured.backend}`;
+        }
       }
       const result = await planCheckpoint(checkpointUri, storage, options, inputs);
       if (opts.write) {

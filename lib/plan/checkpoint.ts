@@ -59,12 +59,11 @@ async function sourceMetadata(ckpt: OpenedCheckpoint, opener: ObjectOpener): Pro
   return header.metadata;
 }
 
-export async function planCheckpoint(
+/** The tensors a plan covers: every weight the layer mapper analyzes, with its output-channel axis. */
+export async function plannedTensors(
   uri: string,
   opener: ObjectOpener,
-  options: PlanOptions,
-  inputs: PlanInputs = {},
-): Promise<CheckpointPlan> {
+): Promise<{ ckpt: OpenedCheckpoint; planned: PlannedTensor[]; tfLayout: boolean }> {
   const ckpt = await openCheckpoint(uri, opener);
   const metadata = await sourceMetadata(ckpt, opener);
   const tfLayout = ['tfjs', 'keras', 'keras-h5'].includes(ckpt.format) || metadata.kernel_layout === 'HWIO';
@@ -76,6 +75,16 @@ export async function planCheckpoint(
       params: m.tensor.shape.reduce((a, b) => a * b, 1),
     }));
   if (planned.length === 0) throw new BadInputError('no weight layers to plan', { file: uri });
+  return { ckpt, planned, tfLayout };
+}
+
+export async function planCheckpoint(
+  uri: string,
+  opener: ObjectOpener,
+  options: PlanOptions,
+  inputs: PlanInputs = {},
+): Promise<CheckpointPlan> {
+  const { ckpt, planned, tfLayout } = await plannedTensors(uri, opener);
   const base = planned.map((p) => ({
     name: p.tensor.name,
     params: p.params,

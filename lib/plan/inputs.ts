@@ -1,17 +1,22 @@
 /**
  * The per-layer inputs each planning method needs, computed with the library's own analyses:
- * α from the spectral analysis (lib/analyze.ts, WeightWatcher's defaults) and per-layer Hessian
- * traces from lib/curvature (Hutchinson on each layer's block of a TF.js layers model).
+ * α from the spectral analysis (lib/analyze.ts, WeightWatcher's defaults), per-layer Hessian
+ * traces from lib/curvature (Hutchinson on each layer's block of a TF.js layers model) and ZeroQ's
+ * KL sensitivities (zeroq.ts) on the same model.
  */
 import { analyzeCheckpoint } from '../analyze.ts';
 import { type CurvatureBackend, initCurvatureBackend } from '../curvature/backend.ts';
 import { type DataSourceOptions, resolveBatch } from '../curvature/batch.ts';
+import type { LabelledBatch } from '../curvature/hvp.ts';
 import { analyzeCurvature } from '../curvature/index.ts';
 import { loadLayersModelFromStorage } from '../curvature/load.ts';
 import { buildCurvatureNetwork } from '../curvature/network.ts';
-import type { ObjectOpener } from '../formats/types.ts';
+import type { ObjectOpener, OpenedCheckpoint } from '../formats/types.ts';
 import { parseAnalysisConfig } from '../spectral/index.ts';
-import type { PlanInputs } from './checkpoint.ts';
+import type { PlanInputs, PlannedTensor } from './checkpoint.ts';
+import { magnitudePrune } from './prune.ts';
+import type { QuantScheme } from './quantize.ts';
+import { type KlLayer, klSensitivities } from './zeroq.ts';
 
 /** α of every layer the spectral analysis covers; the others are named with the reason. */
 export async function alphaInputs(uri: string, opener: ObjectOpener): Promise<PlanInputs> {
@@ -29,6 +34,8 @@ export async function alphaInputs(uri: string, opener: ObjectOpener): Promise<Pl
 
 export interface TraceInputOptions {
   data: Pick<DataSourceOptions, 'data' | 'distilled' | 'random' | 'samples' | 'seed'>;
+  /** A prepared labelled batch instead of `data` (e.g. calibration images of a training split). */
+  batch?: { batch: LabelledBatch; source: string };
   probes: number;
   backend?: 'auto' | 'gpu' | 'wasm' | 'cpu';
   onProgress?: (line: string) => void;
@@ -48,7 +55,8 @@ export async function traceInputs(
   const backend = await initCurvatureBackend(options.backend ?? 'auto');
   const model = await loadLayersModelFromStorage(modelUri, opener);
   const network = buildCurvatureNetwork(model);
-  const { batch, source } = await resolveBatch(network, { epsilon: 0, ...options.data }, opener);
+  const { batch, source } =
+    options.batch ?? (await resolveBatch(network, { epsilon: 0, ...options.data }, opener));
   network.dispose();
   const report = await analyzeCurvature(model, batch, {
     topK: 0,
@@ -70,4 +78,41 @@ export async function traceInputs(
     else missing.set(name, `no layer block named ${name.split('/')[0]} in ${modelUri}`);
   }
   return { traces, missing, source, backend: backend.name };
+}
+
+export interface KlInputOptions extends TraceInputOptions {
+  bits: number[];
+  scheme: QuantScheme;
+  /** Per-tensor pruning counts applied before quantizing (uniform ratios for zeroq). */
+  pruneCounts?: number[];
+}
+
+/**
+ * ZeroQ KL sensitivities of the planned tensors of `ckpt`, measured on the TF.js model at
+ * `modelUri` (the same weights) over the chosen inputs (ZeroQ-distilled, random or real).
+ */
+export async function klInputs(
+  modelUri: string,
+  ckpt: OpenedCheckpoint,
+  planned: readonly PlannedTensor[],
+  opener: ObjectOpener,
+  options: KlInputOptions,
+): Promise<PlanInputs & { source: string; backend: CurvatureBackend['name'] }> {
+  const backend = await initCurvatureBackend(options.backend ?? 'auto');
+  const model = await loadLayersModelFromStorage(modelUri, opener);
+  let prepared = options.batch;
+  if (!prepared) {
+    const network = buildCurvatureNetwork(model);
+    prepared = await resolveBatch(network, { epsilon: 0, ...options.data }, opener, options.onProgress);
+    network.dispose();
+  }
+  const layers: KlLayer[] = [];
+  for (const [i, p] of planned.entries()) {
+    const data = magnitudePrune(await ckpt.readTensor(p.tensor), options.pruneCounts?.[i] ?? 0);
+    layers.push({ name: p.tensor.name, shape: p.tensor.shape, channelAxis: p.channelAxis, data });
+  }
+  const kl = klSensitivities(model, prepared.batch.x, layers, options.bits, options.scheme);
+  if (!options.batch) prepared.batch.x.dispose();
+  model.dispose();
+  return { kl, source: prepared.source, backend: backend.name };
 }

@@ -142,7 +142,8 @@ function sensitivities(
         out.set(b, l.squaredNorm > 0 ? (imp * l.params * p) / l.squaredNorm : 0);
       }
     }
-    return out;
+    // A non-finite input (e.g. a diverged trace estimate) counts as missing, not as a cost.
+    return [...out.values()].every(Number.isFinite) ? out : undefined;
   });
 }
 
@@ -195,7 +196,8 @@ export async function planLayers(
       const o = omega[i];
       const fixed = o === undefined || (options.keepFirstLast && (i === 0 || i === layers.length - 1));
       if (o === undefined)
-        notes[i] = `no ${options.method} input (${l.missing ?? 'not computed'}); kept at ${widest} bits`;
+        notes[i] =
+          `no ${options.method} input (${l.missing ?? 'missing or not finite'}); kept at ${widest} bits`;
       else if (fixed) notes[i] = `first/last layer kept at ${widest} bits`;
       return {
         name: l.name,

@@ -12,6 +12,8 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { openCheckpoint } from '../../../lib/formats/index.ts';
 import { readSafetensorsHeader } from '../../../lib/formats/safetensors/index.ts';
+import { plannedTensors } from '../../../lib/plan/checkpoint.ts';
+import { klInputs } from '../../../lib/plan/inputs.ts';
 import type { Plan } from '../../../lib/plan/plan.ts';
 import { distinctPerChannel } from '../../../lib/plan/quantize.ts';
 import { createStorage } from '../../../storage/index.ts';
@@ -121,6 +123,39 @@ describe('weightlens plan --write', () => {
     expect(plan.bytes).toBeLessThanOrEqual(40000);
     expect(plan.layers.every((l) => l.sensitivity !== null && l.sensitivity > 0)).toBe(true);
     await checkWritten(source, out, plan);
+  });
+
+  it('zeroq plan from KL sensitivities on random inputs: fewer bits, larger KL', async () => {
+    const source = join(zoo, 'fmnist-mlp-base-ep03');
+    const { plan, out } = await planAndWrite(source, [
+      '--method',
+      'zeroq',
+      '--random',
+      '--samples',
+      '64',
+      '--bits',
+      '2,3,8',
+      '--avg-bits',
+      '3',
+    ]);
+    const total = plan.layers.reduce((a, l) => a + l.params, 0);
+    expect(plan.layers.reduce((a, l) => a + l.params * l.bits, 0)).toBeLessThanOrEqual(3 * total);
+    expect(plan.layers.every((l) => l.sensitivity !== null && l.sensitivity >= 0)).toBe(true);
+    await checkWritten(source, out, plan);
+    const storage = createStorage();
+    const { ckpt, planned } = await plannedTensors(join(source, 'model.safetensors'), storage);
+    const { kl } = await klInputs(join(source, 'model.json'), ckpt, planned, storage, {
+      data: { random: true, samples: 64, seed: 1 },
+      probes: 0,
+      bits: [2, 4, 8],
+      scheme: 'symmetric',
+      backend: 'wasm',
+    });
+    for (const p of planned) {
+      const byBits = kl!.get(p.tensor.name)!;
+      expect(byBits.get(2)!).toBeGreaterThan(byBits.get(4)!);
+      expect(byBits.get(4)!).toBeGreaterThan(byBits.get(8)!);
+    }
   });
 
   it('an infeasible budget is a clear error with the feasible range', async () => {
