@@ -20,6 +20,7 @@ import {
 import { type ActivityServices, createActivityDeps, createSweepActivities } from '../activities/index.ts';
 import { connectWithTlsDiagnosis, temporalConnectOptions } from '../infra/tls.ts';
 import { type QueueKind, TASK_QUEUES } from '../workflows/types.ts';
+import type { WorkerMetrics } from './metrics.ts';
 
 /** What a worker needs of infra/config.ts `Services`. */
 export interface WorkerServices extends ActivityServices {
@@ -39,6 +40,8 @@ export interface CreateWorkerOptions {
   services: WorkerServices;
   /** Only warnings from the SDK (an in-process worker must not draw over a progress bar). */
   quiet?: boolean;
+  /** Count and time every activity execution into these Prometheus metrics (workers/metrics.ts). */
+  metrics?: WorkerMetrics;
 }
 
 export interface RunningWorker {
@@ -119,6 +122,9 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Runnin
       maxConcurrentActivityTaskExecutions: gpu ? concurrency : concurrency + CPU_IO_SLOTS,
       // Activities heartbeat every 5 s; cancellation must reach them well inside the timeout.
       shutdownGraceTime: '10 seconds',
+      ...(options.metrics
+        ? { interceptors: { activity: [options.metrics.activityInterceptors(taskQueue)] } }
+        : {}),
     });
     let running: Promise<void> | undefined;
     const run = () => {

@@ -9,6 +9,7 @@ import { type Command, Option } from 'commander';
 import { resolveServices } from '../../infra/config.ts';
 import { BadInputError } from '../../lib/errors.ts';
 import { createWorker } from '../../workers/create.ts';
+import { dependencyChecks, healthPortFromEnv, startHealthServer } from '../../workers/health.ts';
 import type { QueueKind } from '../../workflows/types.ts';
 
 export function parseConcurrency(raw: string | undefined): number | undefined {
@@ -44,7 +45,22 @@ export function register(program: Command): void {
         const { initCurvatureBackend } = await import('../../lib/curvature/backend.ts');
         await initCurvatureBackend();
       }
-      const running = await createWorker({ queue: options.queue, concurrency, services });
+      const healthPort = healthPortFromEnv();
+      // prom-client is loaded only by workers that serve metrics.
+      const metrics =
+        healthPort === undefined
+          ? undefined
+          : (await import('../../workers/metrics.ts')).createWorkerMetrics();
+      const running = await createWorker({ queue: options.queue, concurrency, services, metrics });
+      const health =
+        metrics && healthPort !== undefined
+          ? await startHealthServer({
+              port: healthPort,
+              host: process.env.WEIGHTLENS_HEALTH_HOST,
+              registry: metrics.registry,
+              checks: dependencyChecks(services),
+            })
+          : undefined;
       process.stderr.write(
         `weightlens worker: queue ${running.taskQueue} on ${services.temporalAddress} (pid ${process.pid})\n`,
       );
@@ -52,6 +68,7 @@ export function register(program: Command): void {
         // The SDK's runtime stops the worker on SIGINT/SIGTERM; run() then resolves.
         await running.run();
       } finally {
+        await health?.close();
         await running.close();
       }
     });
