@@ -4,24 +4,21 @@
  * Read-only; the CLI's `leaderboard` and the tests use it.
  */
 import { basename, dirname } from '../lib/formats/uri.ts';
+import {
+  CHECKPOINT_METRIC_NAMES,
+  type CheckpointMetricName,
+  DEFAULT_RANK_METRIC,
+} from '../lib/metrics/registry.ts';
 import type { PrismaClient } from './client.ts';
 import { type FamilyRanked, rankWithinFamilies } from './family-rank.ts';
 import { decodeMetrics } from './results.ts';
 
-export const DEFAULT_RANK_METRIC = 'alpha_weighted';
+export { DEFAULT_RANK_METRIC };
 
-/** Summary columns every row carries (WeightWatcher's get_summary names). */
-export const SUMMARY_METRICS = [
-  'alpha',
-  'alpha_weighted',
-  'log_norm',
-  'log_alpha_norm',
-  'log_spectral_norm',
-  'stable_rank',
-  'mp_softrank',
-] as const;
+/** Summary columns every row carries (the registry's checkpoint metrics, get_summary names). */
+export const SUMMARY_METRICS = CHECKPOINT_METRIC_NAMES;
 
-export type SummaryMetricName = (typeof SUMMARY_METRICS)[number];
+export type SummaryMetricName = CheckpointMetricName;
 
 export type LeaderboardRow = LeaderboardBase & FamilyRanked & { [name in SummaryMetricName]: number | null };
 

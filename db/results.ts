@@ -3,6 +3,13 @@
  * so every write is an upsert and a rerun of an unchanged sweep finds its results instead of
  * recomputing them.
  */
+import {
+  CHECKPOINT_METRICS,
+  type CheckpointMetricColumn,
+  columnOf,
+  LAYER_METRICS,
+  type LayerMetricColumn,
+} from '../lib/metrics/registry.ts';
 import type { LayerMetrics, ModelSummary } from '../lib/spectral/types.ts';
 import type { Prisma, PrismaClient } from './client.ts';
 
@@ -59,35 +66,20 @@ const integer = (value: unknown): number | null => {
   return v === null ? null : Math.round(v);
 };
 
-/** WeightWatcher's snake_case columns → the typed columns of LayerResult. */
+/** The registry's per-layer metrics → their typed LayerResult columns. */
 function metricColumns(m: LayerMetrics) {
-  return {
-    N: integer(m.N),
-    M: integer(m.M),
-    Q: finite(m.Q),
-    rf: integer(m.rf),
-    numEvals: integer(m.num_evals),
-    alpha: finite(m.alpha),
-    alphaWeighted: finite(m.alpha_weighted),
-    logNorm: finite(m.log_norm),
-    logSpectralNorm: finite(m.log_spectral_norm),
-    spectralNorm: finite(m.spectral_norm),
-    norm: finite(m.norm),
-    stableRank: finite(m.stable_rank),
-    logAlphaNorm: finite(m.log_alpha_norm),
-    mpSoftrank: finite(m.mp_softrank),
-    numSpikes: integer(m.num_spikes),
-    sigmaMp: finite(m.sigma_mp),
-    entropy: finite(m.entropy),
-    D: finite(m.D),
-    xmin: finite(m.xmin),
-    xmax: finite(m.xmax),
-    lambdaMax: finite(m.lambda_max),
-    numPlSpikes: integer(m.num_pl_spikes),
-    randDistance: finite(m.rand_distance),
-    wwSoftrank: finite(m.ww_softrank),
-    warning: m.warning || null,
-  };
+  const columns = {} as Record<LayerMetricColumn, number | null>;
+  for (const metric of LAYER_METRICS) {
+    columns[columnOf(metric.name)] = metric.kind === 'int' ? integer(m[metric.name]) : finite(m[metric.name]);
+  }
+  return { ...columns, warning: m.warning || null };
+}
+
+/** The registry's checkpoint metrics → their typed CheckpointSummary columns. */
+function summaryColumns(s: ModelSummary) {
+  const columns = {} as Record<CheckpointMetricColumn, number | null>;
+  for (const metric of CHECKPOINT_METRICS) columns[columnOf(metric.name)] = finite(s[metric.name]);
+  return columns;
 }
 
 export interface SucceededLayer extends LayerKey {
@@ -198,13 +190,7 @@ export interface SummaryRow {
 export async function upsertCheckpointSummary(prisma: PrismaClient, row: SummaryRow): Promise<void> {
   const s = row.summary;
   const data = {
-    alpha: finite(s.alpha),
-    alphaWeighted: finite(s.alpha_weighted),
-    logNorm: finite(s.log_norm),
-    logAlphaNorm: finite(s.log_alpha_norm),
-    logSpectralNorm: finite(s.log_spectral_norm),
-    stableRank: finite(s.stable_rank),
-    mpSoftrank: finite(s.mp_softrank),
+    ...summaryColumns(s),
     score: finite(row.score),
     scoreMetric: row.scoreMetric,
     layersAnalyzed: row.layersAnalyzed,

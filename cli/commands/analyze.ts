@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { type AnalyzeProgress, analyzeCheckpoint, type CheckpointReport } from '../../lib/analyze.ts';
 import { discoverCheckpoints } from '../../lib/formats/discover.ts';
+import { LAYER_METRICS } from '../../lib/metrics/registry.ts';
 import { parseAnalysisConfig } from '../../lib/spectral/index.ts';
 import { esdPlotSvg } from '../../lib/spectral/plot-svg.ts';
 import type { LayerAnalysis, LayerMetrics } from '../../lib/spectral/types.ts';
@@ -34,20 +35,12 @@ interface AnalyzeOptions {
 
 type JsonReport = Omit<CheckpointReport, 'skipped'>;
 
+/** Identity columns, the registry's table metrics, then the warning. */
 const TABLE_COLUMNS = [
   'layer_id',
   'name',
   'layer_type',
-  'N',
-  'M',
-  'num_evals',
-  'alpha',
-  'alpha_weighted',
-  'log_norm',
-  'log_spectral_norm',
-  'stable_rank',
-  'D',
-  'num_pl_spikes',
+  ...LAYER_METRICS.filter((m) => 'table' in m && m.table).map((m) => m.name),
   'warning',
 ];
 

@@ -5,6 +5,7 @@
  */
 import { BadInputError } from '../errors.ts';
 import type { EigenBackend } from '../linalg/index.ts';
+import { ALPHA_BAND } from '../metrics/registry.ts';
 import type { LayerType, LayerWeights } from '../types.ts';
 import { checkWeights, layerEsd, layerGeometry } from './esd.ts';
 import { estimatorColumns } from './estimators.ts';
@@ -18,8 +19,8 @@ import type { AnalysisConfig, LayerAnalysis, LayerMetrics } from './types.ts';
 
 /** Eigenvalues at or below this are left out of the power-law fit (absolute, as WeightWatcher). */
 export const EVALS_THRESHOLD = 1e-5;
-export const OVER_TRAINED_ALPHA = 2.0;
-export const UNDER_TRAINED_ALPHA = 6.0;
+export const OVER_TRAINED_ALPHA = ALPHA_BAND.low;
+export const UNDER_TRAINED_ALPHA = ALPHA_BAND.high;
 /** Layers with fewer components than this get 5 pooled randomized replicas. */
 const FEW_COMPONENTS = 100;
 

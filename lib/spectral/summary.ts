@@ -1,33 +1,29 @@
 /** WeightWatcher's get_summary(): plain means over analyzed layers (failed fits and ±inf included). */
+import { CHECKPOINT_METRIC_NAMES, CHECKPOINT_METRICS } from '../metrics/registry.ts';
 import type { LayerMetrics, ModelSummary } from './types.ts';
 
-export const SUMMARY_COLUMNS = [
-  'log_norm',
-  'alpha',
-  'alpha_weighted',
-  'log_alpha_norm',
-  'log_spectral_norm',
-  'stable_rank',
-  'mp_softrank',
-] as const;
+/** The summary's columns, from the metric registry (leaderboard column order). */
+export const SUMMARY_COLUMNS = CHECKPOINT_METRIC_NAMES;
 
 /**
- * Mean of each summary column over the rows that have it (pandas skips NaN/None); a column no row
- * has (mp_softrank without mp_fit) is left out, as in WeightWatcher.
+ * Aggregate each registry checkpoint metric over the rows that have its layer metric (pandas skips
+ * NaN/None); a metric no row has is null, or left out where WeightWatcher leaves it out
+ * (mp_softrank without mp_fit).
  */
 export function summarizeLayers(rows: LayerMetrics[]): ModelSummary {
   const summary: ModelSummary = {};
-  for (const column of SUMMARY_COLUMNS) {
+  for (const metric of CHECKPOINT_METRICS) {
     let sum = 0;
     let count = 0;
     for (const row of rows) {
-      const value = row[column];
+      const value = row[metric.of];
       if (typeof value !== 'number' || Number.isNaN(value)) continue;
       sum += value;
       count++;
     }
-    if (count > 0) summary[column] = sum / count;
-    else if (column !== 'mp_softrank' && rows.length > 0) summary[column] = null;
+    if (count > 0) summary[metric.name] = sum / count;
+    else if (!('omitWhenAbsent' in metric && metric.omitWhenAbsent) && rows.length > 0)
+      summary[metric.name] = null;
   }
   return summary;
 }

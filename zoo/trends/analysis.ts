@@ -4,6 +4,11 @@
  * run), for the trained weights and for the shuffled-entries control. Pure: inputs are rows
  * already read from the pipeline's leaderboard.
  */
+import {
+  CHECKPOINT_METRIC_NAMES,
+  CHECKPOINT_METRICS,
+  type CheckpointMetricName,
+} from '../../lib/metrics/registry.ts';
 import { kendallTauB, spearmanRho } from '../../lib/stats/rank-correlation.ts';
 
 /**
@@ -12,21 +17,13 @@ import { kendallTauB, spearmanRho } from '../../lib/stats/rank-correlation.ts';
  */
 export const TRENDS_ANALYSIS_OPTIONS = { randomize: true, mpFit: true } as const;
 
-/** Summary metrics as the leaderboard reports them (WeightWatcher's get_summary names). */
-export const SUMMARY_METRIC_NAMES = [
-  'alpha',
-  'alpha_weighted',
-  'log_spectral_norm',
-  'log_alpha_norm',
-  'log_norm',
-  'stable_rank',
-  'mp_softrank',
-] as const;
+/** Summary metrics as the leaderboard reports them (the metric registry's checkpoint metrics). */
+export const SUMMARY_METRIC_NAMES = CHECKPOINT_METRIC_NAMES;
 
 /** Metrics we derive from the trained and the shuffled sweep together. */
 export const DERIVED_METRIC_NAMES = ['delta_alpha', 'delta_alpha_weighted'] as const;
 
-export type SummaryMetricName = (typeof SUMMARY_METRIC_NAMES)[number];
+export type SummaryMetricName = CheckpointMetricName;
 export type DerivedMetricName = (typeof DERIVED_METRIC_NAMES)[number];
 export type MetricName = SummaryMetricName | DerivedMetricName;
 export type MetricValues = Partial<Record<MetricName, number | null>>;
@@ -37,13 +34,10 @@ export type MetricValues = Partial<Record<MetricName, number | null>>;
  * means the metric orders checkpoints the way the theory says.
  */
 export const EXPECTED_DIRECTION: Record<MetricName, -1 | 1> = {
-  alpha: -1,
-  alpha_weighted: -1,
-  log_spectral_norm: -1,
-  log_alpha_norm: -1,
-  log_norm: -1,
-  stable_rank: -1,
-  mp_softrank: -1,
+  ...(Object.fromEntries(CHECKPOINT_METRICS.map((m) => [m.name, m.better === 'lower' ? -1 : 1])) as Record<
+    SummaryMetricName,
+    -1 | 1
+  >),
   // α of the shuffled matrix minus α of the trained one: how far training moved the ESD away
   // from its own randomization (the "distance from randomness" of HT-SR), so larger is better.
   delta_alpha: 1,

@@ -4,9 +4,16 @@
  * whether the database holds ten checkpoints or a hundred thousand.
  */
 import { Prisma } from '../../../generated/prisma/client.ts';
+import type { CheckpointMetricColumn } from '../../../lib/metrics/registry.ts';
 import type { Db } from '../db.ts';
 import { checkpointDisplayName } from '../format.ts';
-import { DEFAULT_SUMMARY_METRIC, isSummaryMetric, SUMMARY_METRICS, type SummaryMetric } from '../metrics.ts';
+import {
+  DEFAULT_SUMMARY_METRIC,
+  isSummaryMetric,
+  SUMMARY_METRIC_NAMES,
+  SUMMARY_METRICS,
+  type SummaryMetric,
+} from '../metrics.ts';
 
 export const LEADERBOARD_PAGE_SIZE = 50;
 
@@ -19,13 +26,10 @@ const SORT_COLUMNS = {
   step: 'c.step',
   epoch: 'c.epoch',
   accuracy: 'c."knownTestAccuracy"',
-  alpha_weighted: 's."alphaWeighted"',
-  alpha: 's.alpha',
-  log_norm: 's."logNorm"',
-  log_alpha_norm: 's."logAlphaNorm"',
-  log_spectral_norm: 's."logSpectralNorm"',
-  stable_rank: 's."stableRank"',
-  mp_softrank: 's."mpSoftrank"',
+  ...(Object.fromEntries(SUMMARY_METRIC_NAMES.map((m) => [m, `s."${SUMMARY_METRICS[m].column}"`])) as Record<
+    SummaryMetric,
+    string
+  >),
   layers: 's."layersAnalyzed"',
   failed: 's."layersFailed"',
   warnings: '(s."overTrained" + s."underTrained" + s."correlationTraps")',
@@ -131,7 +135,7 @@ function whereClause(query: LeaderboardQuery): Prisma.Sql {
   return conditions.length === 0 ? Prisma.empty : Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}`;
 }
 
-interface RawLeaderboardRow {
+type RawLeaderboardRow = Record<CheckpointMetricColumn, number | null> & {
   rank: bigint;
   checkpointId: string;
   configHash: string;
@@ -142,13 +146,6 @@ interface RawLeaderboardRow {
   step: number | null;
   epoch: number | null;
   knownTestAccuracy: number | null;
-  alpha: number | null;
-  alphaWeighted: number | null;
-  logNorm: number | null;
-  logAlphaNorm: number | null;
-  logSpectralNorm: number | null;
-  stableRank: number | null;
-  mpSoftrank: number | null;
   layersAnalyzed: number;
   layersFailed: number;
   overTrained: number;
@@ -156,7 +153,12 @@ interface RawLeaderboardRow {
   correlationTraps: number;
   hessianTop: number | null;
   hessianTrace: number | null;
-}
+};
+
+/** The summary metric columns, quoted for SQL (registry names; no user input). */
+const METRIC_SELECT = Prisma.raw(
+  SUMMARY_METRIC_NAMES.map((m) => `s."${SUMMARY_METRICS[m].column}"`).join(', '),
+);
 
 export async function fetchLeaderboard(db: Db, query: LeaderboardQuery): Promise<LeaderboardPage> {
   const where = whereClause(query);
@@ -171,8 +173,7 @@ export async function fetchLeaderboard(db: Db, query: LeaderboardQuery): Promise
       SELECT rank() OVER (ORDER BY ${metricColumn} ${rankDirection} NULLS LAST) AS rank,
         s."checkpointId", s."configHash", c.uri, c.metadata->>'name' AS "metadataName",
         c.family, c.run, c.step, c.epoch, c."knownTestAccuracy",
-        s.alpha, s."alphaWeighted", s."logNorm", s."logAlphaNorm", s."logSpectralNorm",
-        s."stableRank", s."mpSoftrank", s."layersAnalyzed", s."layersFailed",
+        ${METRIC_SELECT}, s."layersAnalyzed", s."layersFailed",
         s."overTrained", s."underTrained", s."correlationTraps",
         cur.top AS "hessianTop", cur.trace AS "hessianTrace"
       FROM "CheckpointSummary" s JOIN "Checkpoint" c ON c.id = s."checkpointId"
@@ -199,15 +200,9 @@ export async function fetchLeaderboard(db: Db, query: LeaderboardQuery): Promise
       step: row.step,
       epoch: row.epoch,
       knownTestAccuracy: row.knownTestAccuracy,
-      metrics: {
-        alpha_weighted: row.alphaWeighted,
-        alpha: row.alpha,
-        log_norm: row.logNorm,
-        log_alpha_norm: row.logAlphaNorm,
-        log_spectral_norm: row.logSpectralNorm,
-        stable_rank: row.stableRank,
-        mp_softrank: row.mpSoftrank,
-      },
+      metrics: Object.fromEntries(
+        SUMMARY_METRIC_NAMES.map((m) => [m, row[SUMMARY_METRICS[m].column]]),
+      ) as Record<SummaryMetric, number | null>,
       layersAnalyzed: row.layersAnalyzed,
       layersFailed: row.layersFailed,
       overTrained: row.overTrained,
