@@ -40,6 +40,7 @@ const LAYER_NON_METRIC = new Set([
   'error',
   'warning',
   'flags',
+  'eigenBackend',
   'metrics',
   'esdUri',
   'quantization',
