@@ -13,6 +13,7 @@ import { updateSweepCheckpoint } from '../db/sweeps.ts';
 import { openCheckpoint } from '../lib/formats/index.ts';
 import { canonicalShape, mapTensors } from '../lib/formats/layers.ts';
 import type { OpenedCheckpoint } from '../lib/formats/types.ts';
+import { countFlags, storedFlags } from '../lib/spectral/flags.ts';
 import { layerFilter, summarizeLayers } from '../lib/spectral/index.ts';
 import type { LayerMetrics } from '../lib/spectral/types.ts';
 import type { LayerType } from '../lib/types.ts';
@@ -36,10 +37,6 @@ export function openCached(deps: ActivityDeps, checkpointId: string, uri: string
   while (cache.size > OPENED_CACHE_SIZE) cache.delete(cache.keys().next().value!);
   return opened;
 }
-
-/** WeightWatcher's thresholds on a layer's α (weightwatcher-spec §13). */
-const OVER_TRAINED = 'over-trained';
-const UNDER_TRAINED = 'under-trained';
 
 export function createCheckpointActivities(
   deps: ActivityDeps,
@@ -142,12 +139,7 @@ export function createCheckpointActivities(
           scoreMetric: 'alpha_weighted',
           layersAnalyzed: analyzed.length,
           layersFailed: failed.length,
-          overTrained: metrics.filter((m) => m.warning === OVER_TRAINED).length,
-          underTrained: metrics.filter((m) => m.warning === UNDER_TRAINED).length,
-          // A correlation trap: the randomized ESD still has spikes past the MP edge (needs randomize).
-          correlationTraps: metrics.filter(
-            (m) => typeof m.rand_num_spikes === 'number' && m.rand_num_spikes > 0,
-          ).length,
+          ...countFlags(analyzed.map(storedFlags)),
         });
         await updateSweepCheckpoint(deps.prisma, sweepId, checkpointId, {
           status: 'succeeded',

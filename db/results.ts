@@ -10,6 +10,7 @@ import {
   LAYER_METRICS,
   type LayerMetricColumn,
 } from '../lib/metrics/registry.ts';
+import { parseWarning } from '../lib/spectral/flags.ts';
 import type { LayerMetrics, ModelSummary } from '../lib/spectral/types.ts';
 import type { Prisma, PrismaClient } from './client.ts';
 
@@ -72,7 +73,7 @@ function metricColumns(m: LayerMetrics) {
   for (const metric of LAYER_METRICS) {
     columns[columnOf(metric.name)] = metric.kind === 'int' ? integer(m[metric.name]) : finite(m[metric.name]);
   }
-  return { ...columns, warning: m.warning || null };
+  return { ...columns, warning: m.warning || null, flags: parseWarning(m.warning) };
 }
 
 /** The registry's checkpoint metrics → their typed CheckpointSummary columns. */

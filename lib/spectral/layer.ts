@@ -5,12 +5,12 @@
  */
 import { BadInputError } from '../errors.ts';
 import type { EigenBackend } from '../linalg/index.ts';
-import { ALPHA_BAND } from '../metrics/registry.ts';
 import type { LayerType, LayerWeights } from '../types.ts';
 import { checkWeights, layerEsd, layerGeometry } from './esd.ts';
 import { estimatorColumns } from './estimators.ts';
 import { fitClipXmax, fitXminPeak } from './fingers.ts';
 import { fitPowerLawPackage, fitPowerLawWW, type PowerLawFit } from './fit.ts';
+import { alphaFlags, formatWarning, type LayerFlag } from './flags.ts';
 import { fitMarchenkoPastur } from './mp.ts';
 import { normMetrics } from './norms.ts';
 import { jensenShannonDistance, seededRandom, seedFromName, shuffledCopy } from './randomize.ts';
@@ -19,8 +19,6 @@ import type { AnalysisConfig, LayerAnalysis, LayerMetrics } from './types.ts';
 
 /** Eigenvalues at or below this are left out of the power-law fit (absolute, as WeightWatcher). */
 export const EVALS_THRESHOLD = 1e-5;
-export const OVER_TRAINED_ALPHA = ALPHA_BAND.low;
-export const UNDER_TRAINED_ALPHA = ALPHA_BAND.high;
 /** Layers with fewer components than this get 5 pooled randomized replicas. */
 const FEW_COMPONENTS = 100;
 
@@ -100,12 +98,6 @@ function runFit(data: Float64Array, evalCount: number, config: AnalysisConfig): 
   return { fit, xmaxColumn: fit && !packageFit ? fit.xmax : Number.NaN, extra };
 }
 
-function trainingWarning(alpha: number): string {
-  if (alpha < OVER_TRAINED_ALPHA) return 'over-trained';
-  if (alpha > UNDER_TRAINED_ALPHA) return 'under-trained';
-  return '';
-}
-
 /**
  * Analyze one layer (canonical layout, see lib/types.ts). Throws BadInputError naming the layer for
  * NaN/Inf or all-zero weights, a shape the filter rejects, or too few eigenvalues to fit.
@@ -174,7 +166,7 @@ export async function analyzeLayer(
     rand_distance: null,
     ww_softrank: null,
     max_rand_eval: null,
-    warning: trainingWarning(alpha),
+    warning: '',
     status: fit ? 'success' : 'failed',
     sv_max: esd.sv_max,
     sv_min: esd.sv_min,
@@ -182,6 +174,7 @@ export async function analyzeLayer(
     weak_rank_loss: esd.weak_rank_loss,
     ...extra,
   };
+  const flags: LayerFlag[] = alphaFlags(alpha);
   if (config.mpFit) Object.assign(metrics, safeMpFit(evals, geometry.N, geometry.M, ''));
   let randomizedEigenvalues: Float64Array | undefined;
   if (config.randomize) {
@@ -205,9 +198,10 @@ export async function analyzeLayer(
     const traps = metrics.rand_num_spikes;
     if (typeof traps === 'number' && traps > 0) {
       metrics.num_traps = traps;
-      metrics.warning = metrics.warning ? `${metrics.warning}, correlation-trap` : 'correlation-trap';
+      flags.push('correlation-trap');
     } else metrics.num_traps = traps ?? null;
   }
+  metrics.warning = formatWarning(flags);
   if (config.estimators.length > 0) {
     const inputs = { weights, evals, metrics, randomizedEigenvalues, backend: options.backend };
     Object.assign(metrics, await estimatorColumns(config, inputs));
