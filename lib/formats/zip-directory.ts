@@ -25,13 +25,52 @@ export interface ZipLimits {
   maxCentralDirectoryBytes: number;
   /** Largest entry `readEntry` inflates or copies into memory. */
   maxEntryBytes: number;
+  /**
+   * The archive's deflated entries together may declare at most this many bytes per byte of the
+   * archive (beyond `inflateAllowanceBytes`): weights compress little, so a larger ratio is a
+   * bomb of zeros, not a checkpoint. Far below deflate's own 1032:1.
+   */
+  maxInflateRatio: number;
+  /** Inflated bytes allowed regardless of the ratio (small archives of all-zero tensors). */
+  inflateAllowanceBytes: number;
+  /** Absolute cap on the bytes all deflated entries of one archive declare. */
+  maxInflatedBytes: number;
 }
 
 export const DEFAULT_ZIP_LIMITS: ZipLimits = {
   maxEntries: 1_000_000,
   maxCentralDirectoryBytes: 256 * 1024 * 1024,
   maxEntryBytes: 2 ** 31 - 1,
+  maxInflateRatio: 32,
+  inflateAllowanceBytes: 16 * 1024 * 1024,
+  maxInflatedBytes: 64 * 1024 ** 3,
 };
+
+/**
+ * Bound the bytes an archive's deflated entries may inflate to by the bytes it stores: the
+ * declared ratio (with a small allowance) and the absolute cap of `limits`.
+ */
+export function checkInflateBudget(
+  entries: readonly ZipEntry[],
+  archiveBytes: number,
+  limits: ZipLimits,
+  file: string,
+): void {
+  let declared = 0;
+  for (const entry of entries) if (entry.method === 8) declared += entry.uncompressedSize;
+  const budget = Math.min(
+    limits.maxInflatedBytes,
+    limits.inflateAllowanceBytes + archiveBytes * limits.maxInflateRatio,
+  );
+  if (declared > budget) {
+    throw new BadInputError(
+      `deflated entries declare ${declared} bytes from a ${archiveBytes}-byte archive, over the ` +
+        `budget of ${budget} (${limits.maxInflateRatio}:1 plus ${limits.inflateAllowanceBytes} bytes, ` +
+        `at most ${limits.maxInflatedBytes}): zip bomb?`,
+      { file },
+    );
+  }
+}
 
 export interface ZipEntry {
   name: string;

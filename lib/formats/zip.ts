@@ -17,6 +17,7 @@ import type { RangeReader } from './types.ts';
 import {
   CENTRAL_FIXED_BYTES,
   checkEntryBounds,
+  checkInflateBudget,
   DEFAULT_ZIP_LIMITS,
   EOCD_BYTES,
   EOCD_SIGNATURE,
@@ -137,6 +138,7 @@ export class ZipArchive {
     const cd = await reader.read(cdOffset, cdSize);
     const { entries, minExtents } = parseCentralDirectory(cd, entryCount, file);
     checkEntryBounds(entries, minExtents, cdOffset, file);
+    checkInflateBudget(entries, reader.size, all, file);
     return new ZipArchive(reader, entries, all);
   }
 

@@ -144,6 +144,14 @@ export async function readTorchZip(reader: RangeReader, strides: Strides): Promi
     const rowMajor = rowMajorStrides(ref.shape);
     const contiguous = ref.stride.every((s, axis) => ref.shape[axis]! <= 1 || s === rowMajor[axis]);
     const span = count === 0 ? 0 : contiguous ? count : Number(last) - ref.storageOffset + 1;
+    // A view whose strides revisit elements (stride 0 from expand(), overlapping windows) would
+    // decode more values than it stores: decoded bytes must stay bounded by stored bytes.
+    if (count > span) {
+      throw new BadInputError(
+        `tensor view [${ref.shape.join(', ')}] with strides [${ref.stride.join(', ')}] reads ${count} elements from ${span} stored: overlapping views are not analyzed`,
+        context,
+      );
+    }
     if (!contiguous) strides.set(name, ref.stride);
     return {
       name,

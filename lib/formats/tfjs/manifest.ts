@@ -46,6 +46,8 @@ export async function resolveManifest(
   const file = manifestUri;
   if (!Array.isArray(manifest)) throw new BadInputError('weightsManifest is not a list of groups', { file });
   const out: ManifestTensor[] = [];
+  // Each shard is listed once: a repeated path would make one stored byte decode many times.
+  const seenShards = new Set<string>();
   for (const [groupIndex, group] of manifest.entries()) {
     if (!isRecord(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
       throw new BadInputError(`weights group ${groupIndex} lacks "paths" or "weights"`, { file });
@@ -59,6 +61,10 @@ export async function resolveManifest(
       if (typeof path !== 'string')
         throw new BadInputError(`weights group ${groupIndex} has a non-string path`, { file });
       const { uri, reader } = await readers.sibling(manifestUri, path, { file });
+      if (seenShards.has(uri)) {
+        throw new BadInputError(`weights group ${groupIndex} lists shard "${path}" a second time`, { file });
+      }
+      seenShards.add(uri);
       shards.push({ uri, start: groupBytes, size: reader.size });
       groupBytes += reader.size;
     }

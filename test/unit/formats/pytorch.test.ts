@@ -6,6 +6,7 @@ import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
 import { unpickle } from '../../../lib/formats/pytorch/unpickle.ts';
 import { FileStorage } from '../../../storage/file.ts';
 import { expectTensorsExact, FIXTURES_DIR, readExpected } from './fixture-helpers.ts';
+import { tensorPickle } from './hostile/torch-gen.ts';
 import { buildZip } from './zip-builder.ts';
 
 const dir = `${FIXTURES_DIR}pytorch/`;
@@ -76,36 +77,6 @@ describe('restricted unpickler', () => {
     }
   });
 });
-
-/** A hand-written torch.save pickle: {"w": tensor(storage of `numel` floats, shape, stride)}. */
-function tensorPickle(numel: number, shape: number[], stride: number[]): Uint8Array {
-  const text = (s: string) => [...Buffer.from(s, 'latin1')];
-  const int = (n: number) => [0x4a, ...new Uint8Array(new Int32Array([n]).buffer)];
-  const tuple = (items: number[][]) => [0x28, ...items.flat(), 0x74];
-  const str = (s: string) => [0x8c, s.length, ...text(s)];
-  return new Uint8Array([
-    0x80,
-    2,
-    0x7d,
-    0x28,
-    ...str('w'),
-    ...text('ctorch._utils\n_rebuild_tensor_v2\n'),
-    0x28,
-    ...tuple([str('storage'), text('ctorch\nFloatStorage\n'), str('0'), str('cpu'), int(numel)]),
-    0x51,
-    ...int(0),
-    ...tuple(shape.map(int)),
-    ...tuple(stride.map(int)),
-    0x89,
-    ...text('ccollections\nOrderedDict\n'),
-    0x29,
-    0x52,
-    0x74,
-    0x52,
-    0x75,
-    0x2e,
-  ]);
-}
 
 function torchZip(pickle: Uint8Array, storageBytes: number): MemoryObjectOpener {
   const zip = buildZip([
