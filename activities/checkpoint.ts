@@ -6,6 +6,7 @@
 import {
   checkpointLayerRows,
   decodeMetrics,
+  deleteCheckpointSummary,
   recordSkippedLayers,
   upsertCheckpointSummary,
 } from '../db/results.ts';
@@ -19,7 +20,7 @@ import type { LayerMetrics } from '../lib/spectral/types.ts';
 import type { LayerType } from '../lib/types.ts';
 import type { CheckpointSummaryOutcome, LayerPlan, SweepActivities } from '../workflows/types.ts';
 import type { ActivityDeps } from './deps.ts';
-import { isReusableLayerRow, mappingFailures } from './failures.ts';
+import { checkpointCompleteness, isReusableLayerRow, mappingFailures } from './failures.ts';
 
 const OPENED_CACHE_SIZE = 16;
 
@@ -115,6 +116,24 @@ export function createCheckpointActivities(
         const rows = await checkpointLayerRows(deps.prisma, checkpointId, configHash);
         const analyzed = rows.filter((r) => r.status === 'succeeded');
         const failed = rows.filter((r) => r.status === 'failed');
+        const completeness = checkpointCompleteness(rows);
+        if (!completeness.complete) {
+          const first = rows.find((r) => r.status === 'failed' && !isReusableLayerRow(r));
+          const reason =
+            `incomplete: ${completeness.layersDone} of ${completeness.layersTotal} layers` +
+            (first ? ` (first missing: ${first.layerName}: ${first.error})` : '');
+          // A summary of an earlier, partial run must not stay ranked either.
+          await Promise.all([
+            deleteCheckpointSummary(deps.prisma, checkpointId, configHash),
+            updateSweepCheckpoint(deps.prisma, sweepId, checkpointId, {
+              status: 'incomplete',
+              error: reason,
+              layersDone: completeness.layersDone,
+              layersFailed: failed.length,
+            }),
+          ]);
+          return { status: 'incomplete', reason, score: null };
+        }
         const metrics = analyzed.map((r) => decodeMetrics(r.metrics) as LayerMetrics);
         if (analyzed.length === 0) {
           const reason =

@@ -4,17 +4,56 @@
  * ones stay retryable. The one-line message keeps its file/tensor/layer context.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { ConfigError, errorLine, isBadInput, WeightlensError } from '../lib/errors.ts';
+import { TemporalFailure } from '@temporalio/common';
+import { ConfigError, errorLine, FINAL_ERROR_CODES, isBadInput, WeightlensError } from '../lib/errors.ts';
 
 /** "<Code>: <one line>", the form stored in `error` columns (reruns read the code back). */
 export function failureText(err: unknown): string {
   const code = err instanceof WeightlensError ? err.code : 'Error';
-  return `${code}: ${errorLine(err)}`;
+  return `${code}: ${infrastructureLine(err)}`;
 }
 
-/** Stored failures with these codes are final: a rerun returns them instead of retrying. */
+/**
+ * One line saying what went wrong. Prisma's messages open with "Invalid `prisma.x()` invocation"
+ * and a code frame and end with the cause ("Can't reach database server at …"): keep the cause.
+ */
+export function infrastructureLine(err: unknown): string {
+  if (err instanceof WeightlensError || !(err instanceof Error)) return errorLine(err);
+  const lines = err.message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+  if (lines.length === 0) return err.name;
+  if (/^Invalid `.*` invocation/.test(lines[0]!)) return lines[lines.length - 1]!;
+  return lines[0]!;
+}
+
+/** Stored failures with a final code ("BadInput: …") are final: a rerun returns them instead of retrying. */
 export function isFinalFailureText(text: string | null): boolean {
-  return text !== null && /^(BadInput|Unsupported):/.test(text);
+  return text !== null && FINAL_ERROR_CODES.some((code) => text.startsWith(`${code}:`));
+}
+
+/**
+ * Whether a checkpoint's stored layer rows make a complete result: `incomplete` when a layer
+ * failed for an infrastructure reason (its retries gave out): such a checkpoint is not
+ * summarized, so a partial set of layers is never ranked as if it were the whole model.
+ */
+export function checkpointCompleteness(rows: readonly { status: string; error: string | null }[]): {
+  complete: boolean;
+  layersDone: number;
+  layersTotal: number;
+  unfinished: number;
+} {
+  const analyzable = rows.filter((r) => r.status !== 'skipped');
+  const unfinished = analyzable.filter(
+    (r) => r.status !== 'succeeded' && !isFinalFailureText(r.error),
+  ).length;
+  return {
+    complete: unfinished === 0,
+    layersDone: analyzable.filter((r) => r.status === 'succeeded').length,
+    layersTotal: analyzable.length,
+    unfinished,
+  };
 }
 
 /** Whether a stored layer row is final (reused on reruns) rather than a leftover of an outage. */
@@ -38,7 +77,13 @@ export function toActivityFailure(err: unknown): never {
     // Retryable: an operator can fix credentials or start a service while the retries run.
     throw ApplicationFailure.create({ message: errorLine(err), type: 'Config', cause: err });
   }
-  throw err;
+  if (err instanceof TemporalFailure || !(err instanceof Error) || err.name === 'AbortError') throw err;
+  // Infrastructure (database, object store, network): retryable, one-line message, details kept apart.
+  throw ApplicationFailure.create({
+    message: infrastructureLine(err),
+    type: err instanceof WeightlensError ? err.code : err.name,
+    details: [err.message],
+  });
 }
 
 /** Run an activity body, mapping library errors on the way out. */

@@ -208,3 +208,12 @@ export async function upsertCheckpointSummary(prisma: PrismaClient, row: Summary
     update: data,
   });
 }
+
+/** Drop a checkpoint's summary under a config (its layers are no longer all present). */
+export async function deleteCheckpointSummary(
+  prisma: PrismaClient,
+  checkpointId: string,
+  configHash: string,
+): Promise<void> {
+  await prisma.checkpointSummary.deleteMany({ where: { checkpointId, configHash } });
+}

@@ -119,7 +119,7 @@ export async function updateSweepCheckpoint(
 /** Checkpoint counts of a sweep by status, from the membership rows (the source of truth). */
 export async function sweepCheckpointCounts(prisma: PrismaClient, sweepId: string) {
   const groups = await prisma.sweepCheckpoint.groupBy({ by: ['status'], where: { sweepId }, _count: true });
-  const counts = { total: 0, pending: 0, running: 0, succeeded: 0, failed: 0, skipped: 0 };
+  const counts = { total: 0, pending: 0, running: 0, succeeded: 0, failed: 0, skipped: 0, incomplete: 0 };
   for (const group of groups) {
     counts[group.status] = group._count;
     counts.total += group._count;
@@ -131,10 +131,10 @@ export async function sweepCheckpointCounts(prisma: PrismaClient, sweepId: strin
 export async function finishSweepRecord(
   prisma: PrismaClient,
   sweepId: string,
-  status: 'completed' | 'cancelled' | 'failed',
+  status: 'completed' | 'completed_with_failures' | 'cancelled' | 'failed',
   error?: string,
 ): Promise<void> {
-  if (status !== 'completed') {
+  if (status === 'cancelled' || status === 'failed') {
     // Members a cancelled or failed sweep never finished go back to pending (a rerun picks them up).
     await prisma.sweepCheckpoint.updateMany({
       where: { sweepId, status: 'running' },
@@ -164,4 +164,19 @@ export async function failedSweepCheckpoints(prisma: PrismaClient, sweepId: stri
     orderBy: { checkpointId: 'asc' },
   });
   return rows.map((row) => ({ uri: row.checkpoint.uri, error: row.error ?? '' }));
+}
+
+/** The incomplete checkpoints of a sweep: how many of their layers finished, and the first missing one. */
+export async function incompleteSweepCheckpoints(prisma: PrismaClient, sweepId: string) {
+  const rows = await prisma.sweepCheckpoint.findMany({
+    where: { sweepId, status: 'incomplete' },
+    select: { error: true, layersDone: true, layersTotal: true, checkpoint: { select: { uri: true } } },
+    orderBy: { checkpointId: 'asc' },
+  });
+  return rows.map((row) => ({
+    uri: row.checkpoint.uri,
+    layersDone: row.layersDone,
+    layersTotal: row.layersTotal,
+    error: row.error ?? '',
+  }));
 }

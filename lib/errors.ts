@@ -57,6 +57,12 @@ export class TransientError extends WeightlensError {
   }
 }
 
+/**
+ * Error codes that are data, not outages: never retried, and a stored failure with one of these
+ * codes is final (reruns reuse it instead of recomputing).
+ */
+export const FINAL_ERROR_CODES = ['BadInput', 'Unsupported'] as const;
+
 export function isBadInput(err: unknown): boolean {
   return err instanceof BadInputError || err instanceof UnsupportedError;
 }

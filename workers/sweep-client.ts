@@ -7,10 +7,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { PrismaClient } from '../db/client.ts';
-import { createSweep } from '../db/sweeps.ts';
+import { createSweep, findSweep } from '../db/sweeps.ts';
 import { connectWithTlsDiagnosis, temporalConnectOptions } from '../infra/tls.ts';
+import { BadInputError } from '../lib/errors.ts';
 import { basename } from '../lib/formats/uri.ts';
-import { hashAnalysisConfig } from '../lib/spectral/index.ts';
+import { hashAnalysisConfig, parseAnalysisConfig } from '../lib/spectral/index.ts';
 import type { AnalysisConfig } from '../lib/spectral/types.ts';
 import { progressQuery } from '../workflows/queries.ts';
 import type { sweepWorkflow } from '../workflows/sweep.ts';
@@ -100,6 +101,50 @@ export async function startSweep(
     ],
   });
   return { sweepId, name, workflowId, configHash, handle };
+}
+
+/**
+ * `sweep resume`: run a finished sweep's workflow again under the same sweep record, sources and
+ * configuration. Stored final layer results are reused (the inspect step schedules nothing for
+ * them), so only the missing work runs: layers given up in an outage, incomplete checkpoints'
+ * summaries, checkpoints a cancelled sweep never reached. Spectral only (curvature is not resumed).
+ */
+export async function resumeSweep(
+  client: Client,
+  prisma: PrismaClient,
+  ref: string,
+  tuning?: Partial<SweepTuning>,
+): Promise<StartedSweep> {
+  const sweep = await findSweep(prisma, ref);
+  if (!sweep) throw new BadInputError(`no sweep with id or name "${ref}"`);
+  if (sweep.status === 'running' || sweep.status === 'pending')
+    throw new BadInputError(
+      `sweep ${sweep.name} (${sweep.id}) is still ${sweep.status}; resume it once it ended`,
+    );
+  const sources = sweep.sources;
+  if (!Array.isArray(sources) || !sources.every((s): s is string => typeof s === 'string'))
+    throw new BadInputError(`sweep ${sweep.id}: its stored sources are not a list of URIs`);
+  const config = parseAnalysisConfig(sweep.config);
+  const workflowId = `${sweepWorkflowId(sweep.id)}-resume-${randomUUID().slice(0, 8)}`;
+  await prisma.sweep.update({
+    where: { id: sweep.id },
+    data: { workflowId, status: 'pending', finishedAt: null },
+  });
+  const handle = await client.workflow.start<typeof sweepWorkflow>('sweepWorkflow', {
+    workflowId,
+    taskQueue: TASK_QUEUES.cpu,
+    args: [
+      {
+        sweepId: sweep.id,
+        sources,
+        config,
+        configHash: sweep.configHash,
+        curvature: 'off',
+        tuning,
+      },
+    ],
+  });
+  return { sweepId: sweep.id, name: sweep.name, workflowId, configHash: sweep.configHash, handle };
 }
 
 /** The sweep's live progress, or undefined when no worker answers the query yet. */

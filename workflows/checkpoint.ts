@@ -16,6 +16,7 @@ import {
 import { checkpointCurvature } from './curvature.ts';
 import { failureReason } from './failure-reason.ts';
 import { batchTimeoutMs, DEFAULT_BATCH_FLOPS, layerTimeoutMs, planLayerBatches } from './layer-batches.ts';
+import { DEFAULT_OUTAGE_BUDGET_MS, outageTolerantOptions } from './retry-policy.ts';
 import type {
   CheckpointWorkflowInput,
   CheckpointWorkflowResult,
@@ -24,46 +25,30 @@ import type {
   SweepActivities,
 } from './types.ts';
 
-const RETRY = {
-  initialInterval: '1s',
-  backoffCoefficient: 2,
-  maximumInterval: '30s',
-  maximumAttempts: 5,
-  nonRetryableErrorTypes: ['BadInput', 'Unsupported'],
-};
+const BOOKKEEPING_TIMEOUT_MS = 2 * 60_000;
 
-/** Short bookkeeping activities (Postgres writes, header reads). */
-const bookkeeping = proxyActivities<SweepActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: RETRY,
-});
-
-/**
- * The same bookkeeping as local activities: run by the worker that runs this workflow, inside its
- * workflow task, so inspecting and summarizing a checkpoint costs no task-queue round trip and no
- * workflow task of its own (all idempotent, so a re-run after a lost workflow task is harmless).
- */
-const localBookkeeping = proxyLocalActivities<SweepActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: RETRY,
-});
+/** Short bookkeeping activities (Postgres writes, header reads), as task-queue or local activities. */
+function bookkeepingActivities(outageBudgetMs: number) {
+  const options = outageTolerantOptions(BOOKKEEPING_TIMEOUT_MS, outageBudgetMs);
+  return {
+    remote: proxyActivities<SweepActivities>(options),
+    // Run by the worker that runs this workflow, inside its workflow task: inspecting and
+    // summarizing a checkpoint costs no task-queue round trip (all idempotent, so a re-run after a
+    // lost workflow task is harmless).
+    local: proxyLocalActivities<SweepActivities>(options),
+  };
+}
 
 /** Marks histories with local bookkeeping; older histories replay the task-queue activities. */
 const LOCAL_BOOKKEEPING_PATCH = 'local-bookkeeping';
 
-/** Single-layer activities (checkpoint workflows started before batching replay through them). */
-function layerActivityOptions(layer: LayerPlan): ActivityOptions {
-  return batchActivityOptions(layerTimeoutMs(layer));
-}
-
-function batchActivityOptions(startToCloseTimeoutMs: number): ActivityOptions {
-  return {
-    startToCloseTimeout: startToCloseTimeoutMs,
-    // The activity heartbeats every few seconds while the eigensolver runs off the event loop,
-    // so a SIGKILLed worker is noticed within this window and the layers move to another worker.
-    heartbeatTimeout: '30 seconds',
-    retry: RETRY,
-  };
+/**
+ * Layer activities: infrastructure errors retried through the outage budget. The activity
+ * heartbeats every few seconds while the eigensolver runs off the event loop, so a SIGKILLed or
+ * partitioned worker is noticed within the heartbeat timeout and the layers move to another worker.
+ */
+function batchActivityOptions(startToCloseTimeoutMs: number, outageBudgetMs: number): ActivityOptions {
+  return outageTolerantOptions(startToCloseTimeoutMs, outageBudgetMs, { heartbeatTimeout: '30 seconds' });
 }
 
 /** Marks histories that batch layers; older histories replay the one-activity-per-layer path. */
@@ -96,7 +81,9 @@ async function spectralCheckpoint(input: CheckpointWorkflowInput): Promise<Check
     score: null,
   };
 
-  const book = patched(LOCAL_BOOKKEEPING_PATCH) ? localBookkeeping : bookkeeping;
+  const outageBudgetMs = input.outageBudgetMs ?? DEFAULT_OUTAGE_BUDGET_MS;
+  const bookkeeping = bookkeepingActivities(outageBudgetMs);
+  const book = patched(LOCAL_BOOKKEEPING_PATCH) ? bookkeeping.local : bookkeeping.remote;
   let layers: LayerPlan[];
   let contentHash: string | undefined;
   try {
@@ -114,7 +101,10 @@ async function spectralCheckpoint(input: CheckpointWorkflowInput): Promise<Check
   }
 
   const analyzeOne = async (layer: LayerPlan): Promise<void> => {
-    const { analyzeLayerActivity } = proxyActivities<SweepActivities>(layerActivityOptions(layer));
+    const { analyzeLayerActivity } = proxyActivities<SweepActivities>(
+      // Single-layer activities: checkpoint workflows started before batching replay through them.
+      batchActivityOptions(layerTimeoutMs(layer), outageBudgetMs),
+    );
     let outcome: LayerTaskResult;
     try {
       outcome = await analyzeLayerActivity({ sweepId, checkpointId, uri, layer, config, configHash });
@@ -132,7 +122,7 @@ async function spectralCheckpoint(input: CheckpointWorkflowInput): Promise<Check
 
   const analyzeBatch = async (batch: LayerPlan[], hash: string): Promise<void> => {
     const { analyzeLayerBatch } = proxyActivities<SweepActivities>(
-      batchActivityOptions(batchTimeoutMs(batch)),
+      batchActivityOptions(batchTimeoutMs(batch), outageBudgetMs),
     );
     let outcomes: LayerTaskResult[];
     try {
@@ -182,7 +172,7 @@ async function spectralCheckpoint(input: CheckpointWorkflowInput): Promise<Check
   try {
     const summary = await book.summarizeCheckpoint({ sweepId, checkpointId, configHash });
     result.score = summary.score;
-    if (summary.status === 'failed') return { ...result, status: 'failed', reason: summary.reason };
+    if (summary.status !== 'succeeded') return { ...result, status: summary.status, reason: summary.reason };
   } catch (err) {
     if (isCancellation(err)) throw err;
     const reason = failureReason(err);

@@ -1,12 +1,25 @@
 /** One line for a failure coming back from an activity or child workflow. Deterministic, no I/O. */
-import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure } from '@temporalio/workflow';
 
-/** The root cause's message, prefixed by its failure type ("BadInput: …") when it has one. */
+/**
+ * The root cause's first line, prefixed by its failure type ("BadInput: …") when it has one: a
+ * failed child workflow or activity is recorded by what made it fail, never as "Child Workflow
+ * execution failed", and multi-line messages (Prisma's code frames) keep only their first line.
+ */
 export function failureReason(err: unknown): string {
   let cause: unknown = err;
-  while (cause instanceof ActivityFailure && cause.cause) cause = cause.cause;
+  while ((cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure) && cause.cause)
+    cause = cause.cause;
   if (cause instanceof ApplicationFailure)
-    return cause.type ? `${cause.type}: ${cause.message}` : cause.message;
-  if (cause instanceof Error) return cause.message;
-  return String(cause);
+    return cause.type ? `${cause.type}: ${firstLine(cause.message)}` : firstLine(cause.message);
+  if (cause instanceof Error) return firstLine(cause.message);
+  return firstLine(String(cause));
+}
+
+function firstLine(text: string): string {
+  const line = text
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l.length > 0);
+  return line ?? text.trim();
 }

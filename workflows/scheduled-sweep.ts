@@ -5,11 +5,12 @@
  * recomputed), then evaluates the schedule's alert rules.
  */
 import { executeChild, log, proxyActivities, proxyLocalActivities, uuid4 } from '@temporalio/workflow';
+import { NON_RETRYABLE_TYPES } from './retry-policy.ts';
 import type { ScheduleActivities, ScheduledSweepInput, ScheduledSweepResult } from './schedule-types.ts';
 import { sweepWorkflow } from './sweep.ts';
 import { sweepWorkflowId, TASK_QUEUES } from './types.ts';
 
-const NON_RETRYABLE = ['BadInput', 'Unsupported'];
+const NON_RETRYABLE = [...NON_RETRYABLE_TYPES];
 
 const bookkeeping = proxyLocalActivities<ScheduleActivities>({
   startToCloseTimeout: '1 minute',

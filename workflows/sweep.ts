@@ -20,6 +20,7 @@ import {
 } from '@temporalio/workflow';
 import { checkpointWorkflow, failureReason } from './checkpoint.ts';
 import { progressQuery } from './queries.ts';
+import { outageTolerantOptions } from './retry-policy.ts';
 import {
   type CheckpointWorkflowResult,
   checkpointWorkflowId,
@@ -34,17 +35,17 @@ import {
   TASK_QUEUES,
 } from './types.ts';
 
-const activities = proxyActivities<SweepActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { maximumAttempts: 10, maximumInterval: '30s', nonRetryableErrorTypes: ['BadInput', 'Unsupported'] },
-});
+/** Sweep bookkeeping: short Postgres reads and writes, retried through the outage budget. */
+function sweepActivities(outageBudgetMs: number) {
+  return proxyActivities<SweepActivities>(outageTolerantOptions(2 * 60_000, outageBudgetMs));
+}
 
 /** Discovery lists and headers every source: allow it time, with heartbeats while it runs. */
-const discovery = proxyActivities<SweepActivities>({
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '2 minutes',
-  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['BadInput', 'Unsupported'] },
-});
+function discoveryActivities(outageBudgetMs: number) {
+  return proxyActivities<SweepActivities>(
+    outageTolerantOptions(2 * 3600_000, outageBudgetMs, { heartbeatTimeout: '2 minutes' }),
+  );
+}
 
 function emptyCounts(): SweepCounts {
   return {
@@ -52,6 +53,7 @@ function emptyCounts(): SweepCounts {
     started: 0,
     succeeded: 0,
     failed: 0,
+    incomplete: 0,
     layersComputed: 0,
     layersReused: 0,
     layersFailed: 0,
@@ -72,6 +74,8 @@ const CURVATURE_COUNTER = {
 
 export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepWorkflowResult> {
   const tuning = { ...defaultSweepTuning, ...input.tuning };
+  const activities = sweepActivities(tuning.outageBudgetMs);
+  const discovery = discoveryActivities(tuning.outageBudgetMs);
   // Counters carried from a run of an older version may lack the curvature ones.
   const counts = { ...emptyCounts(), ...input.carried?.counts };
   const curvature = input.curvature === 'off' ? undefined : input.curvature;
@@ -80,6 +84,7 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepWor
   let phase: SweepPhase = input.carried ? 'analyzing' : 'discovering';
   let sourceErrors: SourceError[] = input.carried?.sourceErrors ?? [];
   let needsContinue = false;
+  let finalStatus: 'completed' | 'completed_with_failures' = 'completed';
   const inFlight = new Map<string, Promise<void>>();
 
   setHandler(progressQuery, () => ({ ...counts, phase, running: inFlight.size, runs }));
@@ -105,6 +110,7 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepWor
         configHash: input.configHash,
         maxParallelLayers: tuning.maxParallelLayers,
         layerBatchFlops: tuning.layerBatchFlops,
+        outageBudgetMs: tuning.outageBudgetMs,
         ...(curvature ? { curvature } : {}),
       };
       const options = {
@@ -140,6 +146,7 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepWor
         return;
       }
       if (outcome.status === 'succeeded') counts.succeeded += 1;
+      else if (outcome.status === 'incomplete') counts.incomplete += 1;
       else counts.failed += 1;
       counts.layersComputed += outcome.layersComputed;
       counts.layersReused += outcome.layersReused;
@@ -179,7 +186,8 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepWor
       needsContinue = true;
     } else {
       phase = 'finishing';
-      await activities.finishSweep({ sweepId: input.sweepId, status: 'completed' });
+      if (counts.incomplete > 0) finalStatus = 'completed_with_failures';
+      await activities.finishSweep({ sweepId: input.sweepId, status: finalStatus });
       phase = 'completed';
     }
   } catch (err) {
@@ -201,5 +209,5 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepWor
       carried: { cursor, counts, runs: runs + 1, sourceErrors },
     });
   }
-  return { ...counts, status: 'completed', sourceErrors };
+  return { ...counts, status: finalStatus, sourceErrors };
 }

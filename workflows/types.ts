@@ -13,6 +13,7 @@ import type { CurvatureOptions } from '../lib/curvature/index.ts';
 import type { CompletenessRule } from '../lib/formats/completeness.ts';
 import type { AnalysisConfig } from '../lib/spectral/types.ts';
 import type { LayerType } from '../lib/types.ts';
+import { DEFAULT_OUTAGE_BUDGET_MS } from './retry-policy.ts';
 
 /**
  * Task queues: spectral work and all workflows on `cpu`; curvature on `gpu`, served by
@@ -96,6 +97,11 @@ export interface SweepTuning {
   childrenPerRun: number;
   /** Checkpoints fetched from Postgres per page. */
   pageSize: number;
+  /**
+   * How long an activity keeps retrying infrastructure errors (Postgres, S3, network down) before
+   * its layers are given up and the checkpoint recorded `incomplete`.
+   */
+  outageBudgetMs: number;
 }
 
 export const defaultSweepTuning: SweepTuning = {
@@ -104,6 +110,7 @@ export const defaultSweepTuning: SweepTuning = {
   layerBatchFlops: 1e9,
   childrenPerRun: 200,
   pageSize: 100,
+  outageBudgetMs: DEFAULT_OUTAGE_BUDGET_MS,
 };
 
 /** Counters carried across continue-as-new and exposed by the progress query. */
@@ -112,6 +119,8 @@ export interface SweepCounts {
   started: number;
   succeeded: number;
   failed: number;
+  /** Checkpoints whose layers did not all finish (not summarized; `sweep resume` finishes them). */
+  incomplete: number;
   layersComputed: number;
   layersReused: number;
   layersFailed: number;
@@ -147,7 +156,8 @@ export interface SweepProgress extends SweepCounts {
 }
 
 export interface SweepWorkflowResult extends SweepCounts {
-  status: 'completed' | 'cancelled';
+  /** `completed_with_failures`: some checkpoints are `incomplete`. */
+  status: 'completed' | 'completed_with_failures' | 'cancelled';
   sourceErrors: SourceError[];
 }
 
@@ -172,12 +182,17 @@ export interface CheckpointWorkflowInput {
   maxParallelLayers: number;
   /** See `SweepTuning.layerBatchFlops`; absent (inputs of older sweeps): the default. */
   layerBatchFlops?: number;
+  /** See `SweepTuning.outageBudgetMs`; absent (inputs of older sweeps): the default. */
+  outageBudgetMs?: number;
   curvature?: SweepCurvature;
 }
 
+/** `incomplete`: some layers failed for infrastructure reasons; not summarized, not ranked. */
+export type CheckpointStatus = 'succeeded' | 'failed' | 'incomplete';
+
 export interface CheckpointWorkflowResult {
   checkpointId: string;
-  status: 'succeeded' | 'failed';
+  status: CheckpointStatus;
   reason?: string;
   layersComputed: number;
   layersReused: number;
@@ -242,7 +257,7 @@ export interface LayerTaskResult {
 
 /** A checkpoint with no analyzable layer left (all failed) is itself recorded as failed. */
 export interface CheckpointSummaryOutcome {
-  status: 'succeeded' | 'failed';
+  status: CheckpointStatus;
   reason?: string;
   score: number | null;
 }
@@ -265,7 +280,7 @@ export interface SweepActivities {
   listSweepCheckpoints(input: { sweepId: string; after: string | null; limit: number }): Promise<SweepItem[]>;
   finishSweep(input: {
     sweepId: string;
-    status: 'completed' | 'cancelled' | 'failed';
+    status: 'completed' | 'completed_with_failures' | 'cancelled' | 'failed';
     error?: string;
   }): Promise<void>;
   inspectCheckpoint(input: {
@@ -325,5 +340,4 @@ export interface GpuActivities {
   curvatureActivity(input: CurvatureActivityInput): Promise<CurvatureActivityOutcome>;
 }
 
-/** Failure types activities throw as non-retryable (bad input is data, not an outage). */
-export const NON_RETRYABLE_TYPES = ['BadInput', 'Unsupported'] as const;
+export { NON_RETRYABLE_TYPES } from './retry-policy.ts';

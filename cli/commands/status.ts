@@ -4,7 +4,13 @@
  */
 import { type Command, Option } from 'commander';
 import { createPrismaClient } from '../../db/client.ts';
-import { failedSweepCheckpoints, findSweep, latestSweep, sweepCheckpointCounts } from '../../db/sweeps.ts';
+import {
+  failedSweepCheckpoints,
+  findSweep,
+  incompleteSweepCheckpoints,
+  latestSweep,
+  sweepCheckpointCounts,
+} from '../../db/sweeps.ts';
 import { resolveServices } from '../../infra/config.ts';
 import { BadInputError } from '../../lib/errors.ts';
 import { connectClient, querySweepProgress } from '../../workers/sweep-client.ts';
@@ -27,6 +33,7 @@ export function register(program: Command): void {
         if (!sweep) throw new BadInputError(ref ? `no sweep with id or name "${ref}"` : 'no sweep yet');
         const counts = await sweepCheckpointCounts(prisma, sweep.id);
         const failures = await failedSweepCheckpoints(prisma, sweep.id);
+        const incomplete = await incompleteSweepCheckpoints(prisma, sweep.id);
         let live: SweepProgress | undefined;
         if (sweep.status === 'running' || sweep.status === 'pending') {
           const temporal = await connectClient(services);
@@ -51,6 +58,12 @@ export function register(program: Command): void {
           live: live ?? null,
           error: sweep.error,
           failures,
+          incomplete: incomplete.map((c) => ({
+            uri: c.uri,
+            layers_done: c.layersDone,
+            layers_total: c.layersTotal,
+            reason: c.error,
+          })),
         };
         if (options.format === 'json') {
           process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -60,7 +73,7 @@ export function register(program: Command): void {
           `sweep ${sweep.name} (${sweep.id}): ${sweep.status}`,
           `  workflow ${sweep.workflowId}, config ${sweep.configHash}`,
           `  checkpoints: ${counts.total} total, ${counts.succeeded} succeeded, ${counts.failed} failed, ` +
-            `${counts.running} running, ${counts.pending} pending`,
+            `${counts.incomplete} incomplete, ${counts.running} running, ${counts.pending} pending`,
         ];
         if (live) {
           lines.push(
@@ -83,6 +96,14 @@ export function register(program: Command): void {
               ['failed checkpoint', 'reason'],
               failures.map((f) => [f.uri, f.error]),
             )}\n`,
+          );
+        }
+        if (incomplete.length > 0) {
+          process.stdout.write(
+            `\n${formatTable(
+              ['incomplete checkpoint', 'layers', 'reason'],
+              incomplete.map((c) => [c.uri, `${c.layersDone} of ${c.layersTotal}`, c.error]),
+            )}\n(finish them with: npx weightlens sweep resume ${sweep.id})\n`,
           );
         }
       } finally {

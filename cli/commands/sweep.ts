@@ -9,14 +9,14 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { createPrismaClient } from '../../db/client.ts';
-import { failedSweepCheckpoints } from '../../db/sweeps.ts';
+import { failedSweepCheckpoints, incompleteSweepCheckpoints } from '../../db/sweeps.ts';
 import { resolveServices } from '../../infra/config.ts';
 import { BadInputError, ConfigError } from '../../lib/errors.ts';
 import { defaultAnalysisConfig, parseAnalysisConfig } from '../../lib/spectral/index.ts';
 import type { AnalysisConfig } from '../../lib/spectral/types.ts';
 import { createWorker, type RunningWorker } from '../../workers/create.ts';
 import { resolveSweepCurvature } from '../../workers/curvature-request.ts';
-import { awaitSweep, connectClient, startSweep } from '../../workers/sweep-client.ts';
+import { awaitSweep, connectClient, resumeSweep, startSweep } from '../../workers/sweep-client.ts';
 import { startWorkerChild, type WorkerChild } from '../../workers/worker-process.ts';
 import type { SweepProgress } from '../../workflows/types.ts';
 import { dashboardUrl } from './dashboard.ts';
@@ -64,7 +64,9 @@ export async function loadConfig(file: string | undefined): Promise<AnalysisConf
 
 /** One status line; a bar when stderr is a terminal. */
 export function progressLine(p: SweepProgress, width = 30): string {
-  const finished = p.succeeded + p.failed;
+  // Runs started by older clients carry no `incomplete` counter.
+  const incomplete = p.incomplete ?? 0;
+  const finished = p.succeeded + p.failed + incomplete;
   const fraction = p.total > 0 ? finished / p.total : 0;
   const filled = Math.round(fraction * width);
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
@@ -72,7 +74,8 @@ export function progressLine(p: SweepProgress, width = 30): string {
   const curvatureDone = p.curvatureComputed + p.curvatureReused + p.curvatureSkipped + p.curvatureFailed;
   if (curvatureDone > 0) layers += ` · ${curvatureCountsLine(p)}`;
   const what = p.phase === 'discovering' ? 'discovering checkpoints' : `${finished}/${p.total} checkpoints`;
-  return `${bar} ${what} · ${p.failed} failed · ${p.running} running · ${layers}`;
+  const incompleteText = incomplete > 0 ? ` · ${incomplete} incomplete` : '';
+  return `${bar} ${what} · ${p.failed} failed${incompleteText} · ${p.running} running · ${layers}`;
 }
 
 function progressPrinter() {
@@ -108,7 +111,7 @@ export function register(program: Command): void {
     .description(
       'analyze every checkpoint under files, directories or s3:// prefixes, distributed over workers',
     )
-    .argument('<uri...>', 'checkpoint files, directories or s3:// prefixes')
+    .argument('<uri...>', 'checkpoint files, directories or s3:// prefixes; or `resume <sweep>`')
     .option('--name <name>', 'a name for the sweep (default: from the sources)')
     .option('--config <file>', 'analysis options as JSON (WeightWatcher names, e.g. {"minEvals": 50})')
     .option('--wait', 'follow the sweep with a progress bar and print the leaderboard at the end')
@@ -137,12 +140,16 @@ export function register(program: Command): void {
           // Curvature gets its own process (tfjs state is global, its kernels block the event loop).
           if (curvature) gpuWorker = await startWorkerChild('gpu', services);
         }
-        const started = await startSweep(temporal.client, prisma, {
-          sources: uris,
-          config,
-          name: options.name,
-          curvature,
-        });
+        // `sweep resume <sweep>` (a local path named "resume" is ./resume).
+        const resumeRef = uris[0] === 'resume' && uris.length === 2 ? uris[1]! : undefined;
+        const started = resumeRef
+          ? await resumeSweep(temporal.client, prisma, resumeRef)
+          : await startSweep(temporal.client, prisma, {
+              sources: uris,
+              config,
+              name: options.name,
+              curvature,
+            });
         process.stderr.write(
           `sweep ${started.name} (id ${started.sweepId}, workflow ${started.workflowId})\n`,
         );
@@ -169,6 +176,11 @@ export function register(program: Command): void {
         for (const e of result.sourceErrors) process.stderr.write(`source ${e.source}: ${e.error}\n`);
         const failures = await failedSweepCheckpoints(prisma, started.sweepId);
         for (const f of failures) process.stderr.write(`failed: ${f.uri}: ${f.error}\n`);
+        for (const c of await incompleteSweepCheckpoints(prisma, started.sweepId)) {
+          process.stderr.write(
+            `incomplete (${c.layersDone} of ${c.layersTotal} layers): ${c.uri}: ${c.error}\n`,
+          );
+        }
         const { rows } = await loadLeaderboard(prisma, started.sweepId);
         process.stdout.write(renderLeaderboard(rows, 'alpha_weighted', 'table'));
         if (curvature) {
@@ -178,12 +190,19 @@ export function register(program: Command): void {
           process.stderr.write(`\n${curvatureCountsLine(result)}`);
         }
         process.stderr.write(
-          `\n${result.succeeded} analyzed, ${result.failed} failed; ${result.layersComputed} layers computed, ` +
+          `\nsweep ${result.status.replaceAll('_', ' ')}: ${result.succeeded} analyzed, ${result.failed} failed, ` +
+            `${result.incomplete ?? 0} incomplete; ${result.layersComputed} layers computed, ` +
             `${result.layersReused} reused.\n` +
             `Dashboard: ${dashboardUrl(started.sweepId)}   (serve it with: npx weightlens dashboard)\n` +
             `JSON: npx weightlens leaderboard --sweep ${started.sweepId} --format json\n`,
         );
         if (result.failed > 0 && result.succeeded === 0) process.exitCode = 1;
+        if (result.status === 'completed_with_failures') {
+          process.stderr.write(
+            `finish the incomplete checkpoints with: npx weightlens sweep resume ${started.sweepId}\n`,
+          );
+          process.exitCode = 1;
+        }
       } finally {
         await gpuWorker?.stop();
         await worker?.close();

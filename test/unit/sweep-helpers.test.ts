@@ -150,6 +150,7 @@ describe('rendering', () => {
       started: 6,
       succeeded: 4,
       failed: 1,
+      incomplete: 0,
       layersComputed: 12,
       layersReused: 3,
       layersFailed: 0,

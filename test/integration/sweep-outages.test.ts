@@ -1,0 +1,219 @@
+/**
+ * Fault injection: dependency outages far longer than a retry burst. Postgres down 60 s and S3
+ * down 60 s mid-sweep each end `completed` with every layer exactly once and every metric equal
+ * (1e-9) to a clean sweep of the same checkpoints. A checkpoint whose layers ran out of outage
+ * budget (a 2 s budget while S3 is down) is `incomplete`, never summarized or ranked, the sweep
+ * ends `completed_with_failures`, and `sweep resume` computes exactly the missing layers.
+ * Small layers keep the suite short.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
+import { decodeMetrics } from '../../db/results.ts';
+import { startPostgres, stopPostgres } from '../../infra/postgres.ts';
+import { startS3, stopS3 } from '../../infra/s3.ts';
+import { defaultAnalysisConfig } from '../../lib/spectral/index.ts';
+import { connectClient, resumeSweep, type StartedSweep, startSweep } from '../../workers/sweep-client.ts';
+import type { SweepTuning } from '../../workflows/types.ts';
+import { type SyntheticCheckpoint, syntheticZoo } from './sweep-fixtures.ts';
+import {
+  startWorkerProcess,
+  stopWorkerProcess,
+  sweepResult,
+  uploadZoo,
+  type WorkerProcess,
+  waitFor,
+} from './sweep-harness.ts';
+
+const services = inject('services');
+const stackState = inject('stackState');
+const runId = randomUUID().slice(0, 8);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// One layer activity per layer and one checkpoint at a time: the sweep is mid-way when we strike.
+const shapes: [number, number][] = [
+  [192, 96],
+  [160, 80],
+  [128, 64],
+];
+const tuning: Partial<SweepTuning> = { maxParallelCheckpoints: 1, maxParallelLayers: 1, layerBatchFlops: 0 };
+const zoo: SyntheticCheckpoint[] = syntheticZoo(6, { seed: 23, shapes });
+
+let prisma: PrismaClient;
+let temporal: { client: Client; close(): Promise<void> };
+const workers: WorkerProcess[] = [];
+/** Metrics of the clean sweep: checkpoint dir → layer name → metrics. */
+let reference: Map<string, Map<string, Record<string, number | string | null>>>;
+let referenceScores: Map<string, number | null>;
+
+function sweep(sources: string[], extra: Partial<SweepTuning> = {}): Promise<StartedSweep> {
+  return startSweep(temporal.client, prisma, {
+    sources,
+    config: defaultAnalysisConfig,
+    tuning: { ...tuning, ...extra },
+  });
+}
+
+/** Layer rows (all statuses) and summary scores of a sweep, keyed by checkpoint dir. */
+async function sweepRows(started: StartedSweep) {
+  const rows = await prisma.layerResult.findMany({
+    where: { configHash: started.configHash, checkpoint: { sweeps: { some: { sweepId: started.sweepId } } } },
+    select: {
+      layerName: true,
+      status: true,
+      metrics: true,
+      error: true,
+      checkpoint: { select: { uri: true } },
+    },
+  });
+  const summaries = await prisma.checkpointSummary.findMany({
+    where: { configHash: started.configHash, checkpoint: { sweeps: { some: { sweepId: started.sweepId } } } },
+    select: { score: true, checkpoint: { select: { uri: true } } },
+  });
+  const dirOf = (uri: string) => uri.split('/').at(-2)!;
+  return {
+    rows: rows.map((r) => ({ ...r, dir: dirOf(r.checkpoint.uri) })),
+    scores: new Map(summaries.map((s) => [dirOf(s.checkpoint.uri), s.score])),
+  };
+}
+
+/** Every layer of every checkpoint exactly once, succeeded, equal to the clean sweep; scores too. */
+async function expectSameAsReference(started: StartedSweep): Promise<void> {
+  const { rows, scores } = await sweepRows(started);
+  expect(rows).toHaveLength(zoo.length * shapes.length);
+  const seen = new Set<string>();
+  for (const row of rows) {
+    const key = `${row.dir}/${row.layerName}`;
+    expect(seen.has(key), `duplicate ${key}`).toBe(false);
+    seen.add(key);
+    expect(row.status, `${key}: ${row.error}`).toBe('succeeded');
+    const want = reference.get(row.dir)!.get(row.layerName)!;
+    const got = decodeMetrics(row.metrics);
+    expect(Object.keys(got).sort(), key).toEqual(Object.keys(want).sort());
+    for (const [name, value] of Object.entries(want)) {
+      if (typeof value === 'number') {
+        expect(Math.abs((got[name] as number) - value), `${key} ${name}`).toBeLessThanOrEqual(
+          1e-9 * Math.max(1, Math.abs(value)),
+        );
+      } else expect(got[name], `${key} ${name}`).toEqual(value);
+    }
+  }
+  expect(scores.size).toBe(zoo.length);
+  for (const [dir, score] of referenceScores) expect(scores.get(dir), dir).toBeCloseTo(score!, 9);
+}
+
+async function layersStored(started: StartedSweep): Promise<number> {
+  return prisma.layerResult.count({
+    where: {
+      configHash: started.configHash,
+      status: 'succeeded',
+      checkpoint: { sweeps: { some: { sweepId: started.sweepId } } },
+    },
+  });
+}
+
+beforeAll(async () => {
+  prisma = createPrismaClient(services.databaseUrl);
+  temporal = await connectClient(services);
+  workers.push(...(await Promise.all([startWorkerProcess(services), startWorkerProcess(services)])));
+  const started = await sweep([await uploadZoo(services, `outage-${runId}/clean`, zoo)]);
+  const result = await sweepResult(started.handle);
+  expect(result.status).toBe('completed');
+  expect(result.succeeded).toBe(zoo.length);
+  const { rows, scores } = await sweepRows(started);
+  reference = new Map();
+  for (const row of rows) {
+    const byLayer = reference.get(row.dir) ?? new Map();
+    byLayer.set(row.layerName, decodeMetrics(row.metrics));
+    reference.set(row.dir, byLayer);
+  }
+  referenceScores = scores;
+});
+
+afterAll(async () => {
+  // Whatever happened above, leave the shared stack running for the next test file.
+  await startPostgres(stackState);
+  await startS3(stackState);
+  await Promise.all(workers.map((w) => stopWorkerProcess(w)));
+  await temporal?.close();
+  await prisma?.$disconnect();
+});
+
+describe('outages of dependencies never lose or falsify results', () => {
+  it('Postgres down 60 s mid-sweep: completed, identical to the clean sweep', async () => {
+    const started = await sweep([await uploadZoo(services, `outage-${runId}/postgres`, zoo)]);
+    await waitFor('a few layers stored', async () => (await layersStored(started)) >= 3);
+    await stopPostgres(stackState);
+    await sleep(60_000);
+    await startPostgres(stackState);
+    const result = await sweepResult(started.handle);
+    expect(result.status).toBe('completed');
+    expect(result.succeeded).toBe(zoo.length);
+    expect(result.failed + result.incomplete + result.layersFailed).toBe(0);
+    await expectSameAsReference(started);
+    for (const worker of workers) expect(worker.child.exitCode, worker.output()).toBeNull();
+  });
+
+  it('S3 down 60 s mid-sweep: completed, identical to the clean sweep', async () => {
+    const started = await sweep([await uploadZoo(services, `outage-${runId}/s3`, zoo)]);
+    await waitFor('a few layers stored', async () => (await layersStored(started)) >= 3);
+    await stopS3(stackState);
+    await sleep(60_000);
+    await startS3(stackState);
+    const result = await sweepResult(started.handle);
+    expect(result.status).toBe('completed');
+    expect(result.succeeded).toBe(zoo.length);
+    expect(result.failed + result.incomplete + result.layersFailed).toBe(0);
+    await expectSameAsReference(started);
+    for (const worker of workers) expect(worker.child.exitCode, worker.output()).toBeNull();
+  });
+
+  it('layers given up after the outage budget leave the checkpoint incomplete, unranked; resume completes it', async () => {
+    const started = await sweep([await uploadZoo(services, `outage-${runId}/partial`, zoo)], {
+      outageBudgetMs: 2_000,
+    });
+    // Strike once the first checkpoint's headers are read, so its layers (not only its
+    // inspection) meet the outage.
+    await waitFor('a layer stored', async () => (await layersStored(started)) >= 1);
+    await stopS3(stackState);
+    const result = await sweepResult(started.handle);
+    await startS3(stackState);
+    expect(result.status).toBe('completed_with_failures');
+    expect(result.incomplete).toBeGreaterThanOrEqual(1);
+    const members = await prisma.sweepCheckpoint.findMany({
+      where: { sweepId: started.sweepId },
+      select: { checkpointId: true, status: true, error: true, layersDone: true, layersTotal: true },
+    });
+    const incomplete = members.filter((m) => m.status === 'incomplete');
+    expect(incomplete).toHaveLength(result.incomplete);
+    for (const m of incomplete) {
+      expect(m.layersDone).toBeLessThan(m.layersTotal);
+      expect(m.error).toMatch(new RegExp(`^incomplete: ${m.layersDone} of ${m.layersTotal} layers`));
+      expect(m.error).not.toContain('\n');
+      // Never summarized, so never ranked as complete.
+      expect(
+        await prisma.checkpointSummary.count({
+          where: { checkpointId: m.checkpointId, configHash: started.configHash },
+        }),
+      ).toBe(0);
+    }
+    const record = await prisma.sweep.findUniqueOrThrow({ where: { id: started.sweepId } });
+    expect(record.status).toBe('completed_with_failures');
+
+    const before = await layersStored(started);
+    const missing = zoo.length * shapes.length - before;
+    expect(missing).toBeGreaterThan(0);
+    const resumed = await resumeSweep(temporal.client, prisma, started.sweepId, tuning);
+    const after = await sweepResult(resumed.handle);
+    expect(after.status).toBe('completed');
+    expect(after.succeeded).toBe(zoo.length);
+    expect(after.incomplete + after.failed).toBe(0);
+    // Exactly the missing work: nothing stored before is computed again.
+    expect(after.layersComputed).toBe(missing);
+    expect(after.layersReused).toBe(before);
+    await expectSameAsReference(started);
+    const resumedRecord = await prisma.sweep.findUniqueOrThrow({ where: { id: started.sweepId } });
+    expect(resumedRecord.status).toBe('completed');
+  });
+});
