@@ -42,7 +42,14 @@ export interface CreateWorkerOptions {
   quiet?: boolean;
   /** Count and time every activity execution into these Prometheus metrics (workers/metrics.ts). */
   metrics?: WorkerMetrics;
+  /**
+   * On shutdown (SIGTERM): how long running activities may finish before they are cancelled and
+   * retried elsewhere at once (default 10 s).
+   */
+  shutdownGraceMs?: number;
 }
+
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 export interface RunningWorker {
   worker: Worker;
@@ -121,7 +128,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Runnin
       // task slots, so the next batch is fetched and its tensors read while the solver works.
       maxConcurrentActivityTaskExecutions: gpu ? concurrency : concurrency + CPU_IO_SLOTS,
       // Activities heartbeat every 5 s; cancellation must reach them well inside the timeout.
-      shutdownGraceTime: '10 seconds',
+      // After the grace, running activities are cancelled (they fail and are retried on another
+      // worker without waiting for a heartbeat timeout); the force time bounds the whole exit.
+      shutdownGraceTime: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
+      shutdownForceTime: (options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS) + 1_000,
       ...(options.metrics
         ? { interceptors: { activity: [options.metrics.activityInterceptors(taskQueue)] } }
         : {}),

@@ -190,8 +190,8 @@ export function register(program: Command): void {
           process.stderr.write(`\n${curvatureCountsLine(result)}`);
         }
         process.stderr.write(
-          `\nsweep ${result.status.replaceAll('_', ' ')}: ${result.succeeded} analyzed, ${result.failed} failed, ` +
-            `${result.incomplete ?? 0} incomplete; ${result.layersComputed} layers computed, ` +
+          `\nsweep ${result.status.replaceAll('_', ' ')}: ${result.succeeded} analyzed, ${result.failed} failed` +
+            `${result.incomplete > 0 ? `, ${result.incomplete} incomplete` : ''}; ${result.layersComputed} layers computed, ` +
             `${result.layersReused} reused.\n` +
             `Dashboard: ${dashboardUrl(started.sweepId)}   (serve it with: npx weightlens dashboard)\n` +
             `JSON: npx weightlens leaderboard --sweep ${started.sweepId} --format json\n`,

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { type Command, Option } from 'commander';
 import { resolveServices } from '../../infra/config.ts';
 import { BadInputError } from '../../lib/errors.ts';
-import { createWorker } from '../../workers/create.ts';
+import { createWorker, DEFAULT_SHUTDOWN_GRACE_MS } from '../../workers/create.ts';
 import { dependencyChecks, healthPortFromEnv, startHealthServer } from '../../workers/health.ts';
 import type { QueueKind } from '../../workflows/types.ts';
 
@@ -21,6 +21,15 @@ export function parseConcurrency(raw: string | undefined): number | undefined {
   return n;
 }
 
+export function parseGraceSeconds(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || n > 86_400) {
+    throw new BadInputError(`--grace ${raw}: give seconds between 0 and 86400`);
+  }
+  return Math.round(n * 1000);
+}
+
 export function register(program: Command): void {
   program
     .command('worker')
@@ -30,46 +39,64 @@ export function register(program: Command): void {
       '--concurrency <n>',
       `layer analyses (cpu queue) or curvature activities (gpu queue) at once (default: cpu queue cores, ${availableParallelism()} here; gpu queue 1)`,
     )
+    .option(
+      '--grace <seconds>',
+      `on SIGTERM, how long running activities may finish before they are handed to other workers (default ${DEFAULT_SHUTDOWN_GRACE_MS / 1000})`,
+    )
     // For parents that spawn workers (sweep --wait): stop when the parent's pipe closes.
     .addOption(new Option('--exit-on-stdin-close').hideHelp())
-    .action(async (options: { queue: QueueKind; concurrency?: string; exitOnStdinClose?: boolean }) => {
-      const concurrency = parseConcurrency(options.concurrency);
-      if (options.exitOnStdinClose) {
-        process.stdin.on('close', () => process.kill(process.pid, 'SIGTERM'));
-        process.stdin.resume();
-      }
-      const services = await resolveServices({ start: true });
-      if (options.queue === 'gpu') {
-        // Pick the tfjs backend now, so the operator sees at start whether tfjs-node-gpu loaded
-        // (one line on stderr); each activity may still ask for the CPU backends ('--curvature cpu').
-        const { initCurvatureBackend } = await import('../../lib/curvature/backend.ts');
-        await initCurvatureBackend();
-      }
-      const healthPort = healthPortFromEnv();
-      // prom-client is loaded only by workers that serve metrics.
-      const metrics =
-        healthPort === undefined
-          ? undefined
-          : (await import('../../workers/metrics.ts')).createWorkerMetrics();
-      const running = await createWorker({ queue: options.queue, concurrency, services, metrics });
-      const health =
-        metrics && healthPort !== undefined
-          ? await startHealthServer({
-              port: healthPort,
-              host: process.env.WEIGHTLENS_HEALTH_HOST,
-              registry: metrics.registry,
-              checks: dependencyChecks(services),
-            })
-          : undefined;
-      process.stderr.write(
-        `weightlens worker: queue ${running.taskQueue} on ${services.temporalAddress} (pid ${process.pid})\n`,
-      );
-      try {
-        // The SDK's runtime stops the worker on SIGINT/SIGTERM; run() then resolves.
-        await running.run();
-      } finally {
-        await health?.close();
-        await running.close();
-      }
-    });
+    .action(
+      async (options: {
+        queue: QueueKind;
+        concurrency?: string;
+        grace?: string;
+        exitOnStdinClose?: boolean;
+      }) => {
+        const concurrency = parseConcurrency(options.concurrency);
+        const shutdownGraceMs = parseGraceSeconds(options.grace);
+        if (options.exitOnStdinClose) {
+          process.stdin.on('close', () => process.kill(process.pid, 'SIGTERM'));
+          process.stdin.resume();
+        }
+        const services = await resolveServices({ start: true });
+        if (options.queue === 'gpu') {
+          // Pick the tfjs backend now, so the operator sees at start whether tfjs-node-gpu loaded
+          // (one line on stderr); each activity may still ask for the CPU backends ('--curvature cpu').
+          const { initCurvatureBackend } = await import('../../lib/curvature/backend.ts');
+          await initCurvatureBackend();
+        }
+        const healthPort = healthPortFromEnv();
+        // prom-client is loaded only by workers that serve metrics.
+        const metrics =
+          healthPort === undefined
+            ? undefined
+            : (await import('../../workers/metrics.ts')).createWorkerMetrics();
+        const running = await createWorker({
+          queue: options.queue,
+          concurrency,
+          services,
+          metrics,
+          shutdownGraceMs,
+        });
+        const health =
+          metrics && healthPort !== undefined
+            ? await startHealthServer({
+                port: healthPort,
+                host: process.env.WEIGHTLENS_HEALTH_HOST,
+                registry: metrics.registry,
+                checks: dependencyChecks(services),
+              })
+            : undefined;
+        process.stderr.write(
+          `weightlens worker: queue ${running.taskQueue} on ${services.temporalAddress} (pid ${process.pid})\n`,
+        );
+        try {
+          // The SDK's runtime stops the worker on SIGINT/SIGTERM; run() then resolves.
+          await running.run();
+        } finally {
+          await health?.close();
+          await running.close();
+        }
+      },
+    );
 }

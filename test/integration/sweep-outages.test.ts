@@ -3,7 +3,8 @@
  * down 60 s mid-sweep each end `completed` with every layer exactly once and every metric equal
  * (1e-9) to a clean sweep of the same checkpoints. A checkpoint whose layers ran out of outage
  * budget (a 2 s budget while S3 is down) is `incomplete`, never summarized or ranked, the sweep
- * ends `completed_with_failures`, and `sweep resume` computes exactly the missing layers.
+ * ends `completed_with_failures`, and `sweep resume` computes exactly the missing layers. (The
+ * budget is on top of an attempt's start-to-close timeout, so it takes ~2 min to give up here.)
  * Small layers keep the suite short.
  */
 import { randomUUID } from 'node:crypto';
@@ -177,8 +178,16 @@ describe('outages of dependencies never lose or falsify results', () => {
     // inspection) meet the outage.
     await waitFor('a layer stored', async () => (await layersStored(started)) >= 1);
     await stopS3(stackState);
-    const result = await sweepResult(started.handle);
+    // Restore S3 once a checkpoint gave up its layers; the rest of the sweep then runs normally.
+    await waitFor(
+      'an incomplete checkpoint',
+      async () =>
+        (await prisma.sweepCheckpoint.count({ where: { sweepId: started.sweepId, status: 'incomplete' } })) >
+        0,
+      240_000,
+    );
     await startS3(stackState);
+    const result = await sweepResult(started.handle);
     expect(result.status).toBe('completed_with_failures');
     expect(result.incomplete).toBeGreaterThanOrEqual(1);
     const members = await prisma.sweepCheckpoint.findMany({

@@ -130,3 +130,13 @@ describe('failure reasons are one line with their cause', () => {
     expect(failureReason(new Error('\nfirst\nsecond'))).toBe('first');
   });
 });
+
+describe('worker drain grace', () => {
+  it('--grace takes seconds; an unknown value is an error', async () => {
+    const { parseGraceSeconds } = await import('../../cli/commands/worker.ts');
+    expect(parseGraceSeconds(undefined)).toBeUndefined();
+    expect(parseGraceSeconds('2.5')).toBe(2500);
+    expect(parseGraceSeconds('0')).toBe(0);
+    for (const bad of ['', 'soon', '-1', '1e9']) expect(() => parseGraceSeconds(bad), bad).toThrow(/--grace/);
+  });
+});
