@@ -12,31 +12,18 @@ import {
 } from '../db/results.ts';
 import { updateSweepCheckpoint } from '../db/sweeps.ts';
 import { openCheckpoint } from '../lib/formats/index.ts';
-import { canonicalShape, mapTensors } from '../lib/formats/layers.ts';
 import type { OpenedCheckpoint } from '../lib/formats/types.ts';
+import { planLayers } from '../lib/layer-plan.ts';
 import { countFlags, storedFlags } from '../lib/spectral/flags.ts';
-import { layerFilter, summarizeLayers } from '../lib/spectral/index.ts';
+import { summarizeLayers } from '../lib/spectral/index.ts';
 import type { LayerMetrics } from '../lib/spectral/types.ts';
-import type { LayerType } from '../lib/types.ts';
 import type { CheckpointSummaryOutcome, LayerPlan, SweepActivities } from '../workflows/types.ts';
 import type { ActivityDeps } from './deps.ts';
 import { checkpointCompleteness, isReusableLayerRow, mappingFailures } from './failures.ts';
 
-const OPENED_CACHE_SIZE = 16;
-
-/** The checkpoint's parsed headers, shared by the activities of one worker (LRU by checkpoint id). */
+/** The checkpoint's parsed headers, shared by the activities of one worker (bounded LRU by checkpoint id). */
 export function openCached(deps: ActivityDeps, checkpointId: string, uri: string): Promise<OpenedCheckpoint> {
-  const cache = deps.openedCheckpoints;
-  let opened = cache.get(checkpointId);
-  if (opened) {
-    cache.delete(checkpointId); // re-insert: most recently used last
-  } else {
-    opened = openCheckpoint(uri, deps.storage);
-    opened.catch(() => cache.delete(checkpointId));
-  }
-  cache.set(checkpointId, opened);
-  while (cache.size > OPENED_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-  return opened;
+  return deps.openedCheckpoints.get(checkpointId, () => openCheckpoint(uri, deps.storage));
 }
 
 export function createCheckpointActivities(
@@ -56,40 +43,29 @@ export function createCheckpointActivities(
         let reused = 0;
         let reusedFailed = 0;
         const layers: LayerPlan[] = [];
-        const skipped: { layerName: string; layerId: number; layerType: string; error: string }[] = [];
-        mapTensors(ckpt).forEach((mapped, layerId) => {
-          const layerName = mapped.tensor.name;
-          if (!mapped.analyzed || mapped.layerType === 'skipped') {
-            skipped.push({
-              layerName,
-              layerId,
-              layerType: 'skipped',
-              error: mapped.reason ?? 'not a weight matrix',
-            });
-            return;
-          }
-          const layerType: LayerType = mapped.layerType;
-          const shape = canonicalShape(mapped, ckpt.format);
-          const decision = layerFilter(layerName, layerType, shape, config);
-          if (!decision.analyze) {
-            skipped.push({ layerName, layerId, layerType, error: decision.reason });
-            return;
-          }
-          const existing = stored.get(layerName);
+        const plan = planLayers(ckpt, config);
+        const skipped = plan.skipped.map((s) => ({
+          layerName: s.name,
+          layerId: s.layerId,
+          layerType: s.layerType,
+          error: s.reason,
+        }));
+        for (const layer of plan.layers) {
+          const existing = stored.get(layer.name);
           if (existing && existing.status !== 'skipped' && isReusableLayerRow(existing)) {
             reused += 1;
             if (existing.status === 'failed') reusedFailed += 1;
-            return;
+            continue;
           }
           layers.push({
-            layerId,
-            layerName,
-            tensorName: layerName,
-            layerType,
-            shape,
-            byteLength: mapped.tensor.byteLength,
+            layerId: layer.layerId,
+            layerName: layer.name,
+            tensorName: layer.mapped.tensor.name,
+            layerType: layer.layerType,
+            shape: layer.shape,
+            byteLength: layer.byteLength,
           });
-        });
+        }
         // Independent writes: concurrently, on the pool's connections.
         const [, , { contentHash }] = await Promise.all([
           recordSkippedLayers(

@@ -5,7 +5,7 @@
  */
 import os, { availableParallelism } from 'node:os';
 import { createPrismaClient, type PrismaClient } from '../db/client.ts';
-import type { OpenedCheckpoint } from '../lib/formats/types.ts';
+import { CheckpointHeaderCache } from '../lib/formats/header-cache.ts';
 import { createStorage, type Storage } from '../storage/index.ts';
 import { ComputeSlots } from './compute-slots.ts';
 import { type EsdStore, S3EsdStore } from './esd-store.ts';
@@ -16,8 +16,11 @@ export interface ActivityDeps {
   esd: EsdStore;
   /** Recorded in LayerResult.worker ("host:pid"). */
   workerName: string;
-  /** Headers of recently opened checkpoints, so N layer activities do not re-parse them N times. */
-  openedCheckpoints: Map<string, Promise<OpenedCheckpoint>>;
+  /**
+   * Headers of recently opened checkpoints by checkpoint id (a digest of uri and content hash):
+   * discovery fills it, inspection and the layer batches reuse it instead of re-parsing.
+   */
+  openedCheckpoints: CheckpointHeaderCache;
   /** Bounds the layer analyses running at once in this process (the worker's --concurrency). */
   compute: ComputeSlots;
 }
@@ -55,7 +58,7 @@ export function createActivityDeps(
     storage: createStorage({ s3 }),
     esd,
     workerName: `${os.hostname()}:${process.pid}`,
-    openedCheckpoints: new Map(),
+    openedCheckpoints: new CheckpointHeaderCache(),
     compute: new ComputeSlots(options.computeSlots ?? availableParallelism()),
     async warmUp() {
       await Promise.allSettled([prisma.sweep.findFirst({ select: { id: true } }), esd.warmUp()]);

@@ -10,18 +10,22 @@
 import { Context } from '@temporalio/activity';
 import {
   findLayerResults,
+  type SucceededLayer,
   upsertFailedLayer,
   upsertFailedLayers,
-  upsertSucceededLayer,
+  upsertSucceededLayers,
 } from '../db/results.ts';
 import { BadInputError, isBadInput } from '../lib/errors.ts';
-import { mapTensors, readLayerWeights } from '../lib/formats/layers.ts';
-import type { MappedTensor } from '../lib/formats/types.ts';
+import { readLayerWeights } from '../lib/formats/layers.ts';
+import { type PlannedLayer, planLayers } from '../lib/layer-plan.ts';
 import { analyzeLayer } from '../lib/spectral/index.ts';
 import type { LayerBatchInput, LayerPlan, LayerTaskResult, SweepActivities } from '../workflows/types.ts';
 import { openCached } from './checkpoint.ts';
 import type { ActivityDeps } from './deps.ts';
 import { failureText, isReusableLayerRow, mappingFailures } from './failures.ts';
+
+/** Succeeded layer rows per Postgres write (a batch holds at most 64 layers). */
+const ROWS_PER_WRITE = 32;
 
 /** Heartbeats are throttled by the SDK; this only bounds how stale the progress detail gets. */
 const HEARTBEAT_INTERVAL_MS = 5_000;
@@ -106,9 +110,12 @@ async function analyzeBatch(
   // Stores run one at a time, behind the next layer's analysis; the first failure is kept.
   let storing: Promise<void> = Promise.resolve();
   let storeError: { error: unknown } | undefined;
+  // Succeeded rows are written together (one round trip per ROWS_PER_WRITE layers), after their ESDs.
+  const pendingRows: SucceededLayer[] = [];
+  const writeRows = () => upsertSucceededLayers(deps.prisma, pendingRows.splice(0));
   const results: LayerTaskResult[] = [];
   try {
-    let mappedByName: Map<string, MappedTensor> | undefined;
+    let plannedByName: Map<string, PlannedLayer> | undefined;
     for (const [index, layer] of input.layers.entries()) {
       if (storeError) throw storeError.error;
       context.cancellationSignal.throwIfAborted();
@@ -126,15 +133,15 @@ async function analyzeBatch(
       progress = { layer: layer.layerName, index, phase: 'reading' };
       try {
         const ckpt = await openCached(deps, checkpointId, input.uri);
-        mappedByName ??= new Map(mapTensors(ckpt).map((m) => [m.tensor.name, m]));
-        const mapped = mappedByName.get(layer.tensorName);
-        if (!mapped?.analyzed) {
+        plannedByName ??= new Map(planLayers(ckpt, input.config).layers.map((p) => [p.name, p]));
+        const planned = plannedByName.get(layer.layerName);
+        if (!planned) {
           throw new BadInputError('tensor is no longer an analyzable layer of the checkpoint', {
             file: input.uri,
             tensor: layer.tensorName,
           });
         }
-        const weights = await readLayerWeights(ckpt, mapped);
+        const weights = await readLayerWeights(ckpt, planned.mapped);
         progress = { ...progress, phase: 'waiting for a compute slot' };
         const analysis = await deps.compute.run(() => {
           progress = { ...progress, phase: 'analyzing' };
@@ -148,7 +155,7 @@ async function analyzeBatch(
             { contentHash, configHash, layerName: layer.layerName },
             analysis.eigenvalues,
           );
-          await upsertSucceededLayer(deps.prisma, {
+          pendingRows.push({
             ...key,
             layerId: layer.layerId,
             layerType: layer.layerType,
@@ -159,6 +166,7 @@ async function analyzeBatch(
             worker: deps.workerName,
             eigenBackend: analysis.eigenBackend,
           });
+          if (pendingRows.length >= ROWS_PER_WRITE) await writeRows();
         };
         storing = storing.then(store).catch((error: unknown) => {
           storeError ??= { error };
@@ -182,10 +190,13 @@ async function analyzeBatch(
     progress = { ...progress, phase: 'storing' };
     await storing;
     if (storeError) throw storeError.error;
+    await writeRows();
     return results;
   } finally {
-    // Never leave a store running past the activity (a retry would race it).
+    // Never leave a store running past the activity (a retry would race it); layers whose ESD is
+    // stored are recorded even when the activity fails, so its retry does not recompute them.
     await storing;
+    if (pendingRows.length > 0) await writeRows().catch(() => undefined);
     clearInterval(timer);
   }
 }

@@ -3,7 +3,13 @@
  * sweep's checkpoints by cursor, and recording the sweep's final state.
  */
 import { Context, log } from '@temporalio/activity';
-import { addSweepCheckpoints, finishSweepRecord, listSweepItems, markSweepRunning } from '../db/sweeps.ts';
+import {
+  addSweepCheckpoints,
+  checkpointIdOf,
+  finishSweepRecord,
+  listSweepItems,
+  markSweepRunning,
+} from '../db/sweeps.ts';
 import { isBadInput } from '../lib/errors.ts';
 import { type CompletenessRule, incompleteReason } from '../lib/formats/completeness.ts';
 import { discoverCheckpoints } from '../lib/formats/discover.ts';
@@ -50,7 +56,11 @@ export function createSweepLevelActivities(
             current = i;
             context.heartbeat({ source: i });
             try {
-              let found = await discoverCheckpoints(source, deps.storage);
+              let found = await discoverCheckpoints(source, deps.storage, {
+                // Inspection usually runs on this worker next: it finds the headers parsed.
+                onOpened: (checkpoint, opened) =>
+                  deps.openedCheckpoints.put(checkpointIdOf(checkpoint.uri, checkpoint.contentHash), opened),
+              });
               if (input.completeness) found = await completeOnly(found, deps, input.completeness);
               total = await addSweepCheckpoints(deps.prisma, input.sweepId, found);
             } catch (err) {

@@ -95,8 +95,8 @@ export interface SucceededLayer extends LayerKey {
   eigenBackend: string;
 }
 
-export async function upsertSucceededLayer(prisma: PrismaClient, row: SucceededLayer): Promise<void> {
-  const data = {
+function succeededRowData(row: SucceededLayer) {
+  return {
     layerId: row.layerId,
     layerType: row.layerType,
     status: 'succeeded' as const,
@@ -109,11 +109,35 @@ export async function upsertSucceededLayer(prisma: PrismaClient, row: SucceededL
     worker: row.worker,
     eigenBackend: row.eigenBackend,
   };
+}
+
+export async function upsertSucceededLayer(prisma: PrismaClient, row: SucceededLayer): Promise<void> {
+  const data = succeededRowData(row);
   await prisma.layerResult.upsert({
     where: whereKey(row),
     create: { checkpointId: row.checkpointId, layerName: row.layerName, configHash: row.configHash, ...data },
     update: data,
   });
+}
+
+/**
+ * Several succeeded layers in one round trip when none has a row yet (the usual first sweep);
+ * when some already have one (a retried or superseded attempt, an earlier outage's failure), each
+ * row of the call is upserted on its own, which is idempotent.
+ */
+export async function upsertSucceededLayers(prisma: PrismaClient, rows: SucceededLayer[]): Promise<void> {
+  if (rows.length === 0) return;
+  const created = await prisma.layerResult.createMany({
+    data: rows.map((row) => ({
+      checkpointId: row.checkpointId,
+      layerName: row.layerName,
+      configHash: row.configHash,
+      ...succeededRowData(row),
+    })),
+    skipDuplicates: true,
+  });
+  if (created.count === rows.length) return;
+  for (const row of rows) await upsertSucceededLayer(prisma, row);
 }
 
 export interface FailedLayer extends LayerKey {

@@ -1,17 +1,17 @@
 /**
- * Local, in-process analysis of one checkpoint (the CLI's `analyze`): open it, map its tensors,
- * filter layers by shape, analyze each one in turn with the same functions the workers call, and
+ * Local, in-process analysis of one checkpoint (the CLI's `analyze`): open it, plan its layers
+ * (lib/layer-plan.ts, as the sweep activities do), analyze each one in turn with the same functions the workers call, and
  * summarize. One layer's weights are in memory at a time; a bad layer is reported, not fatal.
  */
 import { errorLine } from './errors.ts';
 import { openCheckpoint } from './formats/index.ts';
-import { canonicalShape, mapTensors, readLayerWeights } from './formats/layers.ts';
+import { readLayerWeights } from './formats/layers.ts';
 import { readSidecarMetadata } from './formats/metadata.ts';
 import type { CheckpointFormat, CheckpointMetadata, ObjectOpener } from './formats/types.ts';
 import { dirname } from './formats/uri.ts';
-import { analyzeLayer, layerFilter, summarizeLayers } from './spectral/index.ts';
+import { planLayers } from './layer-plan.ts';
+import { analyzeLayer, summarizeLayers } from './spectral/index.ts';
 import type { AnalysisConfig, LayerAnalysis, LayerMetrics, ModelSummary } from './spectral/types.ts';
-import type { LayerType } from './types.ts';
 
 export interface CheckpointReport {
   checkpoint: { uri: string; format: CheckpointFormat; metadata: CheckpointMetadata };
@@ -39,12 +39,6 @@ export interface AnalyzeCheckpointOptions {
   onLayer?: (analysis: LayerAnalysis) => void | Promise<void>;
 }
 
-interface SelectedLayer {
-  index: number;
-  name: string;
-  layerType: LayerType;
-}
-
 /**
  * Analyze every layer of the checkpoint at `uri`. Rejects (WeightlensError with the file) only when
  * the checkpoint itself cannot be opened; per-layer failures land in `errors`.
@@ -59,27 +53,17 @@ export async function analyzeCheckpoint(
   const ckpt = await openCheckpoint(uri, opener);
   const metadata =
     options.metadata ?? (await readSidecarMetadata(dirname(uri), dirname(uri), opener).catch(() => ({})));
-  const mapped = mapTensors(ckpt);
-  const selected: SelectedLayer[] = [];
-  const skipped: CheckpointReport['skipped'] = [];
-  mapped.forEach((m, index) => {
-    const name = m.tensor.name;
-    if (!m.analyzed || m.layerType === 'skipped') {
-      skipped.push({ layer: name, reason: m.reason ?? 'not a layer' });
-      return;
-    }
-    const decision = layerFilter(name, m.layerType, canonicalShape(m, ckpt.format), config);
-    if (decision.analyze) selected.push({ index, name, layerType: m.layerType });
-    else skipped.push({ layer: name, reason: decision.reason });
-  });
+  const plan = planLayers(ckpt, config);
+  const selected = plan.layers;
+  const skipped: CheckpointReport['skipped'] = plan.skipped.map((s) => ({ layer: s.name, reason: s.reason }));
   const layers: LayerMetrics[] = [];
   const errors: CheckpointReport['errors'] = [];
   let done = 0;
   for (const layer of selected) {
     onProgress?.({ done, total: selected.length, layer: layer.name });
     try {
-      const weights = await readLayerWeights(ckpt, mapped[layer.index]!);
-      const analysis = await analyzeLayer(weights, config, layer.index);
+      const weights = await readLayerWeights(ckpt, layer.mapped);
+      const analysis = await analyzeLayer(weights, config, layer.layerId);
       layers.push(analysis.metrics);
       await options.onLayer?.(analysis);
     } catch (err) {

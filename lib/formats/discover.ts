@@ -7,9 +7,10 @@
 import { createHash } from 'node:crypto';
 import { BadInputError, WeightlensError } from '../errors.ts';
 import { mapLimited } from './concurrency.ts';
+import { headCachingOpener } from './header-cache.ts';
 import { DETECT_HEAD_BYTES, detectFormat, formatReaders, openCheckpoint } from './index.ts';
 import { readSidecarMetadata } from './metadata.ts';
-import type { DiscoveredCheckpoint, FormatReader, ObjectOpener } from './types.ts';
+import type { DiscoveredCheckpoint, FormatReader, ObjectOpener, OpenedCheckpoint } from './types.ts';
 import { basename, dirname } from './uri.ts';
 
 /** Bytes of each file's start and end hashed into contentHash (headers, zip central directories). */
@@ -23,13 +24,33 @@ const DESCRIBE_CONCURRENCY = 8;
 const AUXILIARY_FILE =
   /^(optimizer\.pt|scheduler\.pt|scaler\.pt|training_args\.bin|rng_state.*\.pth|trainer_state\.json|weightlens\.json|config\.json|generation_config\.json|tokenizer.*|special_tokens_map\.json|vocab\..*|merges\.txt)$/i;
 
+export interface DiscoverOptions {
+  /** Called with each checkpoint's opened headers (e.g. to cache them for the analysis that follows). */
+  onOpened?: (checkpoint: DiscoveredCheckpoint, opened: OpenedCheckpoint) => void;
+}
+
 /** Find the checkpoints under `sourceUri` (sorted by uri). */
 export async function discoverCheckpoints(
   sourceUri: string,
+  sourceOpener: ObjectOpener,
+  options: DiscoverOptions = {},
+): Promise<DiscoveredCheckpoint[]> {
+  // Detection, header parse and content hash read the same first bytes: one request per object.
+  const opener = headCachingOpener(sourceOpener);
+  try {
+    return await discoverIn(sourceUri, opener, options);
+  } finally {
+    opener.release();
+  }
+}
+
+async function discoverIn(
+  sourceUri: string,
   opener: ObjectOpener,
+  options: DiscoverOptions,
 ): Promise<DiscoveredCheckpoint[]> {
   if (await opener.exists(sourceUri)) {
-    const checkpoint = await describeCheckpoint(sourceUri, opener, dirname(sourceUri));
+    const checkpoint = await describeCheckpoint(sourceUri, opener, dirname(sourceUri), options);
     if (!checkpoint) {
       throw new BadInputError('not a recognized checkpoint file', { file: sourceUri });
     }
@@ -55,7 +76,7 @@ export async function discoverCheckpoints(
   const entries: EntryPoint[] = [];
   for (const dirFiles of byDirectory.values()) entries.push(...(await entryPoints(dirFiles, listedOpener)));
   const described = await mapLimited(entries, DESCRIBE_CONCURRENCY, (entry) =>
-    describeCheckpoint(entry.uri, listedOpener, root, entry.reader),
+    describeCheckpoint(entry.uri, listedOpener, root, options, entry.reader),
   );
   const found = described.filter((c): c is DiscoveredCheckpoint => c !== undefined);
   return found.sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
@@ -118,13 +139,15 @@ async function describeCheckpoint(
   uri: string,
   opener: ObjectOpener,
   root: string,
+  options: DiscoverOptions,
   known?: FormatReader,
 ): Promise<DiscoveredCheckpoint | undefined> {
   const format = known ?? (await detectReader(uri, opener));
   if (!format) return undefined;
   const fileUris = new Set<string>([uri]);
+  let opened: OpenedCheckpoint | undefined;
   try {
-    const opened = await openCheckpoint(uri, opener);
+    opened = await openCheckpoint(uri, opener);
     for (const t of opened.tensors) fileUris.add(t.uri.split('#')[0]!);
   } catch (err) {
     if (!(err instanceof WeightlensError)) throw err;
@@ -145,7 +168,7 @@ async function describeCheckpoint(
     const tailLength = Math.min(reader.size - headLength, HASH_TAIL_BYTES);
     if (tailLength > 0) hash.update(await reader.read(reader.size - tailLength, tailLength));
   }
-  return {
+  const checkpoint: DiscoveredCheckpoint = {
     uri,
     format: format.format,
     files,
@@ -153,4 +176,6 @@ async function describeCheckpoint(
     contentHash: hash.digest('hex'),
     metadata: await readSidecarMetadata(checkpointDir, root, opener),
   };
+  if (opened) options.onOpened?.(checkpoint, opened);
+  return checkpoint;
 }

@@ -5,6 +5,7 @@
  */
 import { UnsupportedError } from '../errors.ts';
 import { ggufReader } from './gguf/index.ts';
+import { headCachingOpener } from './header-cache.ts';
 import { kerasArchiveReader, kerasH5Reader } from './keras/index.ts';
 import { npyReader, npzReader } from './numpy/index.ts';
 import { onnxReader } from './onnx/index.ts';
@@ -51,15 +52,21 @@ export function detectFormat(uri: string, head: Uint8Array): FormatReader | unde
 }
 
 /** Open one checkpoint file (or index/manifest file) by detecting its format from name and head. */
-export async function openCheckpoint(uri: string, opener: ObjectOpener): Promise<OpenedCheckpoint> {
-  const reader = await opener.open(uri);
-  const head = await reader.read(0, Math.min(reader.size, DETECT_HEAD_BYTES));
-  const format = detectFormat(uri, head);
-  if (!format) {
-    throw new UnsupportedError(
-      `not a recognized checkpoint format (known: ${formatReaders.map((r) => r.format).join(', ')})`,
-      { file: uri },
-    );
+export async function openCheckpoint(uri: string, sourceOpener: ObjectOpener): Promise<OpenedCheckpoint> {
+  // Detection and the reader's header parse share one open and one read of the file's start.
+  const opener = headCachingOpener(sourceOpener);
+  try {
+    const reader = await opener.open(uri);
+    const head = await reader.read(0, Math.min(reader.size, DETECT_HEAD_BYTES));
+    const format = detectFormat(uri, head);
+    if (!format) {
+      throw new UnsupportedError(
+        `not a recognized checkpoint format (known: ${formatReaders.map((r) => r.format).join(', ')})`,
+        { file: uri },
+      );
+    }
+    return await format.open(uri, opener);
+  } finally {
+    opener.release();
   }
-  return format.open(uri, opener);
 }
