@@ -187,3 +187,52 @@ export async function scheduleDetail(prisma: PrismaClient, name: string) {
   ]);
   return { record, sweeps, alerts };
 }
+
+export interface ScheduleTrendPoint {
+  checkpointId: string;
+  uri: string;
+  step: number | null;
+  value: number | null;
+  /** First seen by the schedule's newest run (the point the page marks as new). */
+  isNew: boolean;
+}
+
+/** A per-checkpoint summary value along the schedule's checkpoints, in step order. */
+export async function scheduleTrend(
+  prisma: PrismaClient,
+  scheduleName: string,
+  metric: string,
+): Promise<ScheduleTrendPoint[]> {
+  const [items, newest, seenBefore] = await Promise.all([
+    scheduleCheckpoints(prisma, scheduleName),
+    prisma.sweep.findFirst({ where: { scheduleName }, orderBy: { createdAt: 'desc' }, select: { id: true } }),
+    prisma.sweepCheckpoint.findMany({
+      where: { sweep: { scheduleName } },
+      select: { checkpointId: true, sweepId: true },
+    }),
+  ]);
+  const runsSeen = new Map<string, Set<string>>();
+  for (const row of seenBefore) {
+    const set = runsSeen.get(row.checkpointId) ?? new Set<string>();
+    set.add(row.sweepId);
+    runsSeen.set(row.checkpointId, set);
+  }
+  const summaries = await prisma.checkpointSummary.findMany({
+    where: { OR: items.map((i) => ({ checkpointId: i.checkpointId, configHash: i.sweep.configHash })) },
+    select: { checkpointId: true, metrics: true },
+  });
+  const values = new Map(summaries.map((s) => [s.checkpointId, decodeMetrics(s.metrics)[metric]]));
+  return items
+    .map((item) => {
+      const value = values.get(item.checkpointId);
+      const runs = runsSeen.get(item.checkpointId);
+      return {
+        checkpointId: item.checkpointId,
+        uri: item.checkpoint.uri,
+        step: item.checkpoint.step,
+        value: typeof value === 'number' && Number.isFinite(value) ? value : null,
+        isNew: newest !== null && runs?.size === 1 && runs.has(newest.id),
+      };
+    })
+    .sort((a, b) => (a.step ?? -1) - (b.step ?? -1) || a.uri.localeCompare(b.uri));
+}

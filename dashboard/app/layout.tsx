@@ -22,6 +22,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             <Link href="/compare">Compare</Link>
             <Link href="/accuracy">Metric vs accuracy</Link>
             <Link href="/sweeps">Sweeps</Link>
+            <Link href="/schedules">Schedules</Link>
           </nav>
         </header>
         <main>{children}</main>

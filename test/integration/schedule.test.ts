@@ -10,11 +10,13 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildDashboardIfStale, startDashboardServer } from '../../dashboard/control.ts';
 import { createPrismaClient } from '../../db/client.ts';
 import { startTemporal, stopTemporal } from '../../infra/temporal.ts';
 import { connectClient } from '../../workers/sweep-client.ts';
 import { sweepWorkflowId } from '../../workflows/types.ts';
-import { runCli } from './cli-helpers.ts';
+import { freePort, runCli } from './cli-helpers.ts';
+import { launchChromium, screenshot, watchedPage } from './dashboard-fixtures.ts';
 import { safetensorsBytes } from './sweep-fixtures.ts';
 import { servicesEnv, startWorkerProcess, stopWorkerProcess, type WorkerProcess } from './sweep-harness.ts';
 
@@ -83,6 +85,8 @@ describe('weightlens schedule (Temporal Schedules)', () => {
     const address = receiver.address();
     webhook = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/hook`;
     worker = await startWorkerProcess(services, { concurrency: 1 });
+    // Built before the timed runs below (reused when other tests built it already).
+    await buildDashboardIfStale({ log: (line) => process.stderr.write(`${line}\n`) });
   });
 
   afterAll(async () => {
@@ -195,6 +199,32 @@ describe('weightlens schedule (Temporal Schedules)', () => {
     });
     expect(received[0]!.key).toMatch(/\S+/);
 
+    // The dashboard shows the schedule, its alert and its runs (real Chromium on the production build).
+    const server = await startDashboardServer(
+      { databaseUrl: services.databaseUrl, s3: services.s3, temporalUiUrl: 'http://127.0.0.1:1' },
+      { port: await freePort() },
+    );
+    const browser = await launchChromium();
+    try {
+      const { page, errors } = await watchedPage(browser);
+      await page.goto(`${server.url}/schedules`);
+      await expect.poll(() => page.getByTestId('schedule-row').filter({ hasText: name }).count()).toBe(1);
+      await page.goto(`${server.url}/schedules/${encodeURIComponent(name)}`);
+      const alertRows = page.getByTestId('alert-row');
+      await expect.poll(() => alertRows.count()).toBe(1);
+      expect(await alertRows.first().textContent()).toContain('min(alpha) < 2');
+      expect(await alertRows.first().textContent()).toContain('checkpoint-300');
+      expect(await page.getByTestId('run-row').count()).toBeGreaterThanOrEqual(3);
+      await expect
+        .poll(() => page.getByTestId('chart-schedule-trend').locator('svg').count())
+        .toBeGreaterThan(0);
+      await screenshot(page, 'schedule');
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+
     const paused = await runCli(['schedule', 'pause', name], env);
     expect(paused.code, paused.stderr).toBe(0);
     await sleep(1_000); // a run already started when pausing may still finish
@@ -209,9 +239,14 @@ describe('weightlens schedule (Temporal Schedules)', () => {
     expect(described.sweeps.length).toBe(before);
     // The dashboard's mirror of the schedule follows: paused, no next run, last run recorded.
     const record = await prisma.scheduleRecord.findUniqueOrThrow({ where: { name } });
-    expect(record).toMatchObject({ paused: true, nextRunAt: null, timing: 'every 3s', alerts: ['min(alpha) < 2'] });
+    expect(record).toMatchObject({
+      paused: true,
+      nextRunAt: null,
+      timing: 'every 3s',
+      alerts: ['min(alpha) < 2'],
+    });
     expect(record.lastRunAt).not.toBeNull();
-  });
+  }, 480_000);
 
   it('survives a Temporal server restart (the dev server persists schedules)', async () => {
     await stopTemporal(stackState);
@@ -227,7 +262,9 @@ describe('weightlens schedule (Temporal Schedules)', () => {
     const triggered = await runCli(['schedule', 'trigger', name], env);
     expect(triggered.code, triggered.stderr).toBe(0);
     // A triggered run starts even while paused, and (nothing new) computes nothing.
-    await waitFor('the triggered run', async () => ((await completedRuns()).length > before ? true : undefined));
+    await waitFor('the triggered run', async () =>
+      (await completedRuns()).length > before ? true : undefined,
+    );
     const deleted = await runCli(['schedule', 'delete', name], env);
     expect(deleted.code, deleted.stderr).toBe(0);
     const gone = await runCli(['schedule', 'describe', name], env);

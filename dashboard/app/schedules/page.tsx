@@ -1,0 +1,57 @@
+import Link from 'next/link';
+import { scheduleOverview } from '../../../db/schedules.ts';
+import { db } from '../../lib/db.ts';
+
+export const dynamic = 'force-dynamic';
+
+const when = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 19) : '—');
+
+export default async function SchedulesPage() {
+  const schedules = await scheduleOverview(db());
+  return (
+    <>
+      <h1>Schedules</h1>
+      <p>
+        Sweeps that run on their own (<code>weightlens schedule create</code>, <code>weightlens watch</code>
+        ). Each run sweeps the sources as they are then; only new or changed checkpoints are computed.
+      </p>
+      {schedules.length === 0 ? (
+        <p data-testid="no-schedules">No schedules yet.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th>schedule</th>
+              <th>timing</th>
+              <th>state</th>
+              <th>last run</th>
+              <th>next run</th>
+              <th>runs</th>
+              <th>alerts</th>
+            </tr>
+          </thead>
+          <tbody>
+            {schedules.map((s) => (
+              <tr key={s.name} data-testid="schedule-row">
+                <td>
+                  <Link prefetch={false} href={`/schedules/${encodeURIComponent(s.name)}`}>
+                    {s.name}
+                  </Link>
+                  {s.watch && <span className="badge"> watch</span>}
+                </td>
+                <td>{s.timing}</td>
+                <td>{s.paused ? 'paused' : 'active'}</td>
+                <td>{when(s.lastRunAt)}</td>
+                <td>{when(s.nextRunAt)}</td>
+                <td className="num">{s.runs}</td>
+                <td className="num" data-testid="schedule-alerts">
+                  {s.alerts}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}
