@@ -32,7 +32,9 @@ describe('weightlens sweep --wait over a local directory', () => {
     expect(swept.code, swept.stderr).toBe(0);
     const tableRows = swept.stdout.split('\n').filter((line) => /^\s*\d+\s+\d+\s+step-/.test(line));
     expect(tableRows).toHaveLength(zoo.length);
-    expect(swept.stdout).toContain(`series synthetic-mlp (${zoo.length} checkpoints), ranked within the series`);
+    expect(swept.stdout).toContain(
+      `series synthetic-mlp (${zoo.length} checkpoints), ranked within the series`,
+    );
     const sweepId = /\(id (\S+), workflow/.exec(swept.stderr)?.[1];
     expect(sweepId, swept.stderr).toBeDefined();
     expect(swept.stderr).toContain(`Dashboard: http://127.0.0.1:3000/?sweep=${encodeURIComponent(sweepId!)}`);
