@@ -69,7 +69,7 @@ async function discoverIn(
   // The listing already says which sidecars exist: no HEAD request per directory and checkpoint.
   const listed = new Set(files);
   const listedOpener: ObjectOpener = {
-    open: (uri) => opener.open(uri),
+    open: (uri, openOptions) => opener.open(uri, openOptions),
     list: (prefix) => opener.list(prefix),
     exists: async (uri) => (uri.startsWith(`${root}/`) ? listed.has(uri) : opener.exists(uri)),
   };

@@ -65,16 +65,18 @@ export interface HeadCachingOpener extends ObjectOpener {
 export function headCachingOpener(opener: ObjectOpener, headBytes = DEFAULT_HEAD_BYTES): HeadCachingOpener {
   const readers = new Map<string, Promise<HeadCachingReader>>();
   return {
-    open(uri) {
-      let reader = readers.get(uri);
+    open(uri, options) {
+      // The open options (the symlink boundary) are part of what was checked: one reader per both.
+      const key = `${uri}\0${options?.within ?? ''}`;
+      let reader = readers.get(key);
       if (!reader) {
-        reader = opener.open(uri).then((inner) => new HeadCachingReader(inner, headBytes));
-        reader.catch(() => readers.delete(uri));
-        readers.set(uri, reader);
+        reader = opener.open(uri, options).then((inner) => new HeadCachingReader(inner, headBytes));
+        reader.catch(() => readers.delete(key));
+        readers.set(key, reader);
       }
       return reader;
     },
-    exists: (uri) => (readers.has(uri) ? Promise.resolve(true) : opener.exists(uri)),
+    exists: (uri) => (readers.has(`${uri}\0`) ? Promise.resolve(true) : opener.exists(uri)),
     list: (prefix) => opener.list(prefix),
     release() {
       for (const reader of readers.values()) reader.then((r) => r.release()).catch(() => undefined);

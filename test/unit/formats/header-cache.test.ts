@@ -9,7 +9,7 @@ import { discoverCheckpoints } from '../../../lib/formats/discover.ts';
 import { CheckpointHeaderCache, headCachingOpener } from '../../../lib/formats/header-cache.ts';
 import { openCheckpoint } from '../../../lib/formats/index.ts';
 import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
-import type { ObjectOpener, OpenedCheckpoint, RangeReader } from '../../../lib/formats/types.ts';
+import type { ObjectOpener, OpenedCheckpoint, OpenOptions, RangeReader } from '../../../lib/formats/types.ts';
 import { planLayers } from '../../../lib/layer-plan.ts';
 import { defaultAnalysisConfig } from '../../../lib/spectral/index.ts';
 import { buildSafetensors } from './builders.ts';
@@ -19,9 +19,9 @@ class CountingOpener implements ObjectOpener {
   opens = new Map<string, number>();
   reads = new Map<string, number>();
   constructor(private readonly inner: ObjectOpener) {}
-  async open(uri: string): Promise<RangeReader> {
+  async open(uri: string, options?: OpenOptions): Promise<RangeReader> {
     this.opens.set(uri, (this.opens.get(uri) ?? 0) + 1);
-    const reader = await this.inner.open(uri);
+    const reader = await this.inner.open(uri, options);
     return {
       uri: reader.uri,
       size: reader.size,
