@@ -12,6 +12,7 @@ import {
 import type { PrismaClient } from './client.ts';
 import { type FamilyRanked, rankWithinFamilies } from './family-rank.ts';
 import { decodeMetrics } from './results.ts';
+import { scheduleCheckpoints } from './schedules.ts';
 
 export { DEFAULT_RANK_METRIC };
 
@@ -47,31 +48,44 @@ export function checkpointDisplayName(uri: string): string {
   return `${basename(dirname(uri))}/${file}`;
 }
 
-export interface LeaderboardQuery {
-  sweepId: string;
-  configHash: string;
+/** The checkpoints of one sweep, or the latest of every checkpoint a schedule's runs have seen. */
+export type LeaderboardQuery = ({ sweepId: string; configHash: string } | { scheduleName: string }) & {
   metric?: string;
   /** One ordering over all families instead of groups per family (rank_in_family is kept). */
   acrossFamilies?: boolean;
+};
+
+const MEMBER_FIELDS = { id: true, uri: true, family: true, step: true, knownTestAccuracy: true } as const;
+
+async function sweepMembers(prisma: PrismaClient, sweepId: string, configHash: string) {
+  return prisma.sweepCheckpoint.findMany({
+    where: { sweepId },
+    select: { checkpoint: { select: { ...MEMBER_FIELDS, summaries: { where: { configHash } } } } },
+  });
+}
+
+/** Each checkpoint with the summary under the configuration of the run that saw it last. */
+async function scheduleMembers(prisma: PrismaClient, scheduleName: string) {
+  const items = await scheduleCheckpoints(prisma, scheduleName);
+  const hashes = new Map(items.map((i) => [i.checkpointId, i.sweep.configHash]));
+  const checkpoints = await prisma.checkpoint.findMany({
+    where: { id: { in: [...hashes.keys()] } },
+    select: { ...MEMBER_FIELDS, summaries: { where: { configHash: { in: [...new Set(hashes.values())] } } } },
+  });
+  return checkpoints.map((checkpoint) => ({
+    checkpoint: {
+      ...checkpoint,
+      summaries: checkpoint.summaries.filter((s) => s.configHash === hashes.get(checkpoint.id)),
+    },
+  }));
 }
 
 export async function leaderboard(prisma: PrismaClient, query: LeaderboardQuery): Promise<LeaderboardRow[]> {
   const metric = query.metric ?? DEFAULT_RANK_METRIC;
-  const members = await prisma.sweepCheckpoint.findMany({
-    where: { sweepId: query.sweepId },
-    select: {
-      checkpoint: {
-        select: {
-          id: true,
-          uri: true,
-          family: true,
-          step: true,
-          knownTestAccuracy: true,
-          summaries: { where: { configHash: query.configHash } },
-        },
-      },
-    },
-  });
+  const members =
+    'scheduleName' in query
+      ? await scheduleMembers(prisma, query.scheduleName)
+      : await sweepMembers(prisma, query.sweepId, query.configHash);
   const rows: Omit<LeaderboardRow, 'rank' | 'rank_in_family'>[] = [];
   for (const { checkpoint } of members) {
     const summary = checkpoint.summaries[0];

@@ -21,6 +21,7 @@ export type LeaderboardFormat = 'table' | 'json' | 'csv';
 
 interface LeaderboardOptions {
   sweep?: string;
+  schedule?: string;
   metric: string;
   format: LeaderboardFormat;
   acrossFamilies?: boolean;
@@ -150,6 +151,22 @@ export async function loadLeaderboard(
   };
 }
 
+/** Rows of a schedule: the latest result of each checkpoint any of its runs saw. */
+export async function loadScheduleLeaderboard(
+  prisma: PrismaClient,
+  scheduleName: string,
+  metric: string = DEFAULT_RANK_METRIC,
+  acrossFamilies = false,
+): Promise<LeaderboardRow[]> {
+  if ((await prisma.sweep.count({ where: { scheduleName } })) === 0) {
+    throw new BadInputError(`schedule "${scheduleName}" has no runs yet (see: weightlens schedule list)`);
+  }
+  if (!(SUMMARY_METRICS as readonly string[]).includes(metric)) {
+    throw new BadInputError(`unknown metric "${metric}"; known: ${SUMMARY_METRICS.join(', ')}`);
+  }
+  return leaderboard(prisma, { scheduleName, metric, acrossFamilies });
+}
+
 export function renderLeaderboard(
   rows: LeaderboardRow[],
   metric: string,
@@ -167,6 +184,7 @@ export function register(program: Command): void {
     .command('leaderboard')
     .description('checkpoints of a sweep ranked by predicted quality (lower mean alpha_weighted is better)')
     .option('--sweep <sweep>', 'sweep id or name (default: the newest sweep)')
+    .option('--schedule <name>', "the latest result of every checkpoint a schedule's runs have seen")
     .option('--metric <metric>', 'summary metric to rank by (lower ranks better)', DEFAULT_RANK_METRIC)
     .addOption(
       new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
@@ -177,11 +195,26 @@ export function register(program: Command): void {
       const prisma = createPrismaClient(services.databaseUrl);
       try {
         const across = options.acrossFamilies === true;
-        const { sweep, rows } = await loadLeaderboard(prisma, options.sweep, options.metric, across);
-        if (options.format === 'table') {
-          process.stdout.write(
-            `sweep ${sweep.name} (${sweep.id}, ${sweep.status}), ranked by ${options.metric}\n`,
-          );
+        if (options.schedule !== undefined && options.sweep !== undefined) {
+          throw new BadInputError('give --sweep or --schedule, not both');
+        }
+        let rows: LeaderboardRow[];
+        if (options.schedule !== undefined) {
+          rows = await loadScheduleLeaderboard(prisma, options.schedule, options.metric, across);
+          if (options.format === 'table') {
+            process.stdout.write(
+              `schedule ${options.schedule}: latest result of each checkpoint its runs have seen, ranked by ${options.metric}\n`,
+            );
+          }
+        } else {
+          const loaded = await loadLeaderboard(prisma, options.sweep, options.metric, across);
+          rows = loaded.rows;
+          const { sweep } = loaded;
+          if (options.format === 'table') {
+            process.stdout.write(
+              `sweep ${sweep.name} (${sweep.id}, ${sweep.status}), ranked by ${options.metric}\n`,
+            );
+          }
         }
         if (across && options.format !== 'table') process.stderr.write(`${ACROSS_FAMILIES_NOTE}\n`);
         process.stdout.write(renderLeaderboard(rows, options.metric, options.format, across));

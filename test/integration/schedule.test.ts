@@ -199,6 +199,15 @@ describe('weightlens schedule (Temporal Schedules)', () => {
     });
     expect(received[0]!.key).toMatch(/\S+/);
 
+    // The schedule's leaderboard: every checkpoint its runs have seen, once, with its latest result.
+    const board = await runCli(['leaderboard', '--schedule', name, '--format', 'json'], env);
+    expect(board.code, board.stderr).toBe(0);
+    const boardRows = JSON.parse(board.stdout) as { step: number; rank_in_family: number; score: number }[];
+    expect(boardRows.map((r) => r.step).sort((a, b) => a - b)).toEqual([100, 200, 300]);
+    expect(boardRows.map((r) => r.rank_in_family)).toEqual([1, 2, 3]);
+    const noRuns = await runCli(['leaderboard', '--schedule', 'no-such-schedule'], env);
+    expect(noRuns.stderr).toMatch(/schedule "no-such-schedule" has no runs yet/);
+
     // The dashboard shows the schedule, its alert and its runs (real Chromium on the production build).
     const server = await startDashboardServer(
       { databaseUrl: services.databaseUrl, s3: services.s3, temporalUiUrl: 'http://127.0.0.1:1' },
