@@ -29,3 +29,8 @@ export function percent(done: number, total: number): number {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message.split('\n')[0]! : String(err);
 }
+
+/** A timestamp as "YYYY-MM-DD HH:MM:SS" (UTC), or an em dash when absent. */
+export function formatWhen(d: Date | null): string {
+  return d ? d.toISOString().replace('T', ' ').slice(0, 19) : '—';
+}

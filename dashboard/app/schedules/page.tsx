@@ -1,10 +1,9 @@
 import Link from 'next/link';
 import { scheduleOverview } from '../../../db/schedules.ts';
 import { db } from '../../lib/db.ts';
+import { formatWhen as when } from '../../lib/format.ts';
 
 export const dynamic = 'force-dynamic';
-
-const when = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 19) : '—');
 
 export default async function SchedulesPage() {
   const schedules = await scheduleOverview(db());

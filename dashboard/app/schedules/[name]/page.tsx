@@ -5,11 +5,11 @@ import { SUMMARY_COLUMNS } from '../../../../lib/spectral/summary.ts';
 import { AutoRefresh } from '../../../components/auto-refresh.tsx';
 import { ScheduleTrendChart } from '../../../components/charts/schedule-trend.tsx';
 import { db } from '../../../lib/db.ts';
+import { formatWhen as when } from '../../../lib/format.ts';
 import { firstParam, type SearchParams } from '../../../lib/url.ts';
 
 export const dynamic = 'force-dynamic';
 
-const when = (d: Date | null) => (d ? d.toISOString().replace('T', ' ').slice(0, 19) : '—');
 const REFRESH_SECONDS = 5;
 
 export default async function SchedulePage(props: {
