@@ -30,6 +30,8 @@ export function LayerTable(props: {
   selectedLayerId: number | null;
   /** Link target of a layer: this prefix + its layer id. */
   layerHrefPrefix: string;
+  /** Per metric column (LAYER_METRIC_NAMES order): the link that sorts the table by it. */
+  sortHrefs: string[];
 }) {
   const alphaIndex = LAYER_METRIC_NAMES.indexOf('alpha');
   return (
@@ -42,8 +44,12 @@ export function LayerTable(props: {
             <th className="text">type</th>
             <th className="text">status</th>
             <th className="text">warning</th>
-            {LAYER_METRIC_NAMES.map((metric) => (
-              <th key={metric}>{metric}</th>
+            {LAYER_METRIC_NAMES.map((metric, index) => (
+              <th key={metric}>
+                <Link href={props.sortHrefs[index]!} data-testid={`sort-${metric}`} prefetch={false}>
+                  {metric}
+                </Link>
+              </th>
             ))}
             <th>bulk_max</th>
             {props.curvatureColumns.map((column) => (

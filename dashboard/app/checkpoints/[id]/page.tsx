@@ -8,7 +8,7 @@ import { db } from '../../../lib/db.ts';
 import { esdPlotData, readEigenvalues } from '../../../lib/esd.ts';
 import type { EsdPlotData } from '../../../lib/esd-types.ts';
 import { errorMessage, formatNumber } from '../../../lib/format.ts';
-import { LAYER_METRIC_NAMES } from '../../../lib/metrics.ts';
+import { isLayerMetric, LAYER_METRIC_NAMES, type LayerMetric } from '../../../lib/metrics.ts';
 import {
   type CurvatureRow,
   curvatureForLayer,
@@ -70,6 +70,23 @@ function compactRows(
   });
 }
 
+/**
+ * The layers in table order: layer order, or by one registry metric (`?sort=<metric>&dir=asc|desc`;
+ * missing values last, ties in layer order). An unknown sort key keeps layer order.
+ */
+function sortedLayers(layers: LayerRow[], sort: LayerMetric | null, descending: boolean): LayerRow[] {
+  if (sort === null) return layers;
+  return layers
+    .map((layer, index) => ({ layer, index }))
+    .sort((a, b) => {
+      const x = a.layer.values[sort];
+      const y = b.layer.values[sort];
+      if (x === null || y === null) return Number(x === null) - Number(y === null) || a.index - b.index;
+      return (descending ? y - x : x - y) || a.index - b.index;
+    })
+    .map(({ layer }) => layer);
+}
+
 export default async function CheckpointPage(props: {
   params: Promise<{ id: string }>;
   searchParams: Promise<SearchParams>;
@@ -95,6 +112,13 @@ export default async function CheckpointPage(props: {
     .filter((layer) => layer.values.alpha !== null)
     .map((layer) => ({ layerId: layer.layerId, name: layer.layerName, alpha: layer.values.alpha! }));
   const curvature = detail.curvatures.find((row) => row.status === 'succeeded') ?? null;
+  const sortParam = firstParam(searchParams, 'sort');
+  const sort = isLayerMetric(sortParam) ? sortParam : null;
+  const descending = firstParam(searchParams, 'dir') === 'desc';
+  const pageQuery = { config: detail.configHash, layer: layerParam };
+  const sortHrefs = LAYER_METRIC_NAMES.map((metric) =>
+    hrefWith(basePath, pageQuery, { sort: metric, dir: metric === sort && !descending ? 'desc' : null }),
+  );
   const curvatureColumns = [
     ...new Set([...(curvature?.perLayer.values() ?? [])].flatMap((fields) => Object.keys(fields))),
   ];
@@ -156,7 +180,8 @@ export default async function CheckpointPage(props: {
       {detail.curvatures.length > 0 && <CurvatureTable rows={detail.curvatures} />}
       <h2>Layers ({layers.length})</h2>
       <LayerTable
-        rows={compactRows(layers, curvature, curvatureColumns)}
+        rows={compactRows(sortedLayers(layers, sort, descending), curvature, curvatureColumns)}
+        sortHrefs={sortHrefs}
         curvatureColumns={curvatureColumns}
         selectedLayerId={selected?.layerId ?? null}
         layerHrefPrefix={`${hrefWith(basePath, { config: detail.configHash })}${detail.configHash ? '&' : '?'}layer=`}
