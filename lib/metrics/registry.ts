@@ -65,6 +65,7 @@ export const LAYER_METRICS = [
   { name: 'log_spectral_norm', label: 'log_spectral_norm', kind: 'float', better: 'lower', table: true },
   { name: 'log_alpha_norm', label: 'log_alpha_norm', kind: 'float', better: 'lower' },
   { name: 'stable_rank', label: 'stable_rank', kind: 'float', better: 'lower', table: true },
+  { name: 'matrix_rank', label: 'numerical rank', kind: 'int', better: null },
   { name: 'entropy', label: 'matrix entropy', kind: 'float', better: null },
   { name: 'mp_softrank', label: 'mp_softrank', kind: 'float', better: 'lower' },
   { name: 'num_spikes', label: 'MP spikes', kind: 'int', better: null },

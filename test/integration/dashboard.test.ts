@@ -13,6 +13,8 @@ import {
 } from '../../dashboard/control.ts';
 import { formatNumber } from '../../dashboard/lib/format.ts';
 import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
+import { decodeMetrics } from '../../db/results.ts';
+import { parseWarning } from '../../lib/spectral/flags.ts';
 import { kendallTauB } from '../../lib/stats/rank-correlation.ts';
 import { freePort, runCli } from './cli-helpers.ts';
 import { dashboardZoo, HOSTILE_NAME, launchChromium, screenshot, watchedPage } from './dashboard-fixtures.ts';
@@ -165,6 +167,38 @@ describe('dashboard on a real sweep', () => {
     await expect.poll(() => page.getByTestId('chart-esd').locator('svg rect').count()).toBeGreaterThan(3);
     expect(await page.getByTestId('chart-esd').textContent()).toContain('xmin');
     await screenshot(page, 'checkpoint');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a registry metric (matrix_rank) is stored from the analysis and sorts the layer table; flags are stored', async () => {
+    const [best] = await rankedSummaries();
+    const layers = await prisma.layerResult.findMany({
+      where: { checkpointId: best!.checkpointId, configHash: sweep.configHash },
+      orderBy: { layerId: 'asc' },
+    });
+    const succeeded = layers.filter((layer) => layer.status === 'succeeded');
+    expect(succeeded.length).toBeGreaterThan(1);
+    for (const layer of succeeded) {
+      expect(layer.matrixRank).toBe(decodeMetrics(layer.metrics).matrix_rank);
+      expect(layer.flags).toEqual(parseWarning(layer.warning));
+    }
+    const expected = layers
+      .map((layer, index) => ({ layer, index }))
+      .sort((a, b) => {
+        const x = a.layer.matrixRank;
+        const y = b.layer.matrixRank;
+        if (x === null || y === null) return Number(x === null) - Number(y === null) || a.index - b.index;
+        return y - x || a.index - b.index;
+      })
+      .map(({ layer }) => layer.layerName);
+    const { page, errors } = await watchedPage(browser);
+    await page.goto(`${server.url}/checkpoints/${encodeURIComponent(best!.checkpointId)}`);
+    await page.getByTestId('sort-matrix_rank').click();
+    await page.waitForURL(/sort=matrix_rank/);
+    await page.getByTestId('sort-matrix_rank').click();
+    await page.waitForURL(/dir=desc/);
+    expect(await page.getByTestId('layer-name').allTextContents()).toEqual(expected);
     expect(errors).toEqual([]);
     await page.close();
   });
