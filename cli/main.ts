@@ -5,19 +5,6 @@
  */
 import { Command } from 'commander';
 import { errorLine } from '../lib/errors.ts';
-import { register as registerAnalyze } from './commands/analyze.ts';
-import { register as registerCurvature } from './commands/curvature.ts';
-import { register as registerDashboard } from './commands/dashboard.ts';
-import { register as registerDb } from './commands/db.ts';
-import { register as registerInspect } from './commands/inspect.ts';
-import { register as registerLeaderboard } from './commands/leaderboard.ts';
-import { register as registerPlan } from './commands/plan.ts';
-import { register as registerSchedule } from './commands/schedule.ts';
-import { register as registerStack } from './commands/stack.ts';
-import { register as registerStatus } from './commands/status.ts';
-import { register as registerSweep } from './commands/sweep.ts';
-import { register as registerWatch } from './commands/watch.ts';
-import { register as registerWorker } from './commands/worker.ts';
 
 const program = new Command()
   .name('weightlens')
@@ -27,22 +14,35 @@ const program = new Command()
   .version('0.1.0')
   .showHelpAfterError();
 
-// Subcommands (one line each; keep sorted).
-registerAnalyze(program);
-registerCurvature(program);
-registerDashboard(program);
-registerDb(program);
-registerInspect(program);
-registerLeaderboard(program);
-registerPlan(program);
-registerSchedule(program);
-registerStack(program);
-registerStatus(program);
-registerSweep(program);
-registerWatch(program);
-registerWorker(program);
+type CommandModule = { register: (program: Command) => void };
+
+// Subcommands (one line each; keep sorted). Loaded on demand: a command's module graph (Temporal,
+// Prisma, the AWS SDK, TensorFlow.js...) costs seconds and memory that `analyze` of one file should not pay.
+const commands: Record<string, () => Promise<CommandModule>> = {
+  analyze: () => import('./commands/analyze.ts'),
+  curvature: () => import('./commands/curvature.ts'),
+  dashboard: () => import('./commands/dashboard.ts'),
+  db: () => import('./commands/db.ts'),
+  inspect: () => import('./commands/inspect.ts'),
+  leaderboard: () => import('./commands/leaderboard.ts'),
+  plan: () => import('./commands/plan.ts'),
+  schedule: () => import('./commands/schedule.ts'),
+  stack: () => import('./commands/stack.ts'),
+  status: () => import('./commands/status.ts'),
+  sweep: () => import('./commands/sweep.ts'),
+  watch: () => import('./commands/watch.ts'),
+  worker: () => import('./commands/worker.ts'),
+};
+
+/** Only the named subcommand's module when argv names one; all of them for help and unknown names. */
+async function registerCommands(argv: string[]): Promise<void> {
+  const named = argv[2] !== undefined && Object.hasOwn(commands, argv[2]) ? argv[2] : undefined;
+  const load = named ? [commands[named]!] : Object.values(commands);
+  for (const module of await Promise.all(load.map((l) => l()))) module.register(program);
+}
 
 try {
+  await registerCommands(process.argv);
   await program.parseAsync(process.argv);
 } catch (err) {
   if (process.env.WEIGHTLENS_DEBUG) console.error(err);

@@ -1,6 +1,6 @@
 import { conventionalModelNames, dtypesOf } from '../descriptor.ts';
 import type { FormatDescriptor } from '../types.ts';
-import { H5_DTYPES } from './h5-core.ts';
+import { H5_DTYPES } from './h5-dtypes.ts';
 
 const dtypes = [...dtypesOf(H5_DTYPES.float), ...dtypesOf(H5_DTYPES.signed), ...dtypesOf(H5_DTYPES.unsigned)];
 

@@ -14,6 +14,7 @@ import h5wasm, { type File as H5File } from 'h5wasm/node';
 import { BadInputError, type ErrorContext, UnsupportedError, WeightlensError } from '../../errors.ts';
 import type { DType } from '../types.ts';
 import { MAX_DEFLATE_RATIO } from '../zip-directory.ts';
+import { H5_DTYPES } from './h5-dtypes.ts';
 
 export interface H5DatasetInfo {
   path: string;
@@ -32,13 +33,6 @@ export interface H5Listing {
 // h5wasm datatype classes (H5T_class_t).
 const H5T_INTEGER = 0;
 const H5T_FLOAT = 1;
-
-/** HDF5 element size in bytes → dtype, per datatype class. */
-export const H5_DTYPES: Record<'float' | 'signed' | 'unsigned', Record<number, DType>> = {
-  float: { 2: 'F16', 4: 'F32', 8: 'F64' },
-  signed: { 1: 'I8', 2: 'I16', 4: 'I32', 8: 'I64' },
-  unsigned: { 1: 'U8', 2: 'U16', 4: 'U32', 8: 'U64' },
-};
 
 function dtypeOf(metadata: { type: number; size: number; signed: boolean }): DType | undefined {
   if (metadata.type === H5T_FLOAT) return H5_DTYPES.float[metadata.size];
