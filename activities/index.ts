@@ -8,11 +8,18 @@ import type { SweepActivities } from '../workflows/types.ts';
 import { createCheckpointActivities } from './checkpoint.ts';
 import { createCurvaturePlanActivities } from './curvature-plan.ts';
 import type { ActivityDeps } from './deps.ts';
+import { createGpuRoutingActivities } from './gpu-routing.ts';
 import { createLayerActivities } from './layer.ts';
 import { createScheduleActivities } from './schedule.ts';
 import { createSweepLevelActivities } from './sweep.ts';
 
 export { type ActivityDeps, type ActivityServices, createActivityDeps } from './deps.ts';
+
+/** The spectral activities a `gpu` worker serves beside curvature: the layer batches routed to it. */
+export function gpuSpectralActivities(deps: ActivityDeps) {
+  const { analyzeLayerBatch } = createLayerActivities(deps);
+  return { analyzeLayerBatch };
+}
 
 export function createSweepActivities(deps: ActivityDeps): SweepActivities & ScheduleActivities {
   return {
@@ -21,5 +28,6 @@ export function createSweepActivities(deps: ActivityDeps): SweepActivities & Sch
     ...createLayerActivities(deps),
     ...createCurvaturePlanActivities(deps),
     ...createScheduleActivities(deps),
+    ...createGpuRoutingActivities(deps),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Temporal workers for weightlens. A `cpu` worker runs every workflow and the spectral activities;
- * a `gpu` worker serves the `gpu` queue's curvature activity only (no workflows; tfjs is loaded
- * only there, and the activity picks tfjs-node-gpu when it loads, wasm/cpu otherwise). Curvature
+ * a `gpu` worker serves the `gpu` queue: the curvature activity (tfjs is loaded only there; it picks
+ * tfjs-node-gpu when it loads, wasm/cpu otherwise) and the spectral layer batches the sweep routes to
+ * it (large layers, workflows/layer-batches.ts planLayerRoutes; the CUDA core where it loads). Curvature
  * re-registers tfjs gradients globally and runs long synchronous kernels, so a gpu worker belongs
  * in its own process (the CLI's embedded mode spawns one, workers/worker-process.ts). The workflow
  * bundle is built once per process and shared, so an in-process worker (the CLI's embedded mode,
@@ -17,7 +18,12 @@ import {
   Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
-import { type ActivityServices, createActivityDeps, createSweepActivities } from '../activities/index.ts';
+import {
+  type ActivityServices,
+  createActivityDeps,
+  createSweepActivities,
+  gpuSpectralActivities,
+} from '../activities/index.ts';
 import { connectWithTlsDiagnosis, temporalConnectOptions } from '../infra/tls.ts';
 import { type QueueKind, TASK_QUEUES } from '../workflows/types.ts';
 import type { WorkerMetrics } from './metrics.ts';
@@ -116,7 +122,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Runnin
     const taskQueue = TASK_QUEUES[options.queue];
     // Loaded only here: cpu workers never import tfjs.
     const activities = gpu
-      ? (await import('../activities/curvature.ts')).createCurvatureActivities(deps)
+      ? {
+          ...(await import('../activities/curvature.ts')).createCurvatureActivities(deps),
+          ...gpuSpectralActivities(deps),
+        }
       : createSweepActivities(deps);
     const worker = await Worker.create({
       connection,
@@ -126,7 +135,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Runnin
       activities,
       // cpu: `concurrency` layer analyses at once (activities/compute-slots.ts), plus CPU_IO_SLOTS
       // task slots, so the next batch is fetched and its tensors read while the solver works.
-      maxConcurrentActivityTaskExecutions: gpu ? concurrency : concurrency + CPU_IO_SLOTS,
+      // gpu: the same, so a routed layer batch can be read while another is on the device.
+      maxConcurrentActivityTaskExecutions: concurrency + CPU_IO_SLOTS,
       // Activities heartbeat every 5 s; cancellation must reach them well inside the timeout.
       // After the grace, running activities are cancelled (they fail and are retried on another
       // worker without waiting for a heartbeat timeout); the force time bounds the whole exit.

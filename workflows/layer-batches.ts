@@ -6,6 +6,7 @@
  * until their estimated eigen-decomposition cost reaches a budget, and big layers go alone.
  * Pure and deterministic (workflow code); the unit tests cover it.
  */
+import { CUDA_MIN_DIM } from '../lib/linalg/thresholds.ts';
 import type { LayerPlan } from './types.ts';
 
 /**
@@ -87,4 +88,49 @@ export function planLayerBatches(
   }
   if (current.length > 0) batches.push(current);
   return batches;
+}
+
+/** Where a batch of layers is analyzed: the cpu queue's workers, or the gpu queue's (CUDA core). */
+export type SpectralQueue = 'cpu' | 'gpu';
+
+export interface RoutedBatch {
+  queue: SpectralQueue;
+  layers: LayerPlan[];
+}
+
+/** The smaller side of the matrices a layer's eigenvalues come from (conv: one cin×cout per position). */
+export function layerMinDim(layer: LayerPlan): number {
+  const shape = layer.shape;
+  if (shape.length === 4 || shape.length === 3)
+    return Math.min(shape[shape.length - 2]!, shape[shape.length - 1]!);
+  const rows = shape[0] ?? 1;
+  const cols = shape.slice(1).reduce((a, b) => a * b, 1);
+  return Math.min(rows, cols);
+}
+
+export interface RouteOptions {
+  /** Batch budget of the cpu batches (planLayerBatches). */
+  budgetFlops?: number;
+  /** Whether gpu-queue workers serve spectral batches (the sweep asked Temporal when it started). */
+  gpu: boolean;
+  /** Layers whose matrices are at least this large on their smaller side go to the gpu queue. */
+  gpuMinDim?: number;
+}
+
+/**
+ * The layers' activities and their queues: with gpu workers, every layer from `gpuMinDim` on (the
+ * size from which the CUDA core beats the CPU, lib/linalg/thresholds.ts) is an activity of its own
+ * on the gpu queue; the rest are batched for the cpu queue as planLayerBatches does. Without gpu
+ * workers everything is on cpu, exactly planLayerBatches' batches. Order within a queue is kept.
+ */
+export function planLayerRoutes(layers: readonly LayerPlan[], options: RouteOptions): RoutedBatch[] {
+  const minDim = options.gpuMinDim ?? CUDA_MIN_DIM;
+  const large = options.gpu ? layers.filter((layer) => layerMinDim(layer) >= minDim) : [];
+  const small = large.length === 0 ? layers : layers.filter((layer) => layerMinDim(layer) < minDim);
+  return [
+    ...large.map((layer): RoutedBatch => ({ queue: 'gpu', layers: [layer] })),
+    ...planLayerBatches(small, options.budgetFlops).map(
+      (batch): RoutedBatch => ({ queue: 'cpu', layers: batch }),
+    ),
+  ];
 }

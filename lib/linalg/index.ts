@@ -13,11 +13,13 @@ import { ConfigError } from '../errors.ts';
 import { cudaLoadError, loadCudaLinalg } from './cuda.ts';
 import type { FloatArray } from './gram.ts';
 import { loadNativeLinalg, type NativeMethod } from './native.ts';
+import { CUDA_MIN_DIM, GRAM_MIN_DIM } from './thresholds.ts';
 import { squaredSingularValuesTs } from './ts-solver.ts';
 
 export { type CudaDtype, type CudaLinalg, cudaLoadError, loadCudaLinalg } from './cuda.ts';
 export type { FloatArray } from './gram.ts';
 export { loadNativeLinalg, nativeLoadError } from './native.ts';
+export { CUDA_MIN_DIM, GRAM_MIN_DIM } from './thresholds.ts';
 export { squaredSingularValuesTs } from './ts-solver.ts';
 
 /**
@@ -104,26 +106,12 @@ export const EIGEN_BACKENDS: readonly EigenBackend[] = [
   'ts-worker',
 ];
 
-/**
- * From this smaller dimension on, 'auto' takes the CUDA core where a GPU is usable: below it the
- * upload and launch overheads (~ms) outweigh a CPU solve of a few tens of milliseconds.
- */
-export const CUDA_MIN_DIM = 1024;
-
 /** The CUDA core, or a ConfigError naming what is missing (`what` says who asked for it). */
 export function requireCudaLinalg(what = 'WEIGHTLENS_EIGEN_BACKEND=cuda') {
   const cuda = loadCudaLinalg();
   if (!cuda) throw new ConfigError(`${what}: ${cudaLoadError()}`);
   return cuda;
 }
-
-/**
- * From this smaller dimension on, 'auto' takes the native Gram route (dsyrk + dsyevd): about 3× faster
- * than dgesdd (bench/spectral.ts: 0.92 s vs 2.69 s at 2048², one thread), which is what makes a
- * layer cost less than WeightWatcher's SVD. Below it the SVD of W costs under a quarter second and
- * keeps tiny singular values exact, as WeightWatcher's do.
- */
-export const GRAM_MIN_DIM = 1024;
 
 /**
  * The backend a call resolves to: an explicit (non-'auto') choice; else WEIGHTLENS_EIGEN_BACKEND
