@@ -10,6 +10,7 @@ import { readSidecarMetadata } from './formats/metadata.ts';
 import type { CheckpointFormat, CheckpointMetadata, ObjectOpener } from './formats/types.ts';
 import { dirname } from './formats/uri.ts';
 import { planLayers } from './layer-plan.ts';
+import { type ExpertGroupSummary, summarizeExpertGroups } from './spectral/expert-groups.ts';
 import { analyzeLayer, summarizeLayers } from './spectral/index.ts';
 import type { AnalysisConfig, LayerAnalysis, LayerMetrics, ModelSummary } from './spectral/types.ts';
 
@@ -17,6 +18,8 @@ export interface CheckpointReport {
   checkpoint: { uri: string; format: CheckpointFormat; metadata: CheckpointMetadata };
   /** WeightWatcher's get_summary() over the analyzed layers. */
   summary: ModelSummary;
+  /** α per fused expert tensor (mean and spread over its experts); empty without experts. */
+  expertGroups: ExpertGroupSummary[];
   /** One WeightWatcher `details` row per analyzed layer, in checkpoint order. */
   layers: LayerMetrics[];
   /** Layers that could not be analyzed (NaN/Inf, all zeros, decode failures...). */
@@ -75,6 +78,7 @@ export async function analyzeCheckpoint(
   return {
     checkpoint: { uri, format: ckpt.format, metadata },
     summary: summarizeLayers(layers),
+    expertGroups: summarizeExpertGroups(layers),
     layers,
     errors,
     skipped,

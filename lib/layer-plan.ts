@@ -4,7 +4,9 @@
  * WeightWatcher's size filters (lib/spectral's layerFilter). The CLI's local mode (lib/analyze.ts)
  * and the sweep activities (inspect plans, layer batches resolve their layers) use this one
  * function, so both skip the same tensors for the same reasons and number layers the same way.
+ * A fused expert tensor plans one layer per expert (`<tensor>[<index>]`, each its own layer id).
  */
+import { expertRowName } from './formats/experts.ts';
 import { canonicalShape, mapTensors } from './formats/layers.ts';
 import type { MappedTensor, OpenedCheckpoint } from './formats/types.ts';
 import { layerFilter } from './spectral/index.ts';
@@ -13,7 +15,10 @@ import type { LayerType } from './types.ts';
 
 /** A layer to analyze. */
 export interface PlannedLayer {
-  /** Position of the tensor in the checkpoint (WeightWatcher's layer_id). */
+  /**
+   * Position of the tensor in the checkpoint (WeightWatcher's layer_id); each expert of a fused
+   * expert tensor takes the next id, so ids stay unique per row (and unchanged without experts).
+   */
   layerId: number;
   /** The row's name (the tensor's name). */
   name: string;
@@ -44,7 +49,9 @@ export interface PlannedLayers {
 export function planLayers(ckpt: OpenedCheckpoint, config: AnalysisConfig): PlannedLayers {
   const layers: PlannedLayer[] = [];
   const skipped: SkippedLayer[] = [];
-  mapTensors(ckpt).forEach((mapped, layerId) => {
+  let extraIds = 0;
+  mapTensors(ckpt).forEach((mapped, position) => {
+    const layerId = position + extraIds;
     const name = mapped.tensor.name;
     if (!mapped.analyzed || mapped.layerType === 'skipped') {
       skipped.push({ layerId, name, layerType: 'skipped', reason: mapped.reason ?? 'not a weight matrix' });
@@ -55,6 +62,22 @@ export function planLayers(ckpt: OpenedCheckpoint, config: AnalysisConfig): Plan
     const decision = layerFilter(name, layerType, shape, config);
     if (!decision.analyze) {
       skipped.push({ layerId, name, layerType, reason: decision.reason });
+      return;
+    }
+    if (mapped.experts) {
+      const count = mapped.experts.count;
+      const byteLength = Math.ceil(mapped.tensor.byteLength / count);
+      for (let index = 0; index < count; index++) {
+        layers.push({
+          layerId: layerId + index,
+          name: expertRowName(name, index),
+          layerType,
+          shape,
+          byteLength,
+          mapped: { ...mapped, experts: { count, index } },
+        });
+      }
+      extraIds += count - 1;
       return;
     }
     layers.push({ layerId, name, layerType, shape, byteLength: mapped.tensor.byteLength, mapped });

@@ -3,12 +3,15 @@
  * `LayerWeights`; the spectral and curvature code consumes them. Nothing here does I/O.
  */
 
-/** WeightWatcher's layer types, plus the ones we skip with a reason. */
-export type LayerType = 'dense' | 'conv1d' | 'conv2d' | 'embedding';
+/**
+ * WeightWatcher's layer types, plus `expert`: one expert's matrix of a fused mixture-of-experts
+ * tensor (E, rows, cols), analyzed like a dense matrix.
+ */
+export type LayerType = 'dense' | 'conv1d' | 'conv2d' | 'embedding' | 'expert';
 
 /**
  * A weight tensor brought to the canonical layout the spectral code expects.
- * - dense / embedding / conv1d(2-D): shape [rows, cols] as stored (only singular values matter).
+ * - dense / embedding / conv1d(2-D) / expert: shape [rows, cols] as stored (only singular values matter).
  * - conv2d: shape [kh, kw, in, out] (HWIO, as tfjs/Keras store it); every (p, q) kernel position
  *   is a contiguous in×out block, so slicing needs no copy.
  */

@@ -33,7 +33,9 @@ interface AnalyzeOptions {
   hillXmin?: string;
 }
 
-type JsonReport = Omit<CheckpointReport, 'skipped'>;
+/** The report without skipped tensors; `expertGroups` only for checkpoints with fused experts. */
+type JsonReport = Omit<CheckpointReport, 'skipped' | 'expertGroups'> &
+  Partial<Pick<CheckpointReport, 'expertGroups'>>;
 
 /** Identity columns, the registry's table metrics, then the warning. */
 const TABLE_COLUMNS = [
@@ -69,6 +71,12 @@ function renderTable(report: CheckpointReport, extra: string[]): string {
   out.push(...rows.map(line));
   const summary = Object.entries(report.summary).map(([k, v]) => `${k}=${cell(v)}`);
   out.push(`summary: ${summary.join('  ') || '(no layers analyzed)'}`);
+  for (const g of report.expertGroups) {
+    out.push(
+      `experts: ${g.group}  n=${g.experts}  alpha_mean=${cell(g.alpha_mean)}  alpha_std=${cell(g.alpha_std)}  ` +
+        `alpha_min=${cell(g.alpha_min)} [${g.alpha_min_expert}]  alpha_max=${cell(g.alpha_max)} [${g.alpha_max_expert}]`,
+    );
+  }
   out.push(
     `${report.layers.length} layers analyzed, ${report.skipped.length} tensors skipped, ${report.errors.length} errors`,
   );
@@ -179,7 +187,13 @@ export function register(program: Command): void {
       }
       if (options.format === 'json') {
         const json = reports.map(
-          ({ checkpoint, summary, layers, errors }): JsonReport => ({ checkpoint, summary, layers, errors }),
+          ({ checkpoint, summary, expertGroups, layers, errors }): JsonReport => ({
+            checkpoint,
+            summary,
+            ...(expertGroups.length > 0 ? { expertGroups } : {}),
+            layers,
+            errors,
+          }),
         );
         process.stdout.write(`${JSON.stringify(json.length === 1 ? json[0] : json, null, 2)}\n`);
       } else if (options.format === 'csv') {

@@ -4,11 +4,13 @@
  * (shared/notes/weightwatcher-spec.md §3-4): 2-D → dense (embedding by name or hint), 4-D →
  * conv2d, 3-D → conv1d; biases, norms, 1-D and integer tensors are skipped with a reason; fused
  * QKV projections stay one matrix (WW does not split them); depthwise kernels are skipped.
+ * Fused 3-D mixture-of-experts tensors (experts.ts) are `expert` layers, one matrix per expert.
  * Size filters (min/max evals) are the spectral code's `layerFilter`, not decided here.
  */
 import { BadInputError } from '../errors.ts';
 import type { LayerType, LayerWeights, QuantizationInfo } from '../types.ts';
 import { isIntegerDType } from './dtypes.ts';
+import { expertRowName, isFusedExpertTensor, readSlice } from './experts.ts';
 import { formatDescriptor } from './index.ts';
 import type {
   CheckpointFormat,
@@ -52,6 +54,9 @@ export function mapTensor(
     return skipped(tensor, `integer tensor (${tensor.dtype}): indices or shape constants, not weights`);
   }
   if (rank > 4) return skipped(tensor, `${rank}-D tensor: no matrix interpretation`);
+  if (!hint && isFusedExpertTensor(tensor)) {
+    return { tensor, layerType: 'expert', analyzed: true, experts: { count: tensor.shape[0]! } };
+  }
   // State-dict keys (the format's descriptor says): only `.weight` parameters are layers.
   if (formatDescriptor(format).stateDict && !hint && !name.endsWith('.weight') && name.includes('.')) {
     return skipped(tensor, 'not a ".weight" parameter (buffer or fused parameter; WeightWatcher skips it)');
@@ -96,6 +101,8 @@ export function kernelLayout(tensor: TensorInfo, format: CheckpointFormat): Kern
  */
 export function canonicalShape(mapped: MappedTensor, format: CheckpointFormat): number[] {
   const shape = mapped.tensor.shape;
+  // One expert's matrix: [rows, cols] as stored.
+  if (mapped.layerType === 'expert') return shape.slice(1);
   if (shape.length !== 4 && shape.length !== 3) return [...shape];
   return permutationFor(mapped.tensor, format).map((axis) => shape[axis]!);
 }
@@ -183,6 +190,7 @@ export async function readLayerWeights(ckpt: OpenedCheckpoint, mapped: MappedTen
       tensor: tensor.name,
     });
   }
+  if (mapped.layerType === 'expert') return readExpertWeights(ckpt, mapped);
   const stored = await ckpt.readTensor(tensor);
   const rank = tensor.shape.length;
   const data =
@@ -192,6 +200,27 @@ export async function readLayerWeights(ckpt: OpenedCheckpoint, mapped: MappedTen
     layerType: mapped.layerType,
     shape: canonicalShape(mapped, ckpt.format),
     data,
+  };
+  const quantization = quantizationOf(tensor);
+  if (quantization) weights.quantization = quantization;
+  return weights;
+}
+
+/** One expert of a fused expert tensor, reading only its slice where the reader can. */
+async function readExpertWeights(ckpt: OpenedCheckpoint, mapped: MappedTensor): Promise<LayerWeights> {
+  const tensor = mapped.tensor;
+  const index = mapped.experts?.index;
+  if (index === undefined) {
+    throw new BadInputError('a fused expert tensor is analyzed one expert at a time (no expert chosen)', {
+      file: tensor.uri,
+      tensor: tensor.name,
+    });
+  }
+  const weights: LayerWeights = {
+    name: expertRowName(tensor.name, index),
+    layerType: 'expert',
+    shape: tensor.shape.slice(1),
+    data: await readSlice(ckpt, tensor, index),
   };
   const quantization = quantizationOf(tensor);
   if (quantization) weights.quantization = quantization;

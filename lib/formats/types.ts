@@ -95,6 +95,11 @@ export interface MappedTensor {
   layerType: LayerType | 'skipped';
   analyzed: boolean;
   reason?: string;
+  /**
+   * A fused expert tensor (layerType 'expert', stored (E, rows, cols)): `count` experts, and the
+   * one expert a planned layer reads (lib/layer-plan.ts gives each expert its own row).
+   */
+  experts?: { count: number; index?: number };
 }
 
 /** What the file itself says about a tensor's role (tfjs class names, ONNX op types...). */
@@ -120,6 +125,12 @@ export interface OpenedCheckpoint {
    * `info.byteLength` bytes at `info.byteOffset` of `info.uri`; memory is bounded by the decoded size.
    */
   readTensor(info: TensorInfo): Promise<Float32Array | Float64Array>;
+  /**
+   * Decode `info[index]` (the index-th slice along the first axis, in stored layout) reading only
+   * that slice's bytes. Readers whose tensors are contiguous row-major bytes implement it;
+   * without it, slices are cut from a whole `readTensor`.
+   */
+  readLeadingSlice?(info: TensorInfo, index: number): Promise<Float32Array | Float64Array>;
 }
 
 /**

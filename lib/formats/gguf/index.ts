@@ -7,6 +7,7 @@
 import { BadInputError, type ErrorContext, UnsupportedError } from '../../errors.ts';
 import { assertNoOverlap, ReaderCache } from '../checks.ts';
 import { decodePlain, elementCount, plainByteLength } from '../dtypes.ts';
+import { leadingSlice } from '../experts.ts';
 import type { FormatReader, ObjectOpener, OpenedCheckpoint, RangeReader, TensorInfo } from '../types.ts';
 import { BLOCK_LAYOUT, blockByteLength, dequantizeBlocks, isBlockDType } from './dequant.ts';
 import { ggufDescriptor } from './descriptor.ts';
@@ -255,18 +256,21 @@ export const ggufReader: FormatReader = {
   async open(uri: string, opener: ObjectOpener): Promise<OpenedCheckpoint> {
     const readers = new ReaderCache(opener);
     const tensors = await readGgufTensors(await readers.get(uri));
+    // Block-quantized rows are whole blocks (checked above), so a leading slice is whole blocks too.
+    const readTensor = async (info: TensorInfo): Promise<Float32Array | Float64Array> => {
+      const context = { file: info.uri, tensor: info.name };
+      const count = elementCount(info.shape, context);
+      const bytes = await (await readers.get(info.uri)).read(info.byteOffset, info.byteLength);
+      return isBlockDType(info.dtype)
+        ? dequantizeBlocks(info.dtype, bytes, count, context)
+        : decodePlain(info.dtype, bytes, count, context);
+    };
     return {
       format: 'gguf',
       uri,
       tensors,
-      async readTensor(info) {
-        const context = { file: info.uri, tensor: info.name };
-        const count = elementCount(info.shape, context);
-        const bytes = await (await readers.get(info.uri)).read(info.byteOffset, info.byteLength);
-        return isBlockDType(info.dtype)
-          ? dequantizeBlocks(info.dtype, bytes, count, context)
-          : decodePlain(info.dtype, bytes, count, context);
-      },
+      readTensor,
+      readLeadingSlice: (info, index) => readTensor(leadingSlice(info, index)),
     };
   },
 };

@@ -9,6 +9,7 @@ import { BadInputError, UnsupportedError } from '../../errors.ts';
 import { ReaderCache } from '../checks.ts';
 import { mapLimited } from '../concurrency.ts';
 import { decodePlain, elementBytes, elementCount } from '../dtypes.ts';
+import { leadingSlice } from '../experts.ts';
 import { readShardIndex } from '../safetensors/sharded.ts';
 import { gatherStrided, rowMajorStrides } from '../strided.ts';
 import type { FormatReader, ObjectOpener, OpenedCheckpoint, RangeReader, TensorInfo } from '../types.ts';
@@ -221,6 +222,13 @@ export const pytorchReader: FormatReader = {
       uri,
       tensors,
       readTensor: (info) => readTorchTensor(info, readers, strides),
+      // A contiguous tensor's slice is its own byte range; a strided view is gathered whole, then cut.
+      readLeadingSlice: async (info, index) => {
+        if (!strides.has(info.name)) return readTorchTensor(leadingSlice(info, index), readers, strides);
+        const whole = await readTorchTensor(info, readers, strides);
+        const per = whole.length / info.shape[0]!;
+        return whole.slice(index * per, (index + 1) * per);
+      },
     };
   },
 };
