@@ -76,23 +76,59 @@ function keras3VariableHint(className: string, index: number): LayerHint {
 }
 
 /**
- * Map weight names to hints: a weight belongs to the layer whose name is the longest path segment
- * run it contains ("model/block1_conv/kernel:0" → layer "block1_conv").
+ * Layer names with more '/'-separated segments than this are never matched: Keras layer names hold
+ * no '/' (nested models add one segment per level), so the bound only stops crafted configs from
+ * making the search below quadratic.
+ */
+const MAX_LAYER_NAME_SEGMENTS = 64;
+
+/** Layer names as a trie of path segments: the class of a name ends at its last segment's node. */
+interface SegmentTrie {
+  className?: string;
+  children: Map<string, SegmentTrie>;
+}
+
+function layerTrie(layers: readonly KerasLayer[]): SegmentTrie {
+  const root: SegmentTrie = { children: new Map() };
+  for (const layer of layers) {
+    const segments = layer.name.split('/');
+    if (segments.length > MAX_LAYER_NAME_SEGMENTS) continue;
+    let node = root;
+    for (const segment of segments) {
+      let child = node.children.get(segment);
+      if (!child) {
+        child = { children: new Map() };
+        node.children.set(segment, child);
+      }
+      node = child;
+    }
+    // The first layer of a name wins.
+    node.className ??= layer.className;
+  }
+  return root;
+}
+
+/**
+ * Map weight names to hints: a weight belongs to the layer whose name is a run of its path
+ * segments (the leaf excluded), the innermost run preferred (a nested model and its layer both
+ * appear in the path: "model/block1_conv/kernel:0" → layer "block1_conv"), and of runs starting at
+ * one segment the shortest. Each start walks the trie at most MAX_LAYER_NAME_SEGMENTS steps, so a
+ * weight name costs time linear in its segments.
  */
 export function kerasLayerHints(
   layers: readonly KerasLayer[],
   weightNames: readonly string[],
 ): Map<string, LayerHint> {
-  const classByName = new Map<string, string>();
-  for (const layer of layers) if (!classByName.has(layer.name)) classByName.set(layer.name, layer.className);
+  const trie = layerTrie(layers);
   const hints = new Map<string, LayerHint>();
   for (const weightName of weightNames) {
     const segments = weightName.split('/');
     let className: string | undefined;
-    // Prefer the innermost layer name (a nested model and its layer both appear in the path).
     for (let i = segments.length - 2; i >= 0 && !className; i--) {
-      for (let j = i + 1; j <= segments.length - 1 && !className; j++) {
-        className = classByName.get(segments.slice(i, j).join('/'));
+      let node: SegmentTrie | undefined = trie;
+      for (let j = i; j < segments.length - 1 && node && !className; j++) {
+        node = node.children.get(segments[j]!);
+        className = node?.className;
       }
     }
     if (className) hints.set(weightName, kerasWeightHint(className, weightName));

@@ -11,6 +11,7 @@ import { assertNoOverlap, ReaderCache, readPlainTensor } from '../checks.ts';
 import { elementCount, plainByteLength } from '../dtypes.ts';
 import { ProtoSource } from '../protobuf.ts';
 import type { FormatReader, ObjectOpener, OpenedCheckpoint, TensorInfo } from '../types.ts';
+import { UniqueNames } from '../unique-names.ts';
 import { extension } from '../uri.ts';
 import { onnxDescriptor } from './descriptor.ts';
 import { type FoundTensor, scanOnnxModel } from './graph.ts';
@@ -41,11 +42,11 @@ export const onnxReader: FormatReader = {
     const storage = new Map<string, Storage>();
     const tensors: TensorInfo[] = [];
     const finalNames = new Map<string, string>();
-    const taken = new Set<string>();
+    const names = new UniqueNames();
     for (const found of scanned.tensors) {
       const info = await locateTensor(found, uri, readers);
       if (!info) continue;
-      info.tensor.name = uniqueName(found, taken);
+      info.tensor.name = names.claim(tensorBaseName(found));
       finalNames.set(`${found.scope}\u0000${found.graphName}`, info.tensor.name);
       storage.set(info.tensor.name, info.storage);
       tensors.push(info.tensor);
@@ -71,14 +72,10 @@ export const onnxReader: FormatReader = {
 
 /**
  * The graph's name; tensors of subgraphs are prefixed with their scope ("If_0/then_branch/w"), as
- * both branches of an If often use the same names. Remaining clashes get a "#n" suffix.
+ * both branches of an If often use the same names. Remaining clashes get a "#n" suffix (UniqueNames).
  */
-function uniqueName(found: FoundTensor, taken: Set<string>): string {
-  const base = found.scope ? `${found.scope}/${found.graphName}` : found.graphName || 'unnamed';
-  let name = base;
-  for (let i = 1; taken.has(name); i++) name = `${base}#${i}`;
-  taken.add(name);
-  return name;
+function tensorBaseName(found: FoundTensor): string {
+  return found.scope ? `${found.scope}/${found.graphName}` : found.graphName || 'unnamed';
 }
 
 async function locateTensor(

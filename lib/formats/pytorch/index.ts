@@ -16,7 +16,7 @@ import type { FormatReader, ObjectOpener, OpenedCheckpoint, RangeReader, TensorI
 import { basename, extension } from '../uri.ts';
 import { ZipArchive, type ZipEntry } from '../zip.ts';
 import { pytorchDescriptor } from './descriptor.ts';
-import { PickleTuple, type PickleValue, TensorRef, unpickle } from './unpickle.ts';
+import { PickleTuple, type PickleValue, TensorRef, unpickle, WalkBudget } from './unpickle.ts';
 
 /** State-dict pickles are small (names, shapes); a huge one is not a weights file. */
 const MAX_PICKLE_BYTES = 512 * 1024 * 1024;
@@ -47,8 +47,20 @@ function isLegacyHead(head: Uint8Array): boolean {
 /** Strided tensors (saved views such as `w.t()`): their strides, for gathering on read. */
 type Strides = Map<string, number[]>;
 
-/** Collect the tensors of a (possibly nested) state dict as dotted names. */
-function collectTensors(value: PickleValue, file: string): Map<string, TensorRef> {
+/** A dict key or list index as a name segment (state dicts key by str; anything else by its type). */
+function keySegment(key: PickleValue): string {
+  if (typeof key === 'string') return key;
+  if (key === null || typeof key === 'number' || typeof key === 'bigint' || typeof key === 'boolean') {
+    return String(key);
+  }
+  return `<${key.constructor.name}>`;
+}
+
+/**
+ * Collect the tensors of a (possibly nested) state dict as dotted names. The walk's work is
+ * counted against `budget` (memo references may share one subtree many times).
+ */
+function collectTensors(value: PickleValue, file: string, budget: WalkBudget): Map<string, TensorRef> {
   const out = new Map<string, TensorRef>();
   let root = value;
   if (root instanceof Map) {
@@ -61,13 +73,14 @@ function collectTensors(value: PickleValue, file: string): Map<string, TensorRef
     }
   }
   const visit = (node: PickleValue, prefix: string, depth: number): void => {
+    budget.visit(prefix.length);
     if (depth > MAX_NESTING)
       throw new BadInputError(`state dict nests deeper than ${MAX_NESTING} levels`, { file });
     if (node instanceof TensorRef) {
       out.set(prefix || 'tensor', node);
       return;
     }
-    const join = (key: PickleValue) => (prefix ? `${prefix}.${String(key)}` : String(key));
+    const join = (key: PickleValue) => (prefix ? `${prefix}.${keySegment(key)}` : keySegment(key));
     if (node instanceof Map) for (const [k, v] of node) visit(v, join(k), depth + 1);
     else if (Array.isArray(node) || node instanceof PickleTuple) {
       const items = Array.isArray(node) ? node : node.items;
@@ -99,8 +112,10 @@ export async function readTorchZip(reader: RangeReader, strides: Strides): Promi
   if (pickleEntry.uncompressedSize > MAX_PICKLE_BYTES) {
     throw new BadInputError(`data.pkl of ${pickleEntry.uncompressedSize} bytes is too large`, { file });
   }
-  const value = unpickle(await zip.readEntry(pickleEntry), { file, tensor: pickleEntry.name });
-  const refs = [...collectTensors(value, file)];
+  const pickle = await zip.readEntry(pickleEntry);
+  const value = unpickle(pickle, { file, tensor: pickleEntry.name });
+  const budget = new WalkBudget(pickle.byteLength, { file, tensor: pickleEntry.name });
+  const refs = [...collectTensors(value, file, budget)];
 
   const storageEntries = new Map<string, ZipEntry>();
   for (const [name, ref] of refs) {

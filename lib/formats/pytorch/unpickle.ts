@@ -5,8 +5,13 @@
  * our own code. Any other GLOBAL/STACK_GLOBAL (os.system, builtins.eval, ...) is rejected with a
  * BadInputError naming it at the moment it is named, before a REDUCE could call it.
  *
- * Work is bounded by the pickle's length (each opcode consumes input; memo and stack entries are
- * counted) and every length field is checked against the remaining bytes.
+ * Work is bounded by the pickle's length: each opcode consumes input and does work linear in what
+ * it consumes (LONG integers are capped at MAX_LONG_BYTES, APPENDS/SETITEMS loop over their items),
+ * memo and stack entries are counted, and every length field is checked against the remaining
+ * bytes. Memo references (BINGET, DUP) share values, so a few bytes can name a structure whose
+ * expansion is exponential ("billion laughs"); whoever walks the result counts the nodes it visits
+ * against the pickle's length (see `WalkBudget`): a tree walk without shared references never
+ * visits more nodes than the pickle has bytes.
  */
 import { BadInputError, type ErrorContext, UnsupportedError } from '../../errors.ts';
 import {
@@ -26,6 +31,13 @@ type StackItem = PickleValue | typeof MARK;
 
 /** Upper bounds so a crafted pickle cannot make the interpreter's state outgrow its input. */
 const MAX_MEMO_ENTRIES = 10_000_000;
+/**
+ * Longest LONG1/LONG4 integer accepted. A weights pickle holds sizes, offsets and torch's magic
+ * number (all ≤ 8 bytes); a megabyte-long integer only costs time (BigInt building is quadratic).
+ */
+export const MAX_LONG_BYTES = 64;
+/** Longest text a dict key (tuple keys included) may render to. */
+const MAX_KEY_CHARS = 4096;
 
 const latin1 = new TextDecoder('latin1');
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -104,13 +116,15 @@ export function unpickle(bytes: Uint8Array, context: ErrorContext): PickleValue 
     for (let i = 0; i < items.length; i += 2) map.set(dictKey(items[i]!), items[i + 1]!);
   };
   const appendItems = (target: PickleValue, items: PickleValue[]): void => {
-    if (Array.isArray(target)) target.push(...items);
+    // A loop, not push(...items): spreading half a million arguments overflows the call stack.
+    if (Array.isArray(target)) for (const item of items) target.push(item);
     else if (target instanceof Set) for (const item of items) target.add(dictKey(item));
     else fail('APPEND(S) on a non-list');
   };
   const dictKey = (key: PickleValue): PickleValue => {
     // Keys by value for the primitive types state dicts use; tuples become their string form.
-    if (key instanceof PickleTuple) return JSON.stringify(key.items.map((k) => String(k)));
+    if (key instanceof PickleTuple) return tupleKeyText(key, fail);
+    if (Array.isArray(key) || key instanceof Map || key instanceof Set) fail('unhashable dict key');
     return key;
   };
 
@@ -206,7 +220,7 @@ export function unpickle(bytes: Uint8Array, context: ErrorContext): PickleValue 
         pos += 2;
         break;
       case 0x8a: // LONG1
-        stack.push(decodeLong(take(take(1)[0]!)));
+        stack.push(decodeLong(take(longLength(take(1)[0]!))));
         break;
       case 0x8b: {
         // LONG4
@@ -214,7 +228,7 @@ export function unpickle(bytes: Uint8Array, context: ErrorContext): PickleValue 
         const n = view.getInt32(pos, true);
         pos += 4;
         if (n < 0) fail('negative LONG4 length');
-        stack.push(decodeLong(take(n)));
+        stack.push(decodeLong(take(longLength(n))));
         break;
       }
       case 0x49: {
@@ -367,6 +381,12 @@ export function unpickle(bytes: Uint8Array, context: ErrorContext): PickleValue 
     }
   }
 
+  function longLength(n: number): number {
+    if (n > MAX_LONG_BYTES)
+      fail(`a ${n}-byte integer is longer than any a weights pickle holds (${MAX_LONG_BYTES})`);
+    return n;
+  }
+
   function readLength8(): number {
     need(8);
     const n = view.getBigUint64(pos, true);
@@ -379,10 +399,64 @@ export function unpickle(bytes: Uint8Array, context: ErrorContext): PickleValue 
 /** Two's-complement little-endian integer of any width; a number when it is safe. */
 function decodeLong(raw: Uint8Array): number | bigint {
   if (raw.byteLength === 0) return 0;
-  let value = 0n;
-  for (let i = raw.byteLength - 1; i >= 0; i--) value = (value << 8n) | BigInt(raw[i]!);
+  // One hex parse (linear), not a shift per byte.
+  let hex = '0x';
+  for (let i = raw.byteLength - 1; i >= 0; i--) hex += raw[i]!.toString(16).padStart(2, '0');
+  let value = BigInt(hex);
   if (raw[raw.byteLength - 1]! & 0x80) value -= 1n << BigInt(raw.byteLength * 8);
   return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
     ? Number(value)
     : value;
+}
+
+/**
+ * A tuple key's string form (nested tuples included), as one text per distinct key. Tuples may
+ * share members through the memo, so the rendering is bounded: a key longer than MAX_KEY_CHARS
+ * is refused rather than expanded.
+ */
+function tupleKeyText(key: PickleTuple, fail: (message: string) => never): string {
+  let length = 0;
+  const render = (value: PickleValue, depth: number): unknown => {
+    if (depth > 16) return fail('dict key nests tuples deeper than 16 levels');
+    // Every node counts (a tree of empty tuples renders to little text but costs its size).
+    length += 1;
+    if (length > MAX_KEY_CHARS) fail(`dict key renders to more than ${MAX_KEY_CHARS} characters`);
+    if (value instanceof PickleTuple) return value.items.map((item) => render(item, depth + 1));
+    if (Array.isArray(value) || value instanceof Map || value instanceof Set) {
+      return fail('unhashable dict key');
+    }
+    const text = typeof value === 'bigint' ? value.toString() : String(value);
+    length += text.length + 2;
+    if (length > MAX_KEY_CHARS) fail(`dict key renders to more than ${MAX_KEY_CHARS} characters`);
+    return text;
+  };
+  return JSON.stringify(render(key, 0));
+}
+
+/**
+ * Counts the work of a walk over an unpickled value. A pickle without shared references builds at
+ * most one node per byte, so a walk visiting more nodes than the pickle has bytes is expanding
+ * memo references (a "billion laughs" pickle); names built on the way are counted too (a long key
+ * shared at every level). Either overrun stops the walk with a BadInputError.
+ */
+export class WalkBudget {
+  private nodes = 0;
+  private chars = 0;
+  private readonly maxChars: number;
+  constructor(
+    private readonly maxNodes: number,
+    private readonly context: ErrorContext,
+  ) {
+    this.maxChars = 16 * maxNodes + (1 << 20);
+  }
+  visit(nameChars = 0): void {
+    this.nodes++;
+    this.chars += nameChars;
+    if (this.nodes > this.maxNodes || this.chars > this.maxChars) {
+      throw new BadInputError(
+        `pickle refers to shared objects beyond what its ${this.maxNodes} bytes can hold (a memo bomb): refusing to expand it`,
+        this.context,
+      );
+    }
+  }
 }

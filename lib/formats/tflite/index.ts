@@ -11,6 +11,7 @@ import { BadInputError } from '../../errors.ts';
 import { assertNoOverlap, ReaderCache } from '../checks.ts';
 import { decodePlain, elementCount, plainByteLength } from '../dtypes.ts';
 import type { FormatReader, LayerHint, ObjectOpener, OpenedCheckpoint, TensorInfo } from '../types.ts';
+import { UniqueNames } from '../unique-names.ts';
 import { extension } from '../uri.ts';
 import { tfliteDescriptor } from './descriptor.ts';
 import { FlatBufferFile, type Table } from './flatbuffer.ts';
@@ -82,12 +83,8 @@ export const tfliteReader: FormatReader = {
     }
     // One range per distinct buffer (tensors may share a buffer); distinct buffers may not overlap.
     assertNoOverlap([...byBuffer.values()], uri);
-    const taken = new Set<string>();
-    for (const t of tensors) {
-      const base = t.info.name;
-      for (let i = 1; taken.has(t.info.name); i++) t.info.name = `${base}#${i}`;
-      taken.add(t.info.name);
-    }
+    const unique = new UniqueNames();
+    for (const t of tensors) t.info.name = unique.claim(t.info.name);
     const byName = new Map(tensors.map((t) => [t.info.name, t]));
     return {
       format: 'tflite',

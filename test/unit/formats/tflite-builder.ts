@@ -9,7 +9,9 @@ export type FbField =
   | { t: 'bytes'; v: Uint8Array }
   | { t: 'i32s' | 'f32s' | 'i64s'; v: number[] }
   | { t: 'table'; v: FbTable }
-  | { t: 'tables'; v: FbTable[] };
+  | { t: 'tables'; v: FbTable[] }
+  /** A vector of `n` offsets to one table (FlatBuffers may share a table between entries). */
+  | { t: 'repeat'; v: FbTable; n: number };
 /** Field index → value; holes are absent fields. */
 export type FbTable = (FbField | undefined)[];
 
@@ -66,6 +68,16 @@ function writeChild(w: Writer, field: FbField): number {
     }
     case 'table':
       return writeTable(w, field.v);
+    case 'repeat': {
+      w.align(4);
+      const at = w.pos;
+      w.put(field.n, 4);
+      const first = w.pos;
+      for (let i = 0; i < field.n; i++) w.put(0, 4);
+      const child = writeTable(w, field.v);
+      for (let i = 0; i < field.n; i++) w.patchU32(first + 4 * i, child - (first + 4 * i));
+      return at;
+    }
     case 'tables': {
       w.align(4);
       const at = w.pos;
