@@ -10,11 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { buildDashboardIfStale, startDashboardServer } from '../dashboard/control.ts';
-import { esdPlotData, readEigenvalues } from '../dashboard/lib/esd.ts';
-import { fetchCheckpointDetail } from '../dashboard/lib/queries/checkpoint.ts';
-import { fetchLeaderboard, parseLeaderboardQuery } from '../dashboard/lib/queries/leaderboard.ts';
 import { seedDashboardData } from '../dashboard/seed/seed.ts';
+import { esdPlotData, readEigenvalues } from '../dashboard/view/esd.ts';
 import { createPrismaClient } from '../db/client.ts';
+import { fetchCheckpointDetail } from '../db/dashboard/checkpoint.ts';
+import { fetchLeaderboard, parseLeaderboardQuery } from '../db/dashboard/leaderboard.ts';
 import { resolveServices } from '../infra/config.ts';
 import { applyMigrations } from '../infra/migrate.ts';
 

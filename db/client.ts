@@ -5,7 +5,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/prisma/client.ts';
 
-export type { PrismaClient } from '../generated/prisma/client.ts';
+export type { CheckpointSummary, PrismaClient } from '../generated/prisma/client.ts';
 export { Prisma } from '../generated/prisma/client.ts';
 
 export function createPrismaClient(databaseUrl: string): PrismaClient {

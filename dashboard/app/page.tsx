@@ -1,15 +1,15 @@
 import Link from 'next/link';
-import { LeaderboardRows } from '../components/leaderboard-rows.tsx';
-import { db } from '../lib/db.ts';
-import { SUMMARY_METRIC_NAMES, SUMMARY_METRICS } from '../lib/metrics.ts';
-import { fetchFilterOptions } from '../lib/queries/filters.ts';
+import { db } from '../../db/dashboard/client.ts';
+import { fetchFilterOptions } from '../../db/dashboard/filters.ts';
 import {
   fetchLeaderboard,
   type LeaderboardQuery,
   type LeaderboardSort,
   parseLeaderboardQuery,
-} from '../lib/queries/leaderboard.ts';
-import { hrefWith, type QueryValues, type SearchParams } from '../lib/url.ts';
+} from '../../db/dashboard/leaderboard.ts';
+import { SUMMARY_METRIC_NAMES, SUMMARY_METRICS } from '../../lib/metrics/display.ts';
+import { LeaderboardRows } from '../components/leaderboard-rows.tsx';
+import { hrefWith, type QueryValues, type SearchParams } from '../view/url.ts';
 
 export const dynamic = 'force-dynamic';
 

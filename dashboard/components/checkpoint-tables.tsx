@@ -1,7 +1,7 @@
 /** Server-rendered tables of the checkpoint page: summary cards, curvature runs, per-layer metrics. */
-import type { CheckpointSummary } from '../../generated/prisma/client.ts';
-import { formatNumber } from '../lib/format.ts';
-import type { CurvatureRow } from '../lib/queries/checkpoint.ts';
+import type { CheckpointSummary } from '../../db/client.ts';
+import type { CurvatureRow } from '../../db/dashboard/checkpoint.ts';
+import { formatNumber } from '../view/format.ts';
 
 function Card(props: { label: string; value: string; testId?: string }) {
   return (

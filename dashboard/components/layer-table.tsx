@@ -7,8 +7,8 @@
  * live in lib/.)
  */
 import Link from 'next/link';
-import { formatNumber } from '../lib/format.ts';
-import { LAYER_METRIC_NAMES } from '../lib/metrics.ts';
+import { LAYER_METRIC_NAMES } from '../../lib/metrics/display.ts';
+import { formatNumber } from '../view/format.ts';
 
 export interface CompactLayerRow {
   layerId: number;

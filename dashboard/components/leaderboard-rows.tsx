@@ -5,10 +5,10 @@
  * still server-rendered into the HTML.
  */
 import Link from 'next/link';
-import { formatNumber } from '../lib/format.ts';
-import { SUMMARY_METRIC_NAMES } from '../lib/metrics.ts';
-import type { LeaderboardRow } from '../lib/queries/leaderboard.ts';
-import { hrefWith } from '../lib/url.ts';
+import type { LeaderboardRow } from '../../db/dashboard/leaderboard.ts';
+import { SUMMARY_METRIC_NAMES } from '../../lib/metrics/display.ts';
+import { formatNumber } from '../view/format.ts';
+import { hrefWith } from '../view/url.ts';
 
 function Warnings({ row }: { row: LeaderboardRow }) {
   return (

@@ -5,8 +5,8 @@
  * in batches, so 1,000 checkpoints × 100 layers seed in seconds.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { Prisma, type PrismaClient } from '../../generated/prisma/client.ts';
-import { ALPHA_BAND } from '../lib/metrics.ts';
+import { Prisma, type PrismaClient } from '../../db/client.ts';
+import { ALPHA_BAND } from '../../lib/metrics/display.ts';
 import { createRandom, encodeEigenvalues, type SyntheticLayer, syntheticLayer } from './synthetic.ts';
 
 /** Where eigenvalue blobs go; returns the URI stored in LayerResult.esdUri. */

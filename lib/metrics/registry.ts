@@ -2,7 +2,7 @@
  * The metric registry: the one list of per-layer and per-checkpoint metrics. Everything that names a
  * metric derives from it — the typed database columns (`db/results.ts`), the model summary
  * (`lib/spectral/summary.ts`), the CLI's table and leaderboard, the leaderboard's sort whitelist,
- * the dashboard's columns and charts (`dashboard/lib/metrics.ts`) and the trends analysis.
+ * the dashboard's columns and charts (`lib/metrics/display.ts`) and the trends analysis.
  *
  * Names are WeightWatcher's `details` / `get_summary` column names (snake_case, what users know).
  * The stored Prisma field is `columnOf(name)` (snake → camel, written only here); the unit test

@@ -6,14 +6,14 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { correlations, fetchAccuracyPoints } from '../../dashboard/lib/queries/accuracy.ts';
-import { fetchCheckpointDetail } from '../../dashboard/lib/queries/checkpoint.ts';
-import { fetchComparison } from '../../dashboard/lib/queries/compare.ts';
-import { fetchLeaderboard, parseLeaderboardQuery } from '../../dashboard/lib/queries/leaderboard.ts';
-import { fetchSweepStatus } from '../../dashboard/lib/queries/sweeps.ts';
-import { fetchHeatmap, fetchTrend, HEATMAP_MAX_STEPS } from '../../dashboard/lib/queries/trends.ts';
 import { type SeedResult, seedDashboardData } from '../../dashboard/seed/seed.ts';
 import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
+import { correlations, fetchAccuracyPoints } from '../../db/dashboard/accuracy.ts';
+import { fetchCheckpointDetail } from '../../db/dashboard/checkpoint.ts';
+import { fetchComparison } from '../../db/dashboard/compare.ts';
+import { fetchLeaderboard, parseLeaderboardQuery } from '../../db/dashboard/leaderboard.ts';
+import { fetchSweepStatus } from '../../db/dashboard/sweeps.ts';
+import { fetchHeatmap, fetchTrend, HEATMAP_MAX_STEPS } from '../../db/dashboard/trends.ts';
 import { applyMigrations } from '../../infra/migrate.ts';
 import { kendallTauB } from '../../lib/stats/rank-correlation.ts';
 

@@ -11,7 +11,7 @@ import {
   type RunningDashboard,
   startDashboardServer,
 } from '../../dashboard/control.ts';
-import { formatNumber } from '../../dashboard/lib/format.ts';
+import { formatNumber } from '../../dashboard/view/format.ts';
 import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
 import { decodeMetrics } from '../../db/results.ts';
 import { parseWarning } from '../../lib/spectral/flags.ts';

@@ -1,11 +1,11 @@
 import Link from 'next/link';
+import { correlations, fetchAccuracyPoints } from '../../../db/dashboard/accuracy.ts';
+import { db } from '../../../db/dashboard/client.ts';
+import { fetchFilterOptions } from '../../../db/dashboard/filters.ts';
+import { SUMMARY_METRICS } from '../../../lib/metrics/display.ts';
 import { AccuracyScatter } from '../../components/charts/scatter.tsx';
-import { db } from '../../lib/db.ts';
-import { formatNumber } from '../../lib/format.ts';
-import { SUMMARY_METRICS } from '../../lib/metrics.ts';
-import { correlations, fetchAccuracyPoints } from '../../lib/queries/accuracy.ts';
-import { fetchFilterOptions } from '../../lib/queries/filters.ts';
-import { firstParam, type SearchParams } from '../../lib/url.ts';
+import { formatNumber } from '../../view/format.ts';
+import { firstParam, type SearchParams } from '../../view/url.ts';
 
 export const dynamic = 'force-dynamic';
 

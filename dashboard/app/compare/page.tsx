@@ -1,16 +1,16 @@
 import Link from 'next/link';
-import { AlphaByLayerChart } from '../../components/charts/alpha-by-layer.tsx';
-import { db } from '../../lib/db.ts';
-import { formatNumber } from '../../lib/format.ts';
+import { db } from '../../../db/dashboard/client.ts';
+import { COMPARE_MAX, fetchComparison } from '../../../db/dashboard/compare.ts';
 import {
   isLayerMetric,
   LAYER_METRICS,
   type LayerMetric,
   SUMMARY_METRICS,
   type SummaryMetric,
-} from '../../lib/metrics.ts';
-import { COMPARE_MAX, fetchComparison } from '../../lib/queries/compare.ts';
-import { allParams, firstParam, hrefWith, type SearchParams } from '../../lib/url.ts';
+} from '../../../lib/metrics/display.ts';
+import { AlphaByLayerChart } from '../../components/charts/alpha-by-layer.tsx';
+import { formatNumber } from '../../view/format.ts';
+import { allParams, firstParam, hrefWith, type SearchParams } from '../../view/url.ts';
 
 export const dynamic = 'force-dynamic';
 

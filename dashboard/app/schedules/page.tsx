@@ -1,7 +1,7 @@
 import Link from 'next/link';
+import { db } from '../../../db/dashboard/client.ts';
 import { scheduleOverview } from '../../../db/schedules.ts';
-import { db } from '../../lib/db.ts';
-import { formatWhen as when } from '../../lib/format.ts';
+import { formatWhen as when } from '../../view/format.ts';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,7 +1,7 @@
 import Link from 'next/link';
-import { db } from '../../lib/db.ts';
-import { percent } from '../../lib/format.ts';
-import { fetchSweepList, temporalWorkflowUrl } from '../../lib/queries/sweeps.ts';
+import { db } from '../../../db/dashboard/client.ts';
+import { fetchSweepList, temporalWorkflowUrl } from '../../../db/dashboard/sweeps.ts';
+import { percent } from '../../view/format.ts';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,15 +1,20 @@
-import { HeatmapChart } from '../../components/charts/heatmap.tsx';
-import { TrendChart } from '../../components/charts/trend.tsx';
-import { db } from '../../lib/db.ts';
+import { db } from '../../../db/dashboard/client.ts';
+import { fetchFilterOptions } from '../../../db/dashboard/filters.ts';
+import {
+  fetchHeatmap,
+  fetchTrend,
+  HEATMAP_METRICS,
+  type HeatmapMetric,
+} from '../../../db/dashboard/trends.ts';
 import {
   DEFAULT_SUMMARY_METRIC,
   isSummaryMetric,
   SUMMARY_METRICS,
   type SummaryMetric,
-} from '../../lib/metrics.ts';
-import { fetchFilterOptions } from '../../lib/queries/filters.ts';
-import { fetchHeatmap, fetchTrend, HEATMAP_METRICS, type HeatmapMetric } from '../../lib/queries/trends.ts';
-import { allParams, firstParam, type SearchParams } from '../../lib/url.ts';
+} from '../../../lib/metrics/display.ts';
+import { HeatmapChart } from '../../components/charts/heatmap.tsx';
+import { TrendChart } from '../../components/charts/trend.tsx';
+import { allParams, firstParam, type SearchParams } from '../../view/url.ts';
 
 export const dynamic = 'force-dynamic';
 

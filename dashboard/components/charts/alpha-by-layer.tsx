@@ -1,6 +1,6 @@
 'use client';
 import * as Plot from '@observablehq/plot';
-import { ALPHA_BAND } from '../../lib/metrics.ts';
+import { ALPHA_BAND } from '../../../lib/metrics/display.ts';
 import { PlotFigure } from './plot-figure.tsx';
 
 export interface LayerAlphaPoint {

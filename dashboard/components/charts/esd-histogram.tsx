@@ -1,6 +1,6 @@
 'use client';
 import * as Plot from '@observablehq/plot';
-import type { EsdPlotData } from '../../lib/esd-types.ts';
+import type { EsdPlotData } from '../../view/esd-types.ts';
 import { PlotFigure } from './plot-figure.tsx';
 
 /** A layer's ESD on log-log axes: histogram, fitted power law, xmin and the MP bulk edge. */

@@ -1,10 +1,11 @@
 /** Pure presentation helpers of the dashboard: URL parsing, names, ESD binning, MP edge, links. */
 import { describe, expect, it } from 'vitest';
-import { bulkEdge, esdPlotData, logHistogram } from '../../../dashboard/lib/esd.ts';
-import { checkpointDisplayName, formatNumber } from '../../../dashboard/lib/format.ts';
-import { curvatureForLayer, curvaturePerLayer } from '../../../dashboard/lib/queries/checkpoint.ts';
-import { LEADERBOARD_PAGE_SIZE, parseLeaderboardQuery } from '../../../dashboard/lib/queries/leaderboard.ts';
-import { allParams, hrefWith } from '../../../dashboard/lib/url.ts';
+import { bulkEdge, esdPlotData, logHistogram } from '../../../dashboard/view/esd.ts';
+import { formatNumber } from '../../../dashboard/view/format.ts';
+import { allParams, hrefWith } from '../../../dashboard/view/url.ts';
+import { checkpointDisplayName } from '../../../db/checkpoint-name.ts';
+import { curvatureForLayer, curvaturePerLayer } from '../../../db/dashboard/checkpoint.ts';
+import { LEADERBOARD_PAGE_SIZE, parseLeaderboardQuery } from '../../../db/dashboard/leaderboard.ts';
 
 describe('parseLeaderboardQuery', () => {
   it('defaults to mean alpha_weighted, lower is better, rank order, page 1', () => {

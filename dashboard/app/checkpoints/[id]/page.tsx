@@ -1,21 +1,21 @@
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { AlphaByLayerChart } from '../../../components/charts/alpha-by-layer.tsx';
-import { EsdHistogramChart } from '../../../components/charts/esd-histogram.tsx';
-import { CurvatureTable, SummaryCards } from '../../../components/checkpoint-tables.tsx';
-import { type CompactLayerRow, LayerTable } from '../../../components/layer-table.tsx';
-import { db } from '../../../lib/db.ts';
-import { esdPlotData, readEigenvalues } from '../../../lib/esd.ts';
-import type { EsdPlotData } from '../../../lib/esd-types.ts';
-import { errorMessage, formatNumber } from '../../../lib/format.ts';
-import { isLayerMetric, LAYER_METRIC_NAMES, type LayerMetric } from '../../../lib/metrics.ts';
 import {
   type CurvatureRow,
   curvatureForLayer,
   fetchCheckpointDetail,
   type LayerRow,
-} from '../../../lib/queries/checkpoint.ts';
-import { firstParam, hrefWith, type SearchParams } from '../../../lib/url.ts';
+} from '../../../../db/dashboard/checkpoint.ts';
+import { db } from '../../../../db/dashboard/client.ts';
+import { isLayerMetric, LAYER_METRIC_NAMES, type LayerMetric } from '../../../../lib/metrics/display.ts';
+import { AlphaByLayerChart } from '../../../components/charts/alpha-by-layer.tsx';
+import { EsdHistogramChart } from '../../../components/charts/esd-histogram.tsx';
+import { CurvatureTable, SummaryCards } from '../../../components/checkpoint-tables.tsx';
+import { type CompactLayerRow, LayerTable } from '../../../components/layer-table.tsx';
+import { esdPlotData, readEigenvalues } from '../../../view/esd.ts';
+import type { EsdPlotData } from '../../../view/esd-types.ts';
+import { errorMessage, formatNumber } from '../../../view/format.ts';
+import { firstParam, hrefWith, type SearchParams } from '../../../view/url.ts';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,12 +1,12 @@
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
+import { db } from '../../../../db/dashboard/client.ts';
 import { scheduleDetail, scheduleTrend } from '../../../../db/schedules.ts';
 import { SUMMARY_COLUMNS } from '../../../../lib/spectral/summary.ts';
 import { AutoRefresh } from '../../../components/auto-refresh.tsx';
 import { ScheduleTrendChart } from '../../../components/charts/schedule-trend.tsx';
-import { db } from '../../../lib/db.ts';
-import { formatWhen as when } from '../../../lib/format.ts';
-import { firstParam, type SearchParams } from '../../../lib/url.ts';
+import { formatWhen as when } from '../../../view/format.ts';
+import { firstParam, type SearchParams } from '../../../view/url.ts';
 
 export const dynamic = 'force-dynamic';
 

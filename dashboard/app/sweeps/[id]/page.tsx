@@ -1,9 +1,9 @@
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { db } from '../../../lib/db.ts';
-import { percent } from '../../../lib/format.ts';
-import { fetchSweepStatus, SWEEP_ITEMS_SHOWN, SWEEP_LAYERS_SHOWN } from '../../../lib/queries/sweeps.ts';
-import { hrefWith } from '../../../lib/url.ts';
+import { db } from '../../../../db/dashboard/client.ts';
+import { fetchSweepStatus, SWEEP_ITEMS_SHOWN, SWEEP_LAYERS_SHOWN } from '../../../../db/dashboard/sweeps.ts';
+import { percent } from '../../../view/format.ts';
+import { hrefWith } from '../../../view/url.ts';
 
 export const dynamic = 'force-dynamic';
 

@@ -2,7 +2,7 @@
  * One Prisma client per server process. Pages are rendered on demand (force-dynamic), so the client
  * is created on first use from DATABASE_URL (set by `weightlens dashboard` from resolveServices).
  */
-import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
+import { createPrismaClient, type PrismaClient } from '../client.ts';
 
 export type Db = PrismaClient;
 

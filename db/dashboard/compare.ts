@@ -1,7 +1,8 @@
 /** Two or more checkpoints side by side: their newest summaries and layers matched by name. */
-import type { Db } from '../db.ts';
-import { checkpointDisplayName } from '../format.ts';
+
+import { checkpointDisplayName } from '../checkpoint-name.ts';
 import { type LayerRow, toLayerRow } from './checkpoint.ts';
+import type { Db } from './client.ts';
 
 export const COMPARE_MAX = 8;
 

@@ -4,11 +4,11 @@
  * HT-SR predicts negative correlations for α-like metrics (lower metric, higher accuracy).
  */
 
-import { Prisma } from '../../../generated/prisma/client.ts';
-import { kendallTauB, spearmanRho } from '../../../lib/stats/rank-correlation.ts';
-import type { Db } from '../db.ts';
-import { checkpointDisplayName } from '../format.ts';
-import { SUMMARY_METRICS, type SummaryMetric } from '../metrics.ts';
+import { SUMMARY_METRICS, type SummaryMetric } from '../../lib/metrics/display.ts';
+import { kendallTauB, spearmanRho } from '../../lib/stats/rank-correlation.ts';
+import { checkpointDisplayName } from '../checkpoint-name.ts';
+import { Prisma } from '../client.ts';
+import type { Db } from './client.ts';
 
 /** Enough for any realistic zoo; τ is O(n²) and the scatter is SVG. */
 export const ACCURACY_MAX_POINTS = 5_000;

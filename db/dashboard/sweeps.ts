@@ -1,6 +1,7 @@
 /** Sweep status: progress counters, item states, and the layers that are running or failed. */
-import type { Db } from '../db.ts';
-import { checkpointDisplayName } from '../format.ts';
+
+import { checkpointDisplayName } from '../checkpoint-name.ts';
+import type { Db } from './client.ts';
 
 export const SWEEP_ITEMS_SHOWN = 500;
 export const SWEEP_LAYERS_SHOWN = 500;

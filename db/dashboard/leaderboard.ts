@@ -3,17 +3,18 @@
  * metric. Filtering, ranking, sorting and pagination all happen in SQL, so a page costs the same
  * whether the database holds ten checkpoints or a hundred thousand.
  */
-import { Prisma } from '../../../generated/prisma/client.ts';
-import type { CheckpointMetricColumn } from '../../../lib/metrics/registry.ts';
-import type { Db } from '../db.ts';
-import { checkpointDisplayName } from '../format.ts';
+
 import {
   DEFAULT_SUMMARY_METRIC,
   isSummaryMetric,
   SUMMARY_METRIC_NAMES,
   SUMMARY_METRICS,
   type SummaryMetric,
-} from '../metrics.ts';
+} from '../../lib/metrics/display.ts';
+import type { CheckpointMetricColumn } from '../../lib/metrics/registry.ts';
+import { checkpointDisplayName } from '../checkpoint-name.ts';
+import { Prisma } from '../client.ts';
+import type { Db } from './client.ts';
 
 export const LEADERBOARD_PAGE_SIZE = 50;
 

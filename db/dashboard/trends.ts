@@ -3,9 +3,10 @@
  * layer × step heatmap of one layer metric for one family. When a checkpoint has summaries under
  * several configs, the newest one (or the chosen sweep's config) is used, so each point is unique.
  */
-import { Prisma } from '../../../generated/prisma/client.ts';
-import type { Db } from '../db.ts';
-import { SUMMARY_METRICS, type SummaryMetric } from '../metrics.ts';
+
+import { SUMMARY_METRICS, type SummaryMetric } from '../../lib/metrics/display.ts';
+import { Prisma } from '../client.ts';
+import type { Db } from './client.ts';
 
 /** Layer metrics the heatmap offers: WeightWatcher name → LayerResult column (whitelist for SQL). */
 export const HEATMAP_METRICS = {

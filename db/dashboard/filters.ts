@@ -1,5 +1,5 @@
 /** Choices for the filter controls: sweeps (newest first) and the distinct checkpoint families. */
-import type { Db } from '../db.ts';
+import type { Db } from './client.ts';
 
 export interface FilterOptions {
   sweeps: { id: string; name: string }[];

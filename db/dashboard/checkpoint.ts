@@ -2,9 +2,10 @@
  * One checkpoint: its metadata, its summaries (one per analysis config), the per-layer results of
  * the chosen config (indexed by checkpointId+configHash), curvature rows and sweep memberships.
  */
-import type { Db } from '../db.ts';
-import { checkpointDisplayName } from '../format.ts';
-import { LAYER_METRICS, type LayerMetric } from '../metrics.ts';
+
+import { LAYER_METRICS, type LayerMetric } from '../../lib/metrics/display.ts';
+import { checkpointDisplayName } from '../checkpoint-name.ts';
+import type { Db } from './client.ts';
 
 export interface LayerRow {
   layerId: number;

@@ -1,5 +1,5 @@
 /**
- * The dashboard's view of the metric registry (`lib/metrics/registry.ts`): WeightWatcher column
+ * The metric registry as the dashboard and its queries (db/dashboard) see it (`lib/metrics/registry.ts`): WeightWatcher column
  * names (what users know) mapped to labels and stored columns. Pure data, safe to import from client
  * components. Nothing here names a metric; add metrics to the registry.
  */
@@ -15,7 +15,7 @@ import {
   type LayerMetricColumn,
   type LayerMetricName,
   LAYER_METRICS as REGISTRY_LAYER_METRICS,
-} from '../../lib/metrics/registry.ts';
+} from './registry.ts';
 
 export type SummaryMetric = CheckpointMetricName;
 
