@@ -5,6 +5,7 @@
  */
 import os, { availableParallelism } from 'node:os';
 import { createPrismaClient, type PrismaClient } from '../db/client.ts';
+import { type S3Settings, s3StorageOptions } from '../infra/paths.ts';
 import { CheckpointHeaderCache } from '../lib/formats/header-cache.ts';
 import { createStorage, type Storage } from '../storage/index.ts';
 import { ComputeSlots } from './compute-slots.ts';
@@ -28,7 +29,7 @@ export interface ActivityDeps {
 /** The slice of infra/config.ts `Services` the activities use. */
 export interface ActivityServices {
   databaseUrl: string;
-  s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string };
+  s3: S3Settings;
 }
 
 export interface OwnedActivityDeps extends ActivityDeps {
@@ -45,12 +46,7 @@ export function createActivityDeps(
   services: ActivityServices,
   options: { computeSlots?: number } = {},
 ): OwnedActivityDeps {
-  const s3 = {
-    endpoint: services.s3.endpoint,
-    region: services.s3.region,
-    accessKeyId: services.s3.accessKeyId,
-    secretAccessKey: services.s3.secretAccessKey,
-  };
+  const s3 = s3StorageOptions(services.s3);
   const prisma = createPrismaClient(services.databaseUrl);
   const esd = new S3EsdStore(services.s3.bucket, s3);
   return {

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { exportS3Env, type S3Settings } from '../infra/config.ts';
 import { ConfigError } from '../lib/errors.ts';
 
 export const dashboardDir = path.dirname(fileURLToPath(import.meta.url));
@@ -107,7 +108,7 @@ export async function buildDashboardIfStale(
 
 export interface DashboardEnvironment {
   databaseUrl: string;
-  s3?: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
+  s3?: S3Settings;
   temporalUiUrl?: string;
   temporalNamespace?: string;
 }
@@ -130,12 +131,7 @@ export async function startDashboardServer(
     NODE_ENV: 'production',
     DATABASE_URL: environment.databaseUrl,
   };
-  if (environment.s3) {
-    env.AWS_ENDPOINT_URL_S3 = environment.s3.endpoint;
-    env.AWS_REGION = environment.s3.region;
-    env.AWS_ACCESS_KEY_ID = environment.s3.accessKeyId;
-    env.AWS_SECRET_ACCESS_KEY = environment.s3.secretAccessKey;
-  }
+  if (environment.s3) exportS3Env(environment.s3, env);
   if (environment.temporalUiUrl) env.TEMPORAL_UI_URL = environment.temporalUiUrl;
   if (environment.temporalNamespace) env.TEMPORAL_NAMESPACE = environment.temporalNamespace;
   const child = spawn(process.execPath, [nextBin, 'start', '-p', String(options.port), '-H', host], {

@@ -9,6 +9,9 @@ import { applyMigrations } from './migrate.ts';
 import { pendingMigrations } from './migrations-status.ts';
 import { localDatabaseUrl, localTemporalAddress, type StackState, stackStateFromEnv } from './paths.ts';
 import { DEFAULT_BUCKET, localS3Settings, type S3Settings } from './s3.ts';
+
+export { s3StorageOptions } from './paths.ts';
+
 import type { ServiceName } from './service.ts';
 import { stackUp } from './stack.ts';
 
@@ -33,21 +36,36 @@ export interface ResolveOptions {
   need?: readonly ServiceName[];
 }
 
+const S3_MODES = ['local', 'aws'] as const;
+
+/**
+ * S3 from the environment: an endpoint (any S3-compatible store), or WEIGHTLENS_S3=aws (AWS S3
+ * itself, no endpoint). Keys are optional: without them the AWS SDK's default credential chain
+ * finds them (IRSA / web identity token, ECS/EKS container credentials, instance profile, shared
+ * config files). Undefined means the local stack's versitygw.
+ */
 function s3FromEnv(env: NodeJS.ProcessEnv, bucket: string): S3Settings | undefined {
-  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL;
-  if (!endpoint) return undefined;
-  const accessKeyId = env.AWS_ACCESS_KEY_ID;
-  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
-  if (!accessKeyId || !secretAccessKey) {
+  const mode = env.WEIGHTLENS_S3 || undefined;
+  if (mode !== undefined && !(S3_MODES as readonly string[]).includes(mode)) {
+    throw new ConfigError(`WEIGHTLENS_S3=${mode}: expected ${S3_MODES.join(' or ')}`);
+  }
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
+  if (mode === 'local' && endpoint) {
+    throw new ConfigError(`WEIGHTLENS_S3=local contradicts the S3 endpoint ${endpoint}; unset one`);
+  }
+  if (!endpoint && mode !== 'aws') return undefined;
+  const accessKeyId = env.AWS_ACCESS_KEY_ID || undefined;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY || undefined;
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
     throw new ConfigError(
-      `S3 endpoint ${endpoint} is configured but AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are not; set both`,
+      `${accessKeyId ? 'AWS_ACCESS_KEY_ID' : 'AWS_SECRET_ACCESS_KEY'} is set but ${accessKeyId ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID'} is not; set both, or neither for the default credential chain`,
     );
   }
   return {
-    endpoint,
+    ...(endpoint ? { endpoint } : {}),
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
-    accessKeyId,
-    secretAccessKey,
+    ...(accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : {}),
+    ...(env.AWS_CA_BUNDLE ? { caBundle: env.AWS_CA_BUNDLE } : {}),
     bucket,
   };
 }
@@ -78,22 +96,23 @@ export async function resolveServices(options: ResolveOptions = {}): Promise<Ser
 
 /**
  * Point the standard AWS variables at `s3`, for code that reads S3 settings from the environment
- * (storage/s3.ts, the AWS SDK itself); also sets WEIGHTLENS_BUCKET.
+ * (storage/s3.ts, the AWS SDK itself); also sets WEIGHTLENS_BUCKET. Settings `s3` does not have are
+ * removed, so a child process cannot fall back to other values.
  */
 export function exportS3Env(s3: S3Settings, env: NodeJS.ProcessEnv = process.env): void {
-  env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
-  env.AWS_ACCESS_KEY_ID = s3.accessKeyId;
-  env.AWS_SECRET_ACCESS_KEY = s3.secretAccessKey;
+  const set = (name: string, value: string | undefined) => {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  };
+  set('AWS_ENDPOINT_URL_S3', s3.endpoint);
+  if (s3.endpoint === undefined) {
+    delete env.AWS_ENDPOINT_URL;
+    env.WEIGHTLENS_S3 = 'aws';
+  } else delete env.WEIGHTLENS_S3;
+  set('AWS_ACCESS_KEY_ID', s3.accessKeyId);
+  set('AWS_SECRET_ACCESS_KEY', s3.secretAccessKey);
+  if (s3.accessKeyId === undefined) delete env.AWS_SESSION_TOKEN;
+  set('AWS_CA_BUNDLE', s3.caBundle);
   env.AWS_REGION = s3.region;
   env.WEIGHTLENS_BUCKET = s3.bucket;
-}
-
-/** Options for `new S3Storage(...)` / `createStorage({ s3 })` from resolved services. */
-export function s3StorageOptions(s3: S3Settings) {
-  return {
-    endpoint: s3.endpoint,
-    region: s3.region,
-    accessKeyId: s3.accessKeyId,
-    secretAccessKey: s3.secretAccessKey,
-  };
 }

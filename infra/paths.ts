@@ -88,13 +88,24 @@ export function localS3Endpoint(state: StackState): string {
 
 export const DEFAULT_BUCKET = 'weightlens';
 
-/** Where objects live: an S3-compatible endpoint, its credentials and the bucket weightlens uses. */
+/**
+ * Where objects live and the bucket weightlens uses: an S3-compatible endpoint (path-style), or
+ * none for AWS S3 itself (virtual-hosted); keys, or none for the AWS SDK's default credential
+ * chain (IRSA / web identity, container and instance roles); a CA file for a private CA.
+ */
 export interface S3Settings {
-  endpoint: string;
+  endpoint?: string;
   region: string;
-  accessKeyId: string;
-  secretAccessKey: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /** PEM file of CAs that sign the endpoint's certificate (AWS_CA_BUNDLE). */
+  caBundle?: string;
   bucket: string;
+}
+
+/** The endpoint requests go to: the configured one, else AWS S3's regional endpoint. */
+export function s3EndpointUrl(s3: Pick<S3Settings, 'endpoint' | 'region'>): string {
+  return s3.endpoint ?? `https://s3.${s3.region}.amazonaws.com`;
 }
 
 export function localS3Settings(state: StackState, bucket = DEFAULT_BUCKET): S3Settings {
@@ -104,5 +115,17 @@ export function localS3Settings(state: StackState, bucket = DEFAULT_BUCKET): S3S
     accessKeyId: DEV_CREDENTIALS.s3AccessKeyId,
     secretAccessKey: DEV_CREDENTIALS.s3SecretAccessKey,
     bucket,
+  };
+}
+
+/** Options for `new S3Storage(...)` / `createStorage({ s3 })` from resolved services. */
+export function s3StorageOptions(s3: S3Settings) {
+  return {
+    ...(s3.endpoint ? { endpoint: s3.endpoint } : {}),
+    region: s3.region,
+    ...(s3.accessKeyId && s3.secretAccessKey
+      ? { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }
+      : {}),
+    ...(s3.caBundle ? { caBundle: s3.caBundle } : {}),
   };
 }

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { ConfigError } from '../lib/errors.ts';
+import { s3ClientConfig, s3TlsError } from '../storage/s3.ts';
 import { resolveBinary, VERSITYGW_BINARY } from './binaries.ts';
 import {
   DEV_CREDENTIALS,
@@ -14,6 +15,8 @@ import {
   localS3Settings,
   type S3Settings,
   type StackState,
+  s3EndpointUrl,
+  s3StorageOptions,
 } from './paths.ts';
 import { ensurePortFree, isPortOpen, waitUntil } from './ports.ts';
 import { isAlive, livePidFromFile, logTail, removeFile, spawnDetached, stopPid } from './processes.ts';
@@ -34,13 +37,9 @@ export function s3Paths(state: StackState) {
   };
 }
 
+/** A client for `settings`, configured the way storage/s3.ts configures its own. */
 export function s3Client(settings: S3Settings): S3Client {
-  return new S3Client({
-    endpoint: settings.endpoint,
-    region: settings.region,
-    credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
-    forcePathStyle: true,
-  });
+  return new S3Client({ ...s3ClientConfig(s3StorageOptions(settings), {}), maxAttempts: 3 });
 }
 
 /** Create the bucket unless it exists; wrong credentials become a one-line ConfigError. */
@@ -50,9 +49,11 @@ export async function ensureBucket(settings: S3Settings): Promise<void> {
     await client.send(new HeadBucketCommand({ Bucket: settings.bucket }));
   } catch (err) {
     const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const tlsError = s3TlsError(s3EndpointUrl(settings), err);
+    if (tlsError) throw tlsError;
     if (status === 403 || status === 401) {
       throw new ConfigError(
-        `S3 at ${settings.endpoint} rejected the credentials for bucket ${settings.bucket}; check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or stop the other server on that port)`,
+        `S3 at ${s3EndpointUrl(settings)} rejected the credentials for bucket ${settings.bucket}; check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or stop the other server on that port)`,
         { cause: err },
       );
     }

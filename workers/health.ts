@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { s3EndpointUrl } from '../infra/paths.ts';
 import { isPortOpen } from '../infra/ports.ts';
 import { ConfigError } from '../lib/errors.ts';
 
@@ -109,7 +110,7 @@ function hostPort(target: string, defaultPort: number): { host: string; port: nu
 export function dependencyChecks(services: {
   temporalAddress: string;
   databaseUrl: string;
-  s3: { endpoint: string };
+  s3: { endpoint?: string; region: string };
 }): Record<string, DependencyCheck> {
   const tcp = (target: string, defaultPort: number) => {
     const { host, port } = hostPort(target, defaultPort);
@@ -118,6 +119,6 @@ export function dependencyChecks(services: {
   return {
     temporal: tcp(services.temporalAddress, 7233),
     postgres: tcp(services.databaseUrl, 5432),
-    s3: tcp(services.s3.endpoint, 443),
+    s3: tcp(s3EndpointUrl(services.s3), 443),
   };
 }

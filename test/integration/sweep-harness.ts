@@ -5,9 +5,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { Services } from '../../infra/config.ts';
+import { exportS3Env, type Services } from '../../infra/config.ts';
+import { s3Client } from '../../infra/s3.ts';
 import type { sweepWorkflow } from '../../workflows/sweep.ts';
 import type { SweepWorkflowResult } from '../../workflows/types.ts';
 import type { SyntheticCheckpoint } from './sweep-fixtures.ts';
@@ -16,16 +17,13 @@ const launcher = fileURLToPath(new URL('../../bin/weightlens.mjs', import.meta.u
 
 /** The environment that points a CLI process at `services` (and starts nothing local). */
 export function servicesEnv(services: Services): NodeJS.ProcessEnv {
-  return {
+  const env: NodeJS.ProcessEnv = {
     TEMPORAL_ADDRESS: services.temporalAddress,
     TEMPORAL_NAMESPACE: services.namespace,
     DATABASE_URL: services.databaseUrl,
-    AWS_ENDPOINT_URL_S3: services.s3.endpoint,
-    AWS_ACCESS_KEY_ID: services.s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
-    AWS_REGION: services.s3.region,
-    WEIGHTLENS_BUCKET: services.s3.bucket,
   };
+  exportS3Env(services.s3, env);
+  return env;
 }
 
 export interface WorkerProcess {
@@ -82,12 +80,7 @@ export async function stopWorkerProcess(worker: WorkerProcess, timeoutMs = 20_00
 
 /** An S3 client on the test stack's versitygw (path-style, its dev credentials). */
 export function testS3Client(services: Services): S3Client {
-  return new S3Client({
-    endpoint: services.s3.endpoint,
-    region: services.s3.region,
-    credentials: { accessKeyId: services.s3.accessKeyId, secretAccessKey: services.s3.secretAccessKey },
-    forcePathStyle: true,
-  });
+  return s3Client(services.s3);
 }
 
 /** Upload a synthetic zoo under s3://bucket/prefix/<checkpoint dir>/…; returns the prefix URI. */

@@ -1,10 +1,10 @@
 /**
  * Test PKI made with the openssl CLI at test time: a CA, a server certificate for localhost /
- * 127.0.0.1, a client certificate, a second unrelated CA with its own client certificate, and an
- * expired client certificate (`openssl ca` with explicit start/end dates).
+ * 127.0.0.1, a client certificate, a second unrelated CA with its own client certificate, and
+ * expired client and server certificates (`openssl ca` with explicit start/end dates).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface TestPki {
@@ -19,6 +19,8 @@ export interface TestPki {
   otherClientKey: string;
   expiredClientCert: string;
   expiredClientKey: string;
+  expiredServerCert: string;
+  expiredServerKey: string;
 }
 
 function openssl(cwd: string, args: string[]): void {
@@ -80,11 +82,14 @@ function signed(dir: string, ca: string, name: string, cn: string, ext: string):
   ]);
 }
 
-function expired(dir: string, ca: string, name: string): void {
+function expired(dir: string, ca: string, name: string, cn: string, ext?: string): void {
   const db = path.join(dir, `${ca}-db`);
-  mkdirSync(db, { recursive: true });
-  writeFileSync(path.join(db, 'index.txt'), '');
-  writeFileSync(path.join(db, 'serial'), '1000\n');
+  if (!existsSync(db)) {
+    mkdirSync(db, { recursive: true });
+    writeFileSync(path.join(db, 'index.txt'), '');
+    writeFileSync(path.join(db, 'serial'), '1000\n');
+  }
+  if (ext) writeFileSync(path.join(dir, `${name}.ext`), ext);
   writeFileSync(
     path.join(dir, `${ca}-ca.cnf`),
     [
@@ -111,7 +116,7 @@ function expired(dir: string, ca: string, name: string): void {
     'rsa:2048',
     '-nodes',
     '-subj',
-    '/CN=expired-client',
+    `/CN=${cn}`,
     '-keyout',
     `${name}.key`,
     '-out',
@@ -131,6 +136,7 @@ function expired(dir: string, ca: string, name: string): void {
     '-out',
     `${name}.crt`,
     '-notext',
+    ...(ext ? ['-extfile', `${name}.ext`] : []),
   ]);
 }
 
@@ -141,7 +147,14 @@ export function makeTestPki(dir: string): TestPki {
   signed(dir, 'ca', 'server', 'localhost', 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n');
   signed(dir, 'ca', 'client', 'weightlens-client', 'extendedKeyUsage=clientAuth\n');
   signed(dir, 'other-ca', 'other-client', 'intruder', 'extendedKeyUsage=clientAuth\n');
-  expired(dir, 'ca', 'expired-client');
+  expired(dir, 'ca', 'expired-client', 'expired-client');
+  expired(
+    dir,
+    'ca',
+    'expired-server',
+    'expired-server',
+    'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n',
+  );
   const file = (name: string) => path.join(dir, name);
   return {
     dir,
@@ -155,5 +168,7 @@ export function makeTestPki(dir: string): TestPki {
     otherClientKey: file('other-client.key'),
     expiredClientCert: file('expired-client.crt'),
     expiredClientKey: file('expired-client.key'),
+    expiredServerCert: file('expired-server.crt'),
+    expiredServerKey: file('expired-server.key'),
   };
 }

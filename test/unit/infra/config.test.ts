@@ -52,10 +52,43 @@ describe('resolveServices (no start)', () => {
     expect(s3Specific.s3.endpoint).toBe('http://s3.local:9000');
   });
 
-  it('rejects an S3 endpoint without credentials with a ConfigError', async () => {
+  it('an S3 endpoint without keys leaves credentials to the default chain', async () => {
+    const { s3 } = await resolveServices({ state, env: { AWS_ENDPOINT_URL_S3: 'http://s3.local' } });
+    expect(s3).toEqual({ endpoint: 'http://s3.local', region: 'us-east-1', bucket: 'weightlens' });
+  });
+
+  it('WEIGHTLENS_S3=aws is AWS S3: no endpoint, keys optional, a CA bundle passed on', async () => {
+    const { s3 } = await resolveServices({
+      state,
+      env: { WEIGHTLENS_S3: 'aws', AWS_REGION: 'eu-central-1', AWS_CA_BUNDLE: '/etc/ca.pem' },
+    });
+    expect(s3).toEqual({
+      region: 'eu-central-1',
+      caBundle: '/etc/ca.pem',
+      bucket: 'weightlens',
+    });
+    const exported: NodeJS.ProcessEnv = { AWS_ENDPOINT_URL: 'http://stale', AWS_ACCESS_KEY_ID: 'stale' };
+    exportS3Env(s3, exported);
+    expect(exported).toEqual({
+      WEIGHTLENS_S3: 'aws',
+      AWS_REGION: 'eu-central-1',
+      AWS_CA_BUNDLE: '/etc/ca.pem',
+      WEIGHTLENS_BUCKET: 'weightlens',
+    });
+    // What was exported resolves to the same settings in a child process.
+    expect((await resolveServices({ state, env: exported })).s3).toEqual(s3);
+  });
+
+  it('one S3 key without the other, or an unknown WEIGHTLENS_S3, is a ConfigError naming it', async () => {
     await expect(
-      resolveServices({ state, env: { AWS_ENDPOINT_URL_S3: 'http://s3.local' } }),
-    ).rejects.toBeInstanceOf(ConfigError);
+      resolveServices({ state, env: { AWS_ENDPOINT_URL_S3: 'http://s3.local', AWS_ACCESS_KEY_ID: 'AK' } }),
+    ).rejects.toThrow(/AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not/);
+    await expect(resolveServices({ state, env: { WEIGHTLENS_S3: 'minio' } })).rejects.toThrow(
+      new ConfigError('WEIGHTLENS_S3=minio: expected local or aws'),
+    );
+    await expect(
+      resolveServices({ state, env: { WEIGHTLENS_S3: 'local', AWS_ENDPOINT_URL: 'http://s3.local' } }),
+    ).rejects.toThrow(/contradicts/);
   });
 
   it('rejects a malformed port variable', () => {
