@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { errorLine } from '../lib/errors.ts';
+import { terminalText } from './terminal-text.ts';
 
 const program = new Command()
   .name('weightlens')
@@ -46,6 +47,6 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (process.env.WEIGHTLENS_DEBUG) console.error(err);
-  process.stderr.write(`weightlens: ${errorLine(err)}\n`);
+  process.stderr.write(`weightlens: ${terminalText(errorLine(err))}\n`);
   process.exitCode = process.exitCode || 1;
 }

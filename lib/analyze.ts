@@ -1,7 +1,8 @@
 /**
  * Local, in-process analysis of one checkpoint (the CLI's `analyze`): open it, plan its layers
  * (lib/layer-plan.ts, as the sweep activities do), analyze each one in turn with the same functions the workers call, and
- * summarize. One layer's weights are in memory at a time; a bad layer is reported, not fatal.
+ * summarize. One layer's weights are in memory at a time; a bad layer (decode failure, degenerate
+ * spectrum) is reported in `errors` and left out of the summary, not fatal.
  */
 import { errorLine } from './errors.ts';
 import { openCheckpoint } from './formats/index.ts';
@@ -16,10 +17,13 @@ import type { AnalysisConfig, LayerAnalysis, LayerMetrics, ModelSummary } from '
 
 export interface CheckpointReport {
   checkpoint: { uri: string; format: CheckpointFormat; metadata: CheckpointMetadata };
-  /** WeightWatcher's get_summary() over the analyzed layers. */
+  /** WeightWatcher's get_summary() over the analyzed layers (failed layers are not in it). */
   summary: ModelSummary;
   /** α per fused expert tensor (mean and spread over its experts); empty without experts. */
   expertGroups: ExpertGroupSummary[];
+  /** Layers the summary averages, and layers left out of it because they failed (as a sweep's stored summary). */
+  layersAnalyzed: number;
+  layersFailed: number;
   /** One WeightWatcher `details` row per analyzed layer, in checkpoint order. */
   layers: LayerMetrics[];
   /** Layers that could not be analyzed (NaN/Inf, all zeros, decode failures...). */
@@ -79,6 +83,8 @@ export async function analyzeCheckpoint(
     checkpoint: { uri, format: ckpt.format, metadata },
     summary: summarizeLayers(layers),
     expertGroups: summarizeExpertGroups(layers),
+    layersAnalyzed: layers.length,
+    layersFailed: errors.length,
     layers,
     errors,
     skipped,

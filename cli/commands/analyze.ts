@@ -1,19 +1,24 @@
 /**
  * `weightlens analyze <uri>`: WeightWatcher-style analysis of a checkpoint (file, directory or
  * s3:// prefix), locally and in process — the same lib/ functions the workers call. Progress on
- * stderr; results as a table, JSON ({checkpoint, summary, layers, errors}) or CSV on stdout.
- * A layer that cannot be analyzed goes to `errors` (exit 0); an unreadable checkpoint is an error.
+ * stderr; results as a table, JSON or CSV on stdout. A layer that cannot be analyzed goes to the
+ * report's `errors` and out of its summary. Each checkpoint is analyzed on its own: one that cannot
+ * be (unreadable, corrupt) is one line on stderr naming it, and the others still are.
+ * Exit status: 0 when every checkpoint found was analyzed (per-layer errors included), 1 when any
+ * checkpoint could not be, or nothing could be found under `uri`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { type AnalyzeProgress, analyzeCheckpoint, type CheckpointReport } from '../../lib/analyze.ts';
+import { errorLine } from '../../lib/errors.ts';
 import { discoverCheckpoints } from '../../lib/formats/discover.ts';
 import { LAYER_METRICS } from '../../lib/metrics/registry.ts';
 import { parseAnalysisConfig } from '../../lib/spectral/index.ts';
 import { esdPlotSvg } from '../../lib/spectral/plot-svg.ts';
 import type { LayerAnalysis, LayerMetrics } from '../../lib/spectral/types.ts';
 import { createStorage } from '../../storage/index.ts';
+import { terminalText } from '../terminal-text.ts';
 import { ESTIMATORS_HELP } from './estimator-options.ts';
 
 interface AnalyzeOptions {
@@ -37,6 +42,18 @@ interface AnalyzeOptions {
 type JsonReport = Omit<CheckpointReport, 'skipped' | 'expertGroups'> &
   Partial<Pick<CheckpointReport, 'expertGroups'>>;
 
+/** A checkpoint that could not be analyzed at all (JSON: in place of its report). */
+export interface CheckpointFailure {
+  checkpoint: { uri: string; format: string };
+  error: string;
+}
+
+/** One line naming the checkpoint, whatever the error says. */
+export function failureLine(uri: string, err: unknown): string {
+  const line = errorLine(err);
+  return line.includes(uri) ? line : `${uri}: ${line}`;
+}
+
 /** Identity columns, the registry's table metrics, then the warning. */
 const TABLE_COLUMNS = [
   'layer_id',
@@ -56,7 +73,7 @@ function cell(value: unknown): string {
 
 function renderTable(report: CheckpointReport, extra: string[]): string {
   const columns = [...TABLE_COLUMNS.slice(0, -1), ...extra, 'warning'];
-  const rows = report.layers.map((row) => columns.map((c) => cell(row[c])));
+  const rows = report.layers.map((row) => columns.map((c) => terminalText(cell(row[c]))));
   const widths = columns.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
     cells
@@ -64,23 +81,30 @@ function renderTable(report: CheckpointReport, extra: string[]): string {
       .join('  ')
       .trimEnd();
   const out = [
-    `${report.checkpoint.uri} (${report.checkpoint.format})`,
+    `${terminalText(report.checkpoint.uri)} (${report.checkpoint.format})`,
     line(columns),
     line(widths.map((w) => '-'.repeat(w))),
   ];
   out.push(...rows.map(line));
   const summary = Object.entries(report.summary).map(([k, v]) => `${k}=${cell(v)}`);
-  out.push(`summary: ${summary.join('  ') || '(no layers analyzed)'}`);
+  const over = `${report.layersAnalyzed} of ${report.layersAnalyzed + report.layersFailed} layers`;
+  const left = report.layersFailed > 0 ? `, ${report.layersFailed} failed left out` : '';
+  out.push(`summary (${over}${left}): ${summary.join('  ') || '(no layers analyzed)'}`);
   for (const g of report.expertGroups) {
     out.push(
-      `experts: ${g.group}  n=${g.experts}  alpha_mean=${cell(g.alpha_mean)}  alpha_std=${cell(g.alpha_std)}  ` +
-        `alpha_min=${cell(g.alpha_min)} [${g.alpha_min_expert}]  alpha_max=${cell(g.alpha_max)} [${g.alpha_max_expert}]`,
+      terminalText(
+        `experts: ${g.group}  n=${g.experts}  alpha_mean=${cell(g.alpha_mean)}  alpha_std=${cell(g.alpha_std)}  ` +
+          `alpha_min=${cell(g.alpha_min)} [${g.alpha_min_expert}]  alpha_max=${cell(g.alpha_max)} [${g.alpha_max_expert}]`,
+      ),
     );
   }
   out.push(
     `${report.layers.length} layers analyzed, ${report.skipped.length} tensors skipped, ${report.errors.length} errors`,
   );
-  for (const e of report.errors) out.push(`  error: ${e.layer}: ${e.error}`);
+  for (const e of report.errors) {
+    const line = e.error.startsWith(`${e.layer}: `) ? e.error : `${e.layer}: ${e.error}`;
+    out.push(`  error: ${terminalText(line)}`);
+  }
   return out.join('\n');
 }
 
@@ -114,7 +138,7 @@ function progressReporter(label: string): (p: AnalyzeProgress) => void {
     const width = 30;
     const filled = total === 0 ? width : Math.round((done / total) * width);
     const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
-    const text = `${label} [${bar}] ${done}/${total} ${layer}`.slice(0, 120);
+    const text = `${label} [${bar}] ${done}/${total} ${terminalText(layer)}`.slice(0, 120);
     process.stderr.write(done === total ? `\r${text.padEnd(120)}\n` : `\r${text.padEnd(120)}`);
   };
 }
@@ -167,7 +191,7 @@ export function register(program: Command): void {
       });
       const storage = createStorage();
       const checkpoints = await discoverCheckpoints(uri, storage);
-      const reports: CheckpointReport[] = [];
+      const results: (CheckpointReport | CheckpointFailure)[] = [];
       if (options.plot) await mkdir(options.plot, { recursive: true });
       for (const [i, checkpoint] of checkpoints.entries()) {
         const prefix = checkpoints.length > 1 ? `${String(i).padStart(3, '0')}_` : '';
@@ -178,32 +202,56 @@ export function register(program: Command): void {
             }
           : undefined;
         const label = checkpoints.length > 1 ? `analyze ${i + 1}/${checkpoints.length}` : 'analyze';
-        reports.push(
-          await analyzeCheckpoint(checkpoint.uri, storage, config, progressReporter(label), {
-            metadata: checkpoint.metadata,
-            onLayer,
-          }),
-        );
+        try {
+          results.push(
+            await analyzeCheckpoint(checkpoint.uri, storage, config, progressReporter(label), {
+              metadata: checkpoint.metadata,
+              onLayer,
+            }),
+          );
+        } catch (err) {
+          if (process.env.WEIGHTLENS_DEBUG) console.error(err);
+          const error = failureLine(checkpoint.uri, err);
+          process.stderr.write(`weightlens: ${terminalText(error)}\n`);
+          results.push({ checkpoint: { uri: checkpoint.uri, format: checkpoint.format }, error });
+          process.exitCode = 1;
+        }
       }
+      const reports = results.filter((r): r is CheckpointReport => !('error' in r));
       if (options.format === 'json') {
-        const json = reports.map(
-          ({ checkpoint, summary, expertGroups, layers, errors }): JsonReport => ({
+        const json = results.map((r): JsonReport | CheckpointFailure => {
+          if ('error' in r) return r;
+          const { checkpoint, summary, expertGroups, layersAnalyzed, layersFailed, layers, errors } = r;
+          return {
             checkpoint,
             summary,
             ...(expertGroups.length > 0 ? { expertGroups } : {}),
+            layersAnalyzed,
+            layersFailed,
             layers,
             errors,
-          }),
-        );
-        process.stdout.write(`${JSON.stringify(json.length === 1 ? json[0] : json, null, 2)}\n`);
+          };
+        });
+        if (json.length === 1 && reports.length === 1) {
+          process.stdout.write(`${JSON.stringify(json[0], null, 2)}\n`);
+        } else if (json.length > 1) {
+          process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+        }
       } else if (options.format === 'csv') {
-        process.stdout.write(`${renderCsv(reports)}\n`);
+        if (reports.length > 0) process.stdout.write(`${renderCsv(reports)}\n`);
       } else {
         const extra = [
           ...(config.mpFit ? ['mp_softrank', 'num_spikes'] : []),
           ...(config.randomize ? ['rand_distance', 'ww_softrank'] : []),
         ];
-        process.stdout.write(`${reports.map((r) => renderTable(r, extra)).join('\n\n')}\n`);
+        const failed = results.length - reports.length;
+        const tables = reports.map((r) => renderTable(r, extra));
+        if (failed > 0 && checkpoints.length > 1) {
+          tables.push(
+            `${reports.length} of ${checkpoints.length} checkpoints analyzed, ${failed} failed (see stderr)`,
+          );
+        }
+        if (tables.length > 0) process.stdout.write(`${tables.join('\n\n')}\n`);
       }
     });
 }

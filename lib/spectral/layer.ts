@@ -5,6 +5,7 @@
  */
 import { BadInputError } from '../errors.ts';
 import type { EigenBackend } from '../linalg/index.ts';
+import { CHECKPOINT_METRICS } from '../metrics/registry.ts';
 import type { LayerType, LayerWeights } from '../types.ts';
 import { checkWeights, layerEsd, layerGeometry } from './esd.ts';
 import { estimatorColumns } from './estimators.ts';
@@ -127,6 +128,7 @@ export async function analyzeLayer(
   // evals ascend, so the values above the threshold are a suffix.
   const firstAbove = evals.findIndex((v) => v > EVALS_THRESHOLD);
   const fitData = firstAbove < 0 ? new Float64Array(0) : evals.subarray(firstAbove);
+  rejectDegenerateSpectrum(weights, evals, fitData, config);
   const { fit, xmaxColumn, extra } = runFit(fitData, evals.length, config);
   const alpha = fit ? fit.alpha : -1;
   let numPlSpikes = -1;
@@ -202,6 +204,7 @@ export async function analyzeLayer(
     } else metrics.num_traps = traps ?? null;
   }
   metrics.warning = formatWarning(flags);
+  rejectNonFiniteSummaryMetrics(metrics);
   if (config.estimators.length > 0) {
     const inputs = { weights, evals, metrics, randomizedEigenvalues, backend: options.backend };
     Object.assign(metrics, await estimatorColumns(config, inputs));
@@ -227,4 +230,54 @@ function safeMpFit(evals: Float64Array, N: number, M: number, prefix: '' | 'rand
   const out: Record<string, number> = {};
   for (const name of names) out[`${prefix}${name}`] = values[name];
   return out;
+}
+
+/**
+ * The eigenvalues of all (to this relative spread) equal singular values: a multiple of an
+ * orthogonal matrix, whose flat ESD has no tail (WeightWatcher 0.7.7 reports α = ∞ for an exact
+ * one and α ≈ 5e7 once float32 rounding spreads them by ~1e-7).
+ */
+export const FLAT_SPECTRUM_SPREAD = 1e-3;
+
+/**
+ * Spectra no power law can describe are per-layer bad input, not a `success` row with ∞/NaN
+ * metrics that would poison the model's means: eigenvalues that overflowed (W·Wᵀ of values ≥ ~1e154
+ * in float64, ≥ ~1e19 in float32 arithmetic) and flat spectra (orthogonal matrices up to scale).
+ */
+function rejectDegenerateSpectrum(
+  weights: LayerWeights,
+  evals: Float64Array,
+  fitData: Float64Array,
+  config: AnalysisConfig,
+): void {
+  const context = { layer: weights.name };
+  if (evals.some((v) => !Number.isFinite(v))) {
+    let largest = 0;
+    for (const v of weights.data) largest = Math.max(largest, Math.abs(v));
+    throw new BadInputError(
+      `eigenvalues overflow ${config.precision === 'f32' ? 'float32' : 'float64'} (largest |w| = ${largest.toPrecision(3)}: W·Wᵀ is not finite)`,
+      context,
+    );
+  }
+  if (fitData.length < 2) return;
+  const low = fitData[0]!;
+  const high = fitData[fitData.length - 1]!;
+  if (high / low - 1 < FLAT_SPECTRUM_SPREAD) {
+    throw new BadInputError(
+      `degenerate spectrum: all ${fitData.length} eigenvalues equal within ${FLAT_SPECTRUM_SPREAD * 100}% (λ = ${low.toPrecision(6)}…${high.toPrecision(6)}; an orthogonal matrix up to scale has no power-law tail)`,
+      context,
+    );
+  }
+}
+
+/** A row the summary averages must carry finite values there (the checks above should make this unreachable). */
+function rejectNonFiniteSummaryMetrics(metrics: LayerMetrics): void {
+  const bad = CHECKPOINT_METRICS.map((m) => m.of).filter((name) => {
+    const value = metrics[name];
+    return typeof value === 'number' && !Number.isFinite(value);
+  });
+  if (bad.length > 0) {
+    const values = bad.map((name) => `${name} = ${metrics[name]}`).join(', ');
+    throw new BadInputError(`degenerate spectrum: ${values}`, { layer: metrics.name });
+  }
 }

@@ -2,13 +2,13 @@
 
 export interface BuildTensor {
   name: string;
-  dtype?: 'F32' | 'F16' | 'I64';
+  dtype?: 'F32' | 'F16' | 'F64' | 'I64';
   shape: number[];
   /** Values as F32 (or raw bytes for other dtypes); zeros when omitted. */
   data?: Float32Array | Uint8Array;
 }
 
-const BYTES = { F32: 4, F16: 2, I64: 8 } as const;
+const BYTES = { F32: 4, F16: 2, F64: 8, I64: 8 } as const;
 
 export function buildSafetensors(tensors: BuildTensor[], metadata?: Record<string, string>): Uint8Array {
   const header: Record<string, unknown> = {};

@@ -124,7 +124,14 @@ describe('weightlens analyze (CLI)', () => {
       plots,
     ]);
     const json = JSON.parse(stdout) as Record<string, unknown>;
-    expect(Object.keys(json).sort()).toEqual(['checkpoint', 'errors', 'layers', 'summary']);
+    expect(Object.keys(json).sort()).toEqual([
+      'checkpoint',
+      'errors',
+      'layers',
+      'layersAnalyzed',
+      'layersFailed',
+      'summary',
+    ]);
     const layers = json.layers as Record<string, unknown>[];
     expect(layers).toHaveLength(2);
     expect(typeof layers[0]!.mp_softrank).toBe('number');
