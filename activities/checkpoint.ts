@@ -3,6 +3,9 @@
  * with their reason), summarize (WeightWatcher summary + predicted-quality score), and failure
  * recording. Headers are cached per worker so the per-layer activities do not re-parse them.
  */
+
+import type { CheckpointSummaryOutcome, LayerPlan } from '../contracts/checkpoint.ts';
+import type { SweepActivities } from '../contracts/sweep.ts';
 import {
   checkpointLayerRows,
   decodeMetrics,
@@ -17,7 +20,6 @@ import { planLayers } from '../lib/layer-plan.ts';
 import { countFlags, storedFlags } from '../lib/spectral/flags.ts';
 import { summarizeLayers } from '../lib/spectral/index.ts';
 import type { LayerMetrics } from '../lib/spectral/types.ts';
-import type { CheckpointSummaryOutcome, LayerPlan, SweepActivities } from '../workflows/types.ts';
 import type { ActivityDeps } from './deps.ts';
 import { checkpointCompleteness, isReusableLayerRow, mappingFailures } from './failures.ts';
 

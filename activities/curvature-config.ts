@@ -5,10 +5,10 @@
  * Kept apart from activities/curvature.ts so cpu workers and the CLI never load tfjs.
  */
 import { createHash } from 'node:crypto';
+import type { CurvatureSettings } from '../contracts/curvature.ts';
 import type { DataSourceOptions } from '../lib/curvature/batch.ts';
-import type { CurvatureSettings } from '../workflows/types.ts';
 
-export type { CurvatureSettings } from '../workflows/types.ts';
+export type { CurvatureSettings } from '../contracts/curvature.ts';
 
 /** Stable hex hash of the data source and settings (key order and undefined fields ignored). */
 export function curvatureConfigHash(data: DataSourceOptions, settings: CurvatureSettings): string {

@@ -6,9 +6,10 @@
  * all and needs no gpu worker. `recordCurvatureFailure` stores failures the gpu activity could not
  * record itself (timeouts, a worker that died, retries exhausted).
  */
+
+import type { SweepActivities } from '../contracts/sweep.ts';
 import { Prisma, type PrismaClient } from '../db/client.ts';
 import type { ObjectOpener } from '../lib/formats/types.ts';
-import type { SweepActivities } from '../workflows/types.ts';
 import { curvatureModelUri, describeCurvatureData, modelJsonSize } from './curvature-config.ts';
 import { isFinalFailureText, mappingFailures } from './failures.ts';
 

@@ -13,6 +13,11 @@
  * failed row before failing non-retryably.
  */
 import { Context } from '@temporalio/activity';
+import type {
+  CurvatureActivityInput,
+  CurvatureActivityOutcome,
+  GpuActivities,
+} from '../contracts/curvature.ts';
 import type { Prisma, PrismaClient } from '../db/client.ts';
 import { initCurvatureBackend } from '../lib/curvature/backend.ts';
 import { resolveBatch } from '../lib/curvature/batch.ts';
@@ -21,7 +26,6 @@ import { analyzeCurvature, curvatureJson } from '../lib/curvature/index.ts';
 import { loadLayersModelFromStorage } from '../lib/curvature/load.ts';
 import { buildCurvatureNetwork } from '../lib/curvature/network.ts';
 import type { ObjectOpener } from '../lib/formats/types.ts';
-import type { CurvatureActivityInput, CurvatureActivityOutcome, GpuActivities } from '../workflows/types.ts';
 import { curvatureConfigHash, describeCurvatureData } from './curvature-config.ts';
 import { failureText, toActivityFailure } from './failures.ts';
 
@@ -29,7 +33,7 @@ export type {
   CurvatureActivityInput,
   CurvatureActivityOutcome,
   CurvatureSettings,
-} from '../workflows/types.ts';
+} from '../contracts/curvature.ts';
 export { curvatureConfigHash } from './curvature-config.ts';
 
 /** The running activity's context, or undefined outside Temporal (tests, local runs). */

@@ -4,7 +4,7 @@
  * this version serves spectral layer batches beside curvature (workers/create.ts).
  */
 import { Context } from '@temporalio/activity';
-import { TASK_QUEUES } from '../workflows/types.ts';
+import { TASK_QUEUES } from '../contracts/queues.ts';
 import type { ActivityDeps } from './deps.ts';
 import { mappingFailures } from './failures.ts';
 

@@ -3,8 +3,8 @@
  * `createActivities(deps)` shape). The workflows see them only through `SweepActivities`.
  * The `gpu` queue's curvature activity lives in curvature.ts (it loads tfjs; not imported here).
  */
-import type { ScheduleActivities } from '../workflows/schedule-types.ts';
-import type { SweepActivities } from '../workflows/types.ts';
+import type { ScheduleActivities } from '../contracts/schedule.ts';
+import type { SweepActivities } from '../contracts/sweep.ts';
 import { createCheckpointActivities } from './checkpoint.ts';
 import { createCurvaturePlanActivities } from './curvature-plan.ts';
 import type { ActivityDeps } from './deps.ts';

@@ -8,6 +8,8 @@
  * computing, which is what makes reruns and retried batches free.
  */
 import { Context } from '@temporalio/activity';
+import type { LayerBatchInput, LayerPlan, LayerTaskResult } from '../contracts/checkpoint.ts';
+import type { SweepActivities } from '../contracts/sweep.ts';
 import {
   findLayerResults,
   type SucceededLayer,
@@ -19,7 +21,6 @@ import { BadInputError, isBadInput } from '../lib/errors.ts';
 import { readLayerWeights } from '../lib/formats/layers.ts';
 import { type PlannedLayer, planLayers } from '../lib/layer-plan.ts';
 import { analyzeLayer } from '../lib/spectral/index.ts';
-import type { LayerBatchInput, LayerPlan, LayerTaskResult, SweepActivities } from '../workflows/types.ts';
 import { openCached } from './checkpoint.ts';
 import type { ActivityDeps } from './deps.ts';
 import { failureText, isReusableLayerRow, mappingFailures } from './failures.ts';

@@ -4,13 +4,13 @@
  * sees the same key twice has seen the same alert.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { ScheduleActivities } from '../contracts/schedule.ts';
 import { alertCheckpoints, markAlertDelivery, recordAlerts, undeliveredAlerts } from '../db/schedules.ts';
 import { createSweep } from '../db/sweeps.ts';
 import { evaluateAlertRules, parseAlertRule } from '../lib/alerts/rules.ts';
 import { alertVocabulary } from '../lib/alerts/vocabulary.ts';
 import { isBadInput } from '../lib/errors.ts';
 import { recordSchedule } from '../workers/schedule-client.ts';
-import type { ScheduleActivities } from '../workflows/schedule-types.ts';
 import type { ActivityDeps } from './deps.ts';
 import { mappingFailures } from './failures.ts';
 

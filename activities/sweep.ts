@@ -3,6 +3,13 @@
  * sweep's checkpoints by cursor, and recording the sweep's final state.
  */
 import { Context, log } from '@temporalio/activity';
+import type {
+  DiscoverInput,
+  DiscoverResult,
+  SourceError,
+  SweepActivities,
+  SweepItem,
+} from '../contracts/sweep.ts';
 import {
   addSweepCheckpoints,
   checkpointIdOf,
@@ -14,13 +21,6 @@ import { isBadInput } from '../lib/errors.ts';
 import { type CompletenessRule, incompleteReason } from '../lib/formats/completeness.ts';
 import { discoverCheckpoints } from '../lib/formats/discover.ts';
 import type { DiscoveredCheckpoint } from '../lib/formats/types.ts';
-import type {
-  DiscoverInput,
-  DiscoverResult,
-  SourceError,
-  SweepActivities,
-  SweepItem,
-} from '../workflows/types.ts';
 import type { ActivityDeps } from './deps.ts';
 import { failureText, mappingFailures } from './failures.ts';
 

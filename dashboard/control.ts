@@ -18,7 +18,15 @@ const nextBin = createRequire(import.meta.url).resolve('next/dist/bin/next');
 const fingerprintFile = path.join(dashboardDir, '.next', 'weightlens-build-fingerprint');
 
 /** What the server bundle is built from (besides node_modules, covered by the lockfile). */
-const BUILD_INPUTS = ['dashboard', 'lib', 'storage', 'db', 'generated/prisma', 'package-lock.json'];
+const BUILD_INPUTS = [
+  'dashboard',
+  'lib',
+  'contracts',
+  'storage',
+  'db',
+  'generated/prisma',
+  'package-lock.json',
+];
 const SKIPPED = new Set(['.next', 'node_modules', 'next-env.d.ts', 'seed']);
 
 async function collectFiles(absolute: string, out: string[]): Promise<void> {

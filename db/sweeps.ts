@@ -3,8 +3,8 @@
  * here once; the sweep workflow then pages through it by cursor, so Temporal payloads stay small.
  */
 import { createHash } from 'node:crypto';
+import type { SweepItem } from '../contracts/sweep.ts';
 import type { DiscoveredCheckpoint } from '../lib/formats/types.ts';
-import type { SweepItem } from '../workflows/types.ts';
 import { Prisma, type PrismaClient } from './client.ts';
 
 /**

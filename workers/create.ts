@@ -24,8 +24,8 @@ import {
   createSweepActivities,
   gpuSpectralActivities,
 } from '../activities/index.ts';
+import { type QueueKind, TASK_QUEUES } from '../contracts/queues.ts';
 import { connectWithTlsDiagnosis, temporalConnectOptions } from '../infra/tls.ts';
-import { type QueueKind, TASK_QUEUES } from '../workflows/types.ts';
 import type { WorkerMetrics } from './metrics.ts';
 
 /** What a worker needs of infra/config.ts `Services`. */

@@ -5,9 +5,9 @@
  * the configHash that keys CurvatureResult rows. Pure; no tfjs.
  */
 import { curvatureConfigHash } from '../activities/curvature-config.ts';
+import type { CurvatureMode, CurvatureSettings, SweepCurvature } from '../contracts/curvature.ts';
 import type { DataSourceOptions } from '../lib/curvature/batch.ts';
 import { BadInputError } from '../lib/errors.ts';
-import type { CurvatureMode, CurvatureSettings, SweepCurvature } from '../workflows/types.ts';
 import { normalizeSource } from './sweep-client.ts';
 
 export interface CurvatureRequest {

@@ -5,6 +5,9 @@
  * and a bounded catch-up after downtime; nothing here keeps time itself.
  */
 import { type Client, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
+import type { SweepCurvature } from '../contracts/curvature.ts';
+import { TASK_QUEUES } from '../contracts/queues.ts';
+import { SCHEDULE_ID_PREFIX, type ScheduledSweepInput, scheduleId } from '../contracts/schedule.ts';
 import type { PrismaClient } from '../db/client.ts';
 import { saveScheduleRecord } from '../db/schedules.ts';
 import { parseAlertRule } from '../lib/alerts/rules.ts';
@@ -13,9 +16,7 @@ import { BadInputError } from '../lib/errors.ts';
 import { type CompletenessRule, completenessText } from '../lib/formats/completeness.ts';
 import { hashAnalysisConfig } from '../lib/spectral/index.ts';
 import type { AnalysisConfig } from '../lib/spectral/types.ts';
-import { SCHEDULE_ID_PREFIX, type ScheduledSweepInput, scheduleId } from '../workflows/schedule-types.ts';
 import type { scheduledSweepWorkflow } from '../workflows/scheduled-sweep.ts';
-import { type SweepCurvature, TASK_QUEUES } from '../workflows/types.ts';
 import { normalizeSource } from './sweep-client.ts';
 
 export type ScheduleTiming = { every: string } | { cron: string };

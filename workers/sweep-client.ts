@@ -6,6 +6,14 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { SweepCurvature } from '../contracts/curvature.ts';
+import { TASK_QUEUES } from '../contracts/queues.ts';
+import {
+  type SweepProgress,
+  type SweepTuning,
+  type SweepWorkflowResult,
+  sweepWorkflowId,
+} from '../contracts/sweep.ts';
 import type { PrismaClient } from '../db/client.ts';
 import { createSweep, findSweep } from '../db/sweeps.ts';
 import { connectWithTlsDiagnosis, temporalConnectOptions } from '../infra/tls.ts';
@@ -15,14 +23,6 @@ import { hashAnalysisConfig, parseAnalysisConfig } from '../lib/spectral/index.t
 import type { AnalysisConfig } from '../lib/spectral/types.ts';
 import { progressQuery } from '../workflows/queries.ts';
 import type { sweepWorkflow } from '../workflows/sweep.ts';
-import {
-  type SweepCurvature,
-  type SweepProgress,
-  type SweepTuning,
-  type SweepWorkflowResult,
-  sweepWorkflowId,
-  TASK_QUEUES,
-} from '../workflows/types.ts';
 
 export interface TemporalTarget {
   temporalAddress: string;

@@ -7,10 +7,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { QueueKind } from '../contracts/queues.ts';
 import type { Services } from '../infra/config.ts';
 import { exportS3Env } from '../infra/config.ts';
 import { ConfigError } from '../lib/errors.ts';
-import type { QueueKind } from '../workflows/types.ts';
 
 const launcher = fileURLToPath(new URL('../bin/weightlens.mjs', import.meta.url));
 const READY = 'weightlens worker: queue';

@@ -13,17 +13,17 @@ import {
   proxyActivities,
   proxyLocalActivities,
 } from '@temporalio/workflow';
-import { checkpointCurvature } from './curvature.ts';
-import { failureReason } from './failure-reason.ts';
-import { batchTimeoutMs, DEFAULT_BATCH_FLOPS, layerTimeoutMs, planLayerBatches } from './layer-batches.ts';
-import { DEFAULT_OUTAGE_BUDGET_MS, outageTolerantOptions } from './retry-policy.ts';
 import type {
   CheckpointWorkflowInput,
   CheckpointWorkflowResult,
   LayerPlan,
   LayerTaskResult,
-  SweepActivities,
-} from './types.ts';
+} from '../contracts/checkpoint.ts';
+import { DEFAULT_OUTAGE_BUDGET_MS, type SweepActivities } from '../contracts/sweep.ts';
+import { checkpointCurvature } from './curvature.ts';
+import { failureReason } from './failure-reason.ts';
+import { batchTimeoutMs, DEFAULT_BATCH_FLOPS, layerTimeoutMs, planLayerBatches } from './layer-batches.ts';
+import { outageTolerantOptions } from './retry-policy.ts';
 
 const BOOKKEEPING_TIMEOUT_MS = 2 * 60_000;
 

@@ -6,16 +6,16 @@
  * and reported as an outcome, so curvature can never sink the checkpoint or the sweep.
  */
 import { type ActivityOptions, isCancellation, proxyActivities } from '@temporalio/workflow';
+import type {
+  CurvatureOutcomeKind,
+  CurvatureSettings,
+  GpuActivities,
+  SweepCurvature,
+} from '../contracts/curvature.ts';
+import { TASK_QUEUES } from '../contracts/queues.ts';
+import type { SweepActivities } from '../contracts/sweep.ts';
 import { failureReason } from './failure-reason.ts';
-import {
-  type CurvatureOutcomeKind,
-  type CurvatureSettings,
-  type GpuActivities,
-  NON_RETRYABLE_TYPES,
-  type SweepActivities,
-  type SweepCurvature,
-  TASK_QUEUES,
-} from './types.ts';
+import { NON_RETRYABLE_TYPES } from './retry-policy.ts';
 
 const bookkeeping = proxyActivities<SweepActivities>({
   startToCloseTimeout: '2 minutes',

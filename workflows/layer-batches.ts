@@ -6,8 +6,9 @@
  * until their estimated eigen-decomposition cost reaches a budget, and big layers go alone.
  * Pure and deterministic (workflow code); the unit tests cover it.
  */
+
+import type { LayerPlan } from '../contracts/checkpoint.ts';
 import { CUDA_MIN_DIM } from '../lib/linalg/thresholds.ts';
-import type { LayerPlan } from './types.ts';
 
 /**
  * Estimated compute per batch: ~0.5 s of one core at the native solver's ~2 GFLOP/s. Large enough

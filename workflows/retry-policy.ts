@@ -6,13 +6,11 @@
  * fails it. Pure and deterministic (workflow code).
  */
 import type { ActivityOptions, RetryPolicy } from '@temporalio/common';
+import { DEFAULT_OUTAGE_BUDGET_MS } from '../contracts/sweep.ts';
 import { FINAL_ERROR_CODES } from '../lib/errors.ts';
 
 /** Failure types activities throw as non-retryable (bad input is data, not an outage). */
 export const NON_RETRYABLE_TYPES = FINAL_ERROR_CODES;
-
-/** How long an activity keeps retrying infrastructure errors before it is given up: 6 hours. */
-export const DEFAULT_OUTAGE_BUDGET_MS = 6 * 3600_000;
 
 /** Backoff between attempts: 1 s doubling, at most 30 s, so a restored service is used within 30 s. */
 export const INFRASTRUCTURE_RETRY: RetryPolicy = {

@@ -5,10 +5,11 @@
  * recomputed), then evaluates the schedule's alert rules.
  */
 import { executeChild, log, proxyActivities, proxyLocalActivities, uuid4 } from '@temporalio/workflow';
+import { TASK_QUEUES } from '../contracts/queues.ts';
+import type { ScheduleActivities, ScheduledSweepInput, ScheduledSweepResult } from '../contracts/schedule.ts';
+import { sweepWorkflowId } from '../contracts/sweep.ts';
 import { NON_RETRYABLE_TYPES } from './retry-policy.ts';
-import type { ScheduleActivities, ScheduledSweepInput, ScheduledSweepResult } from './schedule-types.ts';
 import { sweepWorkflow } from './sweep.ts';
-import { sweepWorkflowId, TASK_QUEUES } from './types.ts';
 
 const NON_RETRYABLE = [...NON_RETRYABLE_TYPES];
 

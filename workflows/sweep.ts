@@ -18,12 +18,9 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import { checkpointWorkflow, failureReason } from './checkpoint.ts';
-import { progressQuery } from './queries.ts';
-import { outageTolerantOptions } from './retry-policy.ts';
+import { type CheckpointWorkflowResult, checkpointWorkflowId } from '../contracts/checkpoint.ts';
+import { TASK_QUEUES } from '../contracts/queues.ts';
 import {
-  type CheckpointWorkflowResult,
-  checkpointWorkflowId,
   defaultSweepTuning,
   type SourceError,
   type SweepActivities,
@@ -32,8 +29,10 @@ import {
   type SweepPhase,
   type SweepWorkflowInput,
   type SweepWorkflowResult,
-  TASK_QUEUES,
-} from './types.ts';
+} from '../contracts/sweep.ts';
+import { checkpointWorkflow, failureReason } from './checkpoint.ts';
+import { progressQuery } from './queries.ts';
+import { outageTolerantOptions } from './retry-policy.ts';
 
 /** Sweep bookkeeping: short Postgres reads and writes, retried through the outage budget. */
 function sweepActivities(outageBudgetMs: number) {

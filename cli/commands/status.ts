@@ -3,6 +3,7 @@
  * Postgres (the record); while the workflow runs, its live progress query adds running counts.
  */
 import { type Command, Option } from 'commander';
+import type { SweepProgress } from '../../contracts/sweep.ts';
 import { createPrismaClient } from '../../db/client.ts';
 import {
   failedSweepCheckpoints,
@@ -15,7 +16,6 @@ import { resolveServices } from '../../infra/config.ts';
 import { BadInputError } from '../../lib/errors.ts';
 import { connectClient, querySweepProgress } from '../../workers/sweep-client.ts';
 import type { sweepWorkflow } from '../../workflows/sweep.ts';
-import type { SweepProgress } from '../../workflows/types.ts';
 import { formatTable } from './leaderboard.ts';
 import { curvatureCountsLine } from './sweep-curvature.ts';
 

@@ -5,9 +5,10 @@
  * spawns one); `gpu` lets that worker use tfjs-node-gpu, `cpu` keeps it on the wasm/cpu backends.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { CurvatureMode } from '../../contracts/curvature.ts';
+import type { SweepCounts } from '../../contracts/sweep.ts';
 import type { PrismaClient } from '../../db/client.ts';
 import type { CurvatureRequest } from '../../workers/curvature-request.ts';
-import type { CurvatureMode, SweepCounts } from '../../workflows/types.ts';
 
 export interface CurvatureFlags {
   curvature: CurvatureMode;

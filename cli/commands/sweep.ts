@@ -8,6 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import type { SweepProgress } from '../../contracts/sweep.ts';
 import { createPrismaClient } from '../../db/client.ts';
 import { failedSweepCheckpoints, incompleteSweepCheckpoints } from '../../db/sweeps.ts';
 import { resolveServices } from '../../infra/config.ts';
@@ -18,7 +19,6 @@ import { createWorker, type RunningWorker } from '../../workers/create.ts';
 import { resolveSweepCurvature } from '../../workers/curvature-request.ts';
 import { awaitSweep, connectClient, resumeSweep, startSweep } from '../../workers/sweep-client.ts';
 import { startWorkerChild, type WorkerChild } from '../../workers/worker-process.ts';
-import type { SweepProgress } from '../../workflows/types.ts';
 import { dashboardUrl } from './dashboard.ts';
 import { ESTIMATORS_HELP, withEstimatorFlags } from './estimator-options.ts';
 import { loadLeaderboard, renderLeaderboard } from './leaderboard.ts';

@@ -6,11 +6,11 @@
  */
 import { availableParallelism } from 'node:os';
 import { type Command, Option } from 'commander';
+import type { QueueKind } from '../../contracts/queues.ts';
 import { resolveServices } from '../../infra/config.ts';
 import { BadInputError } from '../../lib/errors.ts';
 import { createWorker, DEFAULT_SHUTDOWN_GRACE_MS } from '../../workers/create.ts';
 import { dependencyChecks, healthPortFromEnv, startHealthServer } from '../../workers/health.ts';
-import type { QueueKind } from '../../workflows/types.ts';
 
 export function parseConcurrency(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { SweepCurvature } from '../../contracts/curvature.ts';
 import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
 import { initCurvatureBackend } from '../../lib/curvature/backend.ts';
 import { resolveBatch } from '../../lib/curvature/batch.ts';
@@ -24,7 +25,6 @@ import { defaultAnalysisConfig } from '../../lib/spectral/index.ts';
 import { createStorage } from '../../storage/index.ts';
 import { resolveSweepCurvature } from '../../workers/curvature-request.ts';
 import { connectClient, type StartedSweep, startSweep } from '../../workers/sweep-client.ts';
-import type { SweepCurvature } from '../../workflows/types.ts';
 import { runCli } from './cli-helpers.ts';
 import type { SyntheticCheckpoint } from './sweep-fixtures.ts';
 import {

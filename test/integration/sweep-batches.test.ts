@@ -8,11 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { checkpointWorkflowId } from '../../contracts/checkpoint.ts';
+import type { SweepTuning } from '../../contracts/sweep.ts';
 import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
 import { defaultAnalysisConfig } from '../../lib/spectral/index.ts';
 import { parseS3Uri } from '../../storage/index.ts';
 import { connectClient, type StartedSweep, startSweep } from '../../workers/sweep-client.ts';
-import { checkpointWorkflowId, type SweepTuning } from '../../workflows/types.ts';
 import { type SyntheticCheckpoint, safetensorsBytes, syntheticMatrix } from './sweep-fixtures.ts';
 import {
   startWorkerProcess,

@@ -7,10 +7,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { SweepWorkflowResult } from '../../contracts/sweep.ts';
 import { exportS3Env, type Services } from '../../infra/config.ts';
 import { s3Client } from '../../infra/s3.ts';
 import type { sweepWorkflow } from '../../workflows/sweep.ts';
-import type { SweepWorkflowResult } from '../../workflows/types.ts';
 import type { SyntheticCheckpoint } from './sweep-fixtures.ts';
 
 const launcher = fileURLToPath(new URL('../../bin/weightlens.mjs', import.meta.url));

@@ -10,13 +10,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { SweepTuning } from '../../contracts/sweep.ts';
 import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
 import { decodeMetrics } from '../../db/results.ts';
 import { startPostgres, stopPostgres } from '../../infra/postgres.ts';
 import { startS3, stopS3 } from '../../infra/s3.ts';
 import { defaultAnalysisConfig } from '../../lib/spectral/index.ts';
 import { connectClient, resumeSweep, type StartedSweep, startSweep } from '../../workers/sweep-client.ts';
-import type { SweepTuning } from '../../workflows/types.ts';
 import { type SyntheticCheckpoint, syntheticZoo } from './sweep-fixtures.ts';
 import {
   startWorkerProcess,

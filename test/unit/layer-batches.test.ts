@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ComputeSlots } from '../../activities/compute-slots.ts';
+import type { LayerPlan } from '../../contracts/checkpoint.ts';
 import {
   batchTimeoutMs,
   DEFAULT_BATCH_FLOPS,
@@ -12,7 +13,6 @@ import {
   MAX_LAYERS_PER_BATCH,
   planLayerBatches,
 } from '../../workflows/layer-batches.ts';
-import type { LayerPlan } from '../../workflows/types.ts';
 
 function layer(layerId: number, shape: number[], layerType: LayerPlan['layerType'] = 'dense'): LayerPlan {
   return {

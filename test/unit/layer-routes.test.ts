@@ -3,9 +3,9 @@
  * planLayerRoutes): pure workflow code, no services.
  */
 import { describe, expect, it } from 'vitest';
+import type { LayerPlan } from '../../contracts/checkpoint.ts';
 import { CUDA_MIN_DIM } from '../../lib/linalg/thresholds.ts';
 import { layerMinDim, planLayerBatches, planLayerRoutes } from '../../workflows/layer-batches.ts';
-import type { LayerPlan } from '../../workflows/types.ts';
 
 function layer(layerId: number, shape: number[], layerType: LayerPlan['layerType'] = 'dense'): LayerPlan {
   return {

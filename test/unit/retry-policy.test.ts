@@ -12,10 +12,10 @@ import {
   isFinalFailureText,
   toActivityFailure,
 } from '../../activities/failures.ts';
+import { DEFAULT_OUTAGE_BUDGET_MS } from '../../contracts/sweep.ts';
 import { BadInputError, FINAL_ERROR_CODES, TransientError } from '../../lib/errors.ts';
 import { failureReason } from '../../workflows/failure-reason.ts';
 import {
-  DEFAULT_OUTAGE_BUDGET_MS,
   INFRASTRUCTURE_RETRY,
   NON_RETRYABLE_TYPES,
   outageTolerantOptions,

@@ -7,12 +7,12 @@ import { encodeFloat64LE, esdObjectKey } from '../../activities/esd-store.ts';
 import { isFinalFailureText, isReusableLayerRow } from '../../activities/failures.ts';
 import { formatLeaderboardCsv, formatTable } from '../../cli/commands/leaderboard.ts';
 import { progressLine } from '../../cli/commands/sweep.ts';
+import { checkpointWorkflowId } from '../../contracts/checkpoint.ts';
 import { checkpointDisplayName, type LeaderboardRow } from '../../db/leaderboard.ts';
 import { decodeMetrics, encodeMetrics } from '../../db/results.ts';
 import { checkpointIdOf } from '../../db/sweeps.ts';
 import { normalizeSource } from '../../workers/sweep-client.ts';
 import { layerTimeoutMs } from '../../workflows/checkpoint.ts';
-import { checkpointWorkflowId } from '../../workflows/types.ts';
 
 describe('layer timeouts', () => {
   const plan = (shape: number[], layerType: 'dense' | 'conv2d' | 'conv1d' = 'dense') => ({

@@ -1,7 +1,7 @@
-/** Contract of the scheduled-sweep workflow: its input and the activities it calls. */
+/** Contract of the scheduled-sweep workflow (workflows/scheduled-sweep.ts): its input and the activities it calls. */
 import type { CompletenessRule } from '../lib/formats/completeness.ts';
 import type { AnalysisConfig } from '../lib/spectral/types.ts';
-import type { SweepCurvature } from './types.ts';
+import type { SweepCurvature } from './curvature.ts';
 
 /** What a Temporal Schedule's action passes to each run (fixed at `schedule create`). */
 export interface ScheduledSweepInput {
