@@ -223,6 +223,13 @@ export async function readGgufTensors(reader: RangeReader): Promise<TensorInfo[]
     if (isBlockDType(dtype) && (t.dims[0] ?? 0) % BLOCK_LAYOUT[dtype].elements !== 0) {
       throw new BadInputError(`row length ${t.dims[0]} is not whole ${dtype} blocks`, context);
     }
+    // The format puts every tensor at a multiple of the alignment (llama.cpp refuses others).
+    if (t.offset % header.alignment !== 0) {
+      throw new BadInputError(
+        `tensor offset ${t.offset} is not a multiple of the alignment (${header.alignment})`,
+        context,
+      );
+    }
     if (dataLength < 0 || t.offset + byteLength > dataLength) {
       throw new BadInputError(
         `tensor data (${byteLength} bytes at ${t.offset}) lies outside the data section (${Math.max(0, dataLength)} bytes)`,

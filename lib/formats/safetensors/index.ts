@@ -45,12 +45,14 @@ export async function readSafetensorsHeader(reader: RangeReader): Promise<Safete
   }
   const dataStart = 8 + Number(headerLength);
   const dataLength = reader.size - dataStart;
-  const header = parseJson(
-    decodeUtf8(await reader.read(8, Number(headerLength)), { file }),
-    { file },
-    'header JSON',
-  );
+  const headerText = decodeUtf8(await reader.read(8, Number(headerLength)), { file });
+  const header = parseJson(headerText, { file }, 'header JSON');
   if (!isRecord(header)) throw new BadInputError('header JSON is not an object', { file });
+  // JSON.parse keeps the last of two equal keys; the reference library refuses such a header.
+  const repeated = repeatedTopLevelKey(headerText);
+  if (repeated !== undefined) {
+    throw new BadInputError('header names this tensor twice', { file, tensor: repeated });
+  }
 
   const metadata: Record<string, string> = {};
   const tensors: TensorInfo[] = [];
@@ -100,7 +102,8 @@ export async function readSafetensorsHeader(reader: RangeReader): Promise<Safete
     });
   }
   assertNoOverlap(tensors, file);
-  tensors.sort((a, b) => a.byteOffset - b.byteOffset);
+  tensors.sort((a, b) => a.byteOffset - b.byteOffset || a.byteLength - b.byteLength);
+  assertContiguous(tensors, dataStart, dataLength, file);
   // Writers that store kernels in another layout than torch's say so (e.g. the zoo's TF.js-trained
   // checkpoints: "kernel_layout": "HWIO"); layers.ts then canonicalizes from it.
   const layout = metadata.kernel_layout;
@@ -108,6 +111,66 @@ export async function readSafetensorsHeader(reader: RangeReader): Promise<Safete
     for (const t of tensors) if (t.shape.length === 3 || t.shape.length === 4) t.layout = layout;
   }
   return { tensors, metadata };
+}
+
+/**
+ * The reference library's layout rule: sorted by offset, each tensor starts where the previous one
+ * ends, the first at 0 and the last at the end of the file (no gaps, nothing unaccounted for).
+ */
+function assertContiguous(
+  sorted: readonly TensorInfo[],
+  dataStart: number,
+  dataLength: number,
+  file: string,
+) {
+  let end = dataStart;
+  for (const t of sorted) {
+    if (t.byteOffset !== end) {
+      throw new BadInputError(
+        `data_offsets start at ${t.byteOffset - dataStart} where the previous tensor ends at ${end - dataStart}: gaps are not allowed`,
+        { file, tensor: t.name },
+      );
+    }
+    end = t.byteOffset + t.byteLength;
+  }
+  if (end !== dataStart + dataLength) {
+    throw new BadInputError(
+      `tensors cover ${end - dataStart} of the ${dataLength} data bytes: the file is not fully covered`,
+      { file },
+    );
+  }
+}
+
+/**
+ * The first key of the header's top-level object that occurs twice, if any (one linear scan of
+ * the JSON text, already known to parse).
+ */
+export function repeatedTopLevelKey(json: string): string | undefined {
+  const seen = new Set<string>();
+  let depth = 0;
+  let expectKey = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i]!;
+    if (c === '"') {
+      let j = i + 1;
+      while (json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) {
+        const key = JSON.parse(json.slice(i, j + 1)) as string;
+        if (seen.has(key)) return key;
+        seen.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === '{' || c === '[') {
+      depth++;
+      expectKey = depth === 1 && c === '{';
+    } else if (c === '}' || c === ']') {
+      depth--;
+    } else if (c === ',' && depth === 1) {
+      expectKey = true;
+    }
+  }
+  return undefined;
 }
 
 function isIndexName(uri: string): boolean {
