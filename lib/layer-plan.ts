@@ -4,7 +4,8 @@
  * WeightWatcher's size filters (lib/spectral's layerFilter). The CLI's local mode (lib/analyze.ts)
  * and the sweep activities (inspect plans, layer batches resolve their layers) use this one
  * function, so both skip the same tensors for the same reasons and number layers the same way.
- * A fused expert tensor plans one layer per expert (`<tensor>[<index>]`, each its own layer id).
+ * A fused expert tensor plans one layer per expert (`<tensor>[<index>]`, each its own layer id); a
+ * LoRA module one layer named by the module.
  */
 import { expertRowName } from './formats/experts.ts';
 import { canonicalShape, mapTensors } from './formats/layers.ts';
@@ -78,6 +79,13 @@ export function planLayers(ckpt: OpenedCheckpoint, config: AnalysisConfig): Plan
         });
       }
       extraIds += count - 1;
+      return;
+    }
+    if (mapped.lora) {
+      // A LoRA module's row is named by the module and reads both factors.
+      const { a, b, module } = mapped.lora;
+      const byteLength = (a?.byteLength ?? 0) + (b?.byteLength ?? 0);
+      layers.push({ layerId, name: module, layerType, shape, byteLength, mapped });
       return;
     }
     layers.push({ layerId, name, layerType, shape, byteLength: mapped.tensor.byteLength, mapped });

@@ -5,9 +5,10 @@
 
 /**
  * WeightWatcher's layer types, plus `expert`: one expert's matrix of a fused mixture-of-experts
- * tensor (E, rows, cols), analyzed like a dense matrix.
+ * tensor (E, rows, cols), analyzed like a dense matrix; and `lora`: a LoRA module's update
+ * ΔW = scale·B·A (lib/formats/adapters.ts).
  */
-export type LayerType = 'dense' | 'conv1d' | 'conv2d' | 'embedding' | 'expert';
+export type LayerType = 'dense' | 'conv1d' | 'conv2d' | 'embedding' | 'expert' | 'lora';
 
 /**
  * A weight tensor brought to the canonical layout the spectral code expects.
@@ -22,6 +23,14 @@ export interface LayerWeights {
   data: Float32Array | Float64Array;
   /** How the stored values were quantized, if they were (it puts a noise floor in the ESD). */
   quantization?: QuantizationInfo;
+  /** A LoRA update: its rank and scale (reported in the row). */
+  lora?: { rank: number; scale: number };
+  /**
+   * A rank-r matrix given by an r×r core C whose singular values are the matrix's nonzero ones
+   * (`data` is then C, `shape` the full matrix's); `expand` forms the full matrix when an
+   * analysis needs its entries (randomized ESDs).
+   */
+  lowRank?: { core: Float64Array; rank: number; expand(): Float64Array };
 }
 
 export interface QuantizationInfo {

@@ -4,6 +4,7 @@
  * import and one array entry here: discovery and layer mapping read the descriptors.
  */
 import { UnsupportedError } from '../errors.ts';
+import { loraFactorOf, readAdapterConfig } from './adapters.ts';
 import { ggufReader } from './gguf/index.ts';
 import { headCachingOpener } from './header-cache.ts';
 import { kerasArchiveReader, kerasH5Reader } from './keras/index.ts';
@@ -65,7 +66,12 @@ export async function openCheckpoint(uri: string, sourceOpener: ObjectOpener): P
         { file: uri },
       );
     }
-    return await format.open(uri, opener);
+    const ckpt = await format.open(uri, opener);
+    if (ckpt.tensors.some((t) => loraFactorOf(t.name))) {
+      const adapter = await readAdapterConfig(uri, sourceOpener);
+      if (adapter) ckpt.adapter = adapter;
+    }
+    return ckpt;
   } finally {
     opener.release();
   }

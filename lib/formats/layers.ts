@@ -4,14 +4,17 @@
  * (shared/notes/weightwatcher-spec.md §3-4): 2-D → dense (embedding by name or hint), 4-D →
  * conv2d, 3-D → conv1d; biases, norms, 1-D and integer tensors are skipped with a reason; fused
  * QKV projections stay one matrix (WW does not split them); depthwise kernels are skipped.
- * Fused 3-D mixture-of-experts tensors (experts.ts) are `expert` layers, one matrix per expert.
+ * Fused 3-D mixture-of-experts tensors (experts.ts) are `expert` layers, one matrix per expert;
+ * LoRA factor pairs (adapters.ts) are one `lora` layer per module, its ΔW = scale·B·A.
  * Size filters (min/max evals) are the spectral code's `layerFilter`, not decided here.
  */
 import { BadInputError } from '../errors.ts';
 import type { LayerType, LayerWeights, QuantizationInfo } from '../types.ts';
+import { checkLoraFactors, loraScale, loraShape, mapLoraModules } from './adapters.ts';
 import { isIntegerDType } from './dtypes.ts';
 import { expertRowName, isFusedExpertTensor, readSlice } from './experts.ts';
 import { formatDescriptor } from './index.ts';
+import { loraWeights } from './lora-weights.ts';
 import type {
   CheckpointFormat,
   KernelLayout,
@@ -87,7 +90,7 @@ export function mapTensor(
 
 /** Every tensor of the checkpoint, analyzed or skipped with a reason, in the reader's order. */
 export function mapTensors(ckpt: OpenedCheckpoint): MappedTensor[] {
-  return ckpt.tensors.map((t) => mapTensor(t, ckpt.format, ckpt.layerHints?.get(t.name)));
+  return mapLoraModules(ckpt.tensors.map((t) => mapTensor(t, ckpt.format, ckpt.layerHints?.get(t.name))));
 }
 
 /** Stored layout of a tensor's 4-D kernel: what the reader said, else the format's convention. */
@@ -103,6 +106,7 @@ export function canonicalShape(mapped: MappedTensor, format: CheckpointFormat): 
   const shape = mapped.tensor.shape;
   // One expert's matrix: [rows, cols] as stored.
   if (mapped.layerType === 'expert') return shape.slice(1);
+  if (mapped.lora) return loraShape(mapped.lora);
   if (shape.length !== 4 && shape.length !== 3) return [...shape];
   return permutationFor(mapped.tensor, format).map((axis) => shape[axis]!);
 }
@@ -191,6 +195,12 @@ export async function readLayerWeights(ckpt: OpenedCheckpoint, mapped: MappedTen
     });
   }
   if (mapped.layerType === 'expert') return readExpertWeights(ckpt, mapped);
+  if (mapped.lora) {
+    const { a, b, rank } = checkLoraFactors(mapped.lora, ckpt.uri);
+    const scale = loraScale(ckpt.adapter, mapped.lora.module, rank, ckpt.uri);
+    const [aData, bData] = await Promise.all([ckpt.readTensor(a), ckpt.readTensor(b)]);
+    return loraWeights(mapped.lora.module, aData, bData, a.shape[1]!, b.shape[0]!, rank, scale);
+  }
   const stored = await ckpt.readTensor(tensor);
   const rank = tensor.shape.length;
   const data =

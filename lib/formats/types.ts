@@ -4,6 +4,7 @@
  * decoded without reading anything else.
  */
 import type { LayerType, QuantizationInfo } from '../types.ts';
+import type { AdapterConfig, LoraModule } from './adapters.ts';
 
 /** Random access to one object's bytes. Implemented by storage/ (file, s3) and by tests (memory). */
 export interface RangeReader {
@@ -100,6 +101,8 @@ export interface MappedTensor {
    * one expert a planned layer reads (lib/layer-plan.ts gives each expert its own row).
    */
   experts?: { count: number; index?: number };
+  /** A LoRA module (layerType 'lora'): its factor tensors, as found. */
+  lora?: LoraModule;
 }
 
 /** What the file itself says about a tensor's role (tfjs class names, ONNX op types...). */
@@ -131,6 +134,8 @@ export interface OpenedCheckpoint {
    * without it, slices are cut from a whole `readTensor`.
    */
   readLeadingSlice?(info: TensorInfo, index: number): Promise<Float32Array | Float64Array>;
+  /** adapter_config.json beside a checkpoint with LoRA factors (its scaling), when present. */
+  adapter?: AdapterConfig;
 }
 
 /**

@@ -101,6 +101,10 @@ export async function layerEsd(
 ): Promise<LayerEsd> {
   const { rows, cols, count } = geometry;
   const size = rows * cols;
+  // A low-rank matrix given by its r×r core (LoRA ΔW): the core's ESD padded with zeros, unless the
+  // entries themselves are needed (a permuted copy), then the full matrix.
+  const lowRank = weights.lowRank;
+  if (lowRank && count === 1) return lowRankEsd(weights.name, lowRank, geometry, options);
   if (weights.data.length !== size * count) {
     throw new BadInputError(`weights hold ${weights.data.length} values, shape needs ${size * count}`, {
       layer: weights.name,
@@ -168,4 +172,46 @@ function slicesOf(
   for (let slice = 0; slice < count; slice++)
     out.set(permute(data.subarray(slice * size, (slice + 1) * size)), slice * size);
   return out;
+}
+
+/** The ESD of a rank-r matrix from its core: r eigenvalues, M − r zeros (see LayerWeights.lowRank). */
+async function lowRankEsd(
+  name: string,
+  lowRank: NonNullable<LayerWeights['lowRank']>,
+  geometry: LayerGeometry,
+  options: EsdOptions,
+): Promise<LayerEsd> {
+  const { rows, cols } = geometry;
+  const m = Math.min(rows, cols);
+  const r = lowRank.rank;
+  const matrix = options.permute ? options.permute(lowRank.expand()) : lowRank.core;
+  const [mRows, mCols] = options.permute ? [rows, cols] : [r, r];
+  const backend = resolveBackend(mRows, mCols, options.backend);
+  if (matrix.length !== mRows * mCols) {
+    throw new BadInputError(`low-rank core holds ${matrix.length} values, needs ${mRows * mCols}`, {
+      layer: name,
+    });
+  }
+  const values = await squaredSingularValues(matrix, mRows, mCols, { backend, single: options.single });
+  const all = new Float64Array(m);
+  all.set(values.subarray(Math.max(0, values.length - m)), m - Math.min(m, values.length));
+  all.sort();
+  const svMax = Math.sqrt(all[m - 1]!);
+  const rankTolerance = isGramBackend(backend)
+    ? Math.sqrt(geometry.N * FLOAT64_EPS)
+    : geometry.N * FLOAT64_EPS;
+  let rankLoss = 0;
+  let weak = 0;
+  for (const lambda of all) {
+    if (!(Math.sqrt(lambda) > svMax * rankTolerance)) rankLoss++;
+    if (lambda < WEAK_RANK_TOLERANCE) weak++;
+  }
+  return {
+    evals: all,
+    sv_max: svMax,
+    sv_min: Math.sqrt(all[0]!),
+    rank_loss: rankLoss,
+    weak_rank_loss: weak,
+    backend,
+  };
 }

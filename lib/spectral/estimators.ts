@@ -30,7 +30,11 @@ export async function estimatorColumns(
       out.alpha_hill = fit ? fit.alpha : null;
       out.alpha_hill_xmin = fit ? fit.xmin : null;
     } else if (estimator === 'farms') {
-      const result = await farmsAlpha(weights, backend);
+      // FARMS reads the entries (sub-blocks): a low-rank matrix is formed in full for it.
+      const full = weights.lowRank
+        ? { ...weights, data: weights.lowRank.expand(), lowRank: undefined }
+        : weights;
+      const result = await farmsAlpha(full, backend);
       out.alpha_farms = result ? result.alpha_farms : null;
     } else if (estimator === 'detx') {
       const spikes = typeof metrics.num_pl_spikes === 'number' ? metrics.num_pl_spikes : null;

@@ -174,6 +174,7 @@ export async function analyzeLayer(
     sv_min: esd.sv_min,
     rank_loss: esd.rank_loss,
     weak_rank_loss: esd.weak_rank_loss,
+    ...(weights.lora ? { lora_rank: weights.lora.rank, lora_scale: weights.lora.scale } : {}),
     ...extra,
   };
   const flags: LayerFlag[] = alphaFlags(alpha);
