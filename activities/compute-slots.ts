@@ -19,6 +19,13 @@ export class ComputeSlots {
     this.free = size;
   }
 
+  private active = 0;
+
+  /** Analyses running right now (also those whose activity stopped waiting for them). */
+  get running(): number {
+    return this.active;
+  }
+
   /** Slots free right now. */
   get available(): number {
     return this.free;
@@ -27,9 +34,11 @@ export class ComputeSlots {
   /** Run `work` once a slot is free (FIFO) or `maxWaitMs` passed; rejects if `signal` aborts first. */
   async run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const holdsSlot = await this.acquire(signal);
+    this.active += 1;
     try {
       return await work();
     } finally {
+      this.active -= 1;
       if (holdsSlot) this.release();
     }
   }
@@ -71,4 +80,34 @@ export class ComputeSlots {
     if (next) next();
     else this.free += 1;
   }
+}
+
+/**
+ * `work`'s outcome, or `signal`'s reason as soon as it aborts. The native eigensolver cannot be
+ * interrupted, so a cancelled activity stops waiting for it (its slot is freed only when the work
+ * really ends): a worker shutting down hands the layer to another worker at once instead of
+ * holding it until the solver returns or a heartbeat times out.
+ */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      work.catch(() => undefined);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }

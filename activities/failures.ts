@@ -4,7 +4,7 @@
  * ones stay retryable. The one-line message keeps its file/tensor/layer context.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { TemporalFailure } from '@temporalio/common';
+import { CancelledFailure, TemporalFailure } from '@temporalio/common';
 import { ConfigError, errorLine, FINAL_ERROR_CODES, isBadInput, WeightlensError } from '../lib/errors.ts';
 
 /** "<Code>: <one line>", the form stored in `error` columns (reruns read the code back). */
@@ -61,6 +61,17 @@ export function isReusableLayerRow(row: { status: string; error: string | null }
   return row.status === 'succeeded' || row.status === 'skipped' || isFinalFailureText(row.error);
 }
 
+/** Failure type of work a draining worker gave up after its shutdown grace. */
+export const WORKER_SHUTDOWN_TYPE = 'WorkerShutdown';
+
+/** Retry delay of handed-over work: the retry goes to a worker still polling (this one stopped). */
+const HANDOVER_RETRY_DELAY_MS = 100;
+
+/** The SDK cancels running activities with this reason once a worker's shutdown grace is over. */
+function isWorkerShutdown(err: unknown): boolean {
+  return err instanceof CancelledFailure && err.message === 'WORKER_SHUTDOWN';
+}
+
 /** Rethrow `err` as the failure Temporal should see. */
 export function toActivityFailure(err: unknown): never {
   if (isBadInput(err)) {
@@ -76,6 +87,14 @@ export function toActivityFailure(err: unknown): never {
   if (err instanceof ConfigError) {
     // Retryable: an operator can fix credentials or start a service while the retries run.
     throw ApplicationFailure.create({ message: errorLine(err), type: 'Config', cause: err });
+  }
+  if (isWorkerShutdown(err)) {
+    // Not a cancellation of the work: another worker should take it now, not after the backoff.
+    throw ApplicationFailure.create({
+      message: 'the worker shut down before this finished; handed to another worker',
+      type: WORKER_SHUTDOWN_TYPE,
+      nextRetryDelay: HANDOVER_RETRY_DELAY_MS,
+    });
   }
   if (err instanceof TemporalFailure || !(err instanceof Error) || err.name === 'AbortError') throw err;
   // Infrastructure (database, object store, network): retryable, one-line message, details kept apart.

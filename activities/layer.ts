@@ -22,6 +22,7 @@ import { readLayerWeights } from '../lib/formats/layers.ts';
 import { type PlannedLayer, planLayers } from '../lib/layer-plan.ts';
 import { analyzeLayer } from '../lib/spectral/index.ts';
 import { openCached } from './checkpoint.ts';
+import { untilAborted } from './compute-slots.ts';
 import type { ActivityDeps } from './deps.ts';
 import { failureText, isReusableLayerRow, mappingFailures } from './failures.ts';
 
@@ -144,10 +145,13 @@ async function analyzeBatch(
         }
         const weights = await readLayerWeights(ckpt, planned.mapped);
         progress = { ...progress, phase: 'waiting for a compute slot' };
-        const analysis = await deps.compute.run(() => {
-          progress = { ...progress, phase: 'analyzing' };
-          return analyzeLayer(weights, input.config, layer.layerId);
-        }, context.cancellationSignal);
+        const analysis = await untilAborted(
+          deps.compute.run(() => {
+            progress = { ...progress, phase: 'analyzing' };
+            return analyzeLayer(weights, input.config, layer.layerId);
+          }, context.cancellationSignal),
+          context.cancellationSignal,
+        );
         context.cancellationSignal.throwIfAborted();
         // Only what the row needs is kept for the store, not the layer's weights.
         const quantization = weights.quantization?.scheme ?? null;

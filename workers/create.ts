@@ -10,6 +10,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import type { Logger } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   DefaultLogger,
@@ -53,6 +54,11 @@ export interface CreateWorkerOptions {
    * retried elsewhere at once (default 10 s).
    */
   shutdownGraceMs?: number;
+  /**
+   * The SDK runtime's logger for this process (installed once, before the first connection);
+   * the worker CLI passes workers/outage-log.ts so an outage is reported once, not per attempt.
+   */
+  logger?: Logger;
 }
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
@@ -64,6 +70,8 @@ export interface RunningWorker {
   run(): Promise<void>;
   /** Stop polling, let running activities finish (or be cancelled), close connections. */
   close(): Promise<void>;
+  /** Layer analyses still running in the native solver (after close: ones given up at the grace). */
+  analysesRunning(): number;
 }
 
 /**
@@ -97,12 +105,12 @@ const quietBundlerLogger = {
 
 let runtimeInstalled = false;
 
-/** Install the SDK runtime with a warnings-only logger, once, before anything else uses it. */
-function quietRuntime(): void {
+/** Install the SDK runtime with `logger`, once, before anything else uses it. */
+function installRuntime(logger: Logger): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger });
   } catch {
     // Already installed by an earlier worker or client in this process: keep its logger.
   }
@@ -111,7 +119,8 @@ function quietRuntime(): void {
 export async function createWorker(options: CreateWorkerOptions): Promise<RunningWorker> {
   const gpu = options.queue === 'gpu';
   const concurrency = Math.max(1, options.concurrency ?? (gpu ? 1 : availableParallelism()));
-  if (options.quiet) quietRuntime();
+  if (options.logger) installRuntime(options.logger);
+  else if (options.quiet) installRuntime(new DefaultLogger('WARN'));
   const temporal = temporalConnectOptions(options.services.temporalAddress);
   const connection = await connectWithTlsDiagnosis('Temporal', temporal, () =>
     NativeConnection.connect(temporal),
@@ -155,6 +164,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Runnin
       worker,
       taskQueue,
       run,
+      analysesRunning: () => deps.compute.running,
       async close() {
         if (running) {
           if (worker.getState() === 'RUNNING') worker.shutdown();

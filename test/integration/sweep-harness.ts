@@ -38,7 +38,7 @@ export interface WorkerProcess {
 /** Start `weightlens worker` as a child process; resolves once it polls its queue. */
 export async function startWorkerProcess(
   services: Services,
-  options: { concurrency?: number; env?: NodeJS.ProcessEnv; queue?: 'cpu' | 'gpu' } = {},
+  options: { concurrency?: number; env?: NodeJS.ProcessEnv; queue?: 'cpu' | 'gpu'; args?: string[] } = {},
 ): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
@@ -49,6 +49,7 @@ export async function startWorkerProcess(
       options.queue ?? 'cpu',
       '--concurrency',
       String(options.concurrency ?? 2),
+      ...(options.args ?? []),
     ],
     { env: { ...process.env, ...servicesEnv(services), ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );

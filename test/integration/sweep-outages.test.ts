@@ -12,7 +12,6 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SweepTuning } from '../../contracts/sweep.ts';
 import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
-import { decodeMetrics } from '../../db/results.ts';
 import { startPostgres, stopPostgres } from '../../infra/postgres.ts';
 import { startS3, stopS3 } from '../../infra/s3.ts';
 import { defaultAnalysisConfig } from '../../lib/spectral/index.ts';
@@ -26,6 +25,12 @@ import {
   type WorkerProcess,
   waitFor,
 } from './sweep-harness.ts';
+import {
+  expectSameAsReference as expectSameSweep,
+  referenceOf,
+  type SweepReference,
+  sweepSnapshot,
+} from './sweep-identity.ts';
 
 const services = inject('services');
 const stackState = inject('stackState');
@@ -44,9 +49,8 @@ const zoo: SyntheticCheckpoint[] = syntheticZoo(6, { seed: 23, shapes });
 let prisma: PrismaClient;
 let temporal: { client: Client; close(): Promise<void> };
 const workers: WorkerProcess[] = [];
-/** Metrics of the clean sweep: checkpoint dir → layer name → metrics. */
-let reference: Map<string, Map<string, Record<string, number | string | null>>>;
-let referenceScores: Map<string, number | null>;
+/** The clean sweep's layers and scores. */
+let reference: SweepReference;
 
 function sweep(sources: string[], extra: Partial<SweepTuning> = {}): Promise<StartedSweep> {
   return startSweep(temporal.client, prisma, {
@@ -56,52 +60,29 @@ function sweep(sources: string[], extra: Partial<SweepTuning> = {}): Promise<Sta
   });
 }
 
-/** Layer rows (all statuses) and summary scores of a sweep, keyed by checkpoint dir. */
-async function sweepRows(started: StartedSweep) {
-  const rows = await prisma.layerResult.findMany({
-    where: { configHash: started.configHash, checkpoint: { sweeps: { some: { sweepId: started.sweepId } } } },
-    select: {
-      layerName: true,
-      status: true,
-      metrics: true,
-      error: true,
-      checkpoint: { select: { uri: true } },
-    },
-  });
-  const summaries = await prisma.checkpointSummary.findMany({
-    where: { configHash: started.configHash, checkpoint: { sweeps: { some: { sweepId: started.sweepId } } } },
-    select: { score: true, checkpoint: { select: { uri: true } } },
-  });
-  const dirOf = (uri: string) => uri.split('/').at(-2)!;
-  return {
-    rows: rows.map((r) => ({ ...r, dir: dirOf(r.checkpoint.uri) })),
-    scores: new Map(summaries.map((s) => [dirOf(s.checkpoint.uri), s.score])),
-  };
+/** Every layer of every checkpoint exactly once, succeeded, equal to the clean sweep; scores too. */
+function expectSameAsReference(started: StartedSweep) {
+  return expectSameSweep(prisma, started, reference);
 }
 
-/** Every layer of every checkpoint exactly once, succeeded, equal to the clean sweep; scores too. */
-async function expectSameAsReference(started: StartedSweep): Promise<void> {
-  const { rows, scores } = await sweepRows(started);
-  expect(rows).toHaveLength(zoo.length * shapes.length);
-  const seen = new Set<string>();
-  for (const row of rows) {
-    const key = `${row.dir}/${row.layerName}`;
-    expect(seen.has(key), `duplicate ${key}`).toBe(false);
-    seen.add(key);
-    expect(row.status, `${key}: ${row.error}`).toBe('succeeded');
-    const want = reference.get(row.dir)!.get(row.layerName)!;
-    const got = decodeMetrics(row.metrics);
-    expect(Object.keys(got).sort(), key).toEqual(Object.keys(want).sort());
-    for (const [name, value] of Object.entries(want)) {
-      if (typeof value === 'number') {
-        expect(Math.abs((got[name] as number) - value), `${key} ${name}`).toBeLessThanOrEqual(
-          1e-9 * Math.max(1, Math.abs(value)),
-        );
-      } else expect(got[name], `${key} ${name}`).toEqual(value);
-    }
+/**
+ * What the workers wrote from `marks` on: an outage is reported once when it starts and once when
+ * it ends, never per retried attempt.
+ */
+function expectOutageReportedOnce(marks: number[]): void {
+  const reports = workers.map((w, i) => w.output().slice(marks[i]));
+  for (const text of reports) {
+    const lines = text.split('\n');
+    const started = lines.filter((l) => l.startsWith('weightlens worker: outage: ')).length;
+    const ended = lines.filter((l) => l.startsWith('weightlens worker: outage over after ')).length;
+    expect(started, text).toBeLessThanOrEqual(1);
+    expect(ended, text).toBe(started);
+    expect(text).not.toContain('Activity failed');
   }
-  expect(scores.size).toBe(zoo.length);
-  for (const [dir, score] of referenceScores) expect(scores.get(dir), dir).toBeCloseTo(score!, 9);
+  expect(
+    reports.some((text) => text.includes('weightlens worker: outage: ')),
+    reports.join('\n'),
+  ).toBe(true);
 }
 
 async function layersStored(started: StartedSweep): Promise<number> {
@@ -122,14 +103,8 @@ beforeAll(async () => {
   const result = await sweepResult(started.handle);
   expect(result.status).toBe('completed');
   expect(result.succeeded).toBe(zoo.length);
-  const { rows, scores } = await sweepRows(started);
-  reference = new Map();
-  for (const row of rows) {
-    const byLayer = reference.get(row.dir) ?? new Map();
-    byLayer.set(row.layerName, decodeMetrics(row.metrics));
-    reference.set(row.dir, byLayer);
-  }
-  referenceScores = scores;
+  reference = referenceOf(await sweepSnapshot(prisma, started));
+  expect(reference.scores.size).toBe(zoo.length);
 });
 
 afterAll(async () => {
@@ -145,6 +120,7 @@ describe('outages of dependencies never lose or falsify results', () => {
   it('Postgres down 60 s mid-sweep: completed, identical to the clean sweep', async () => {
     const started = await sweep([await uploadZoo(services, `outage-${runId}/postgres`, zoo)]);
     await waitFor('a few layers stored', async () => (await layersStored(started)) >= 3);
+    const marks = workers.map((w) => w.output().length);
     await stopPostgres(stackState);
     await sleep(60_000);
     await startPostgres(stackState);
@@ -154,11 +130,13 @@ describe('outages of dependencies never lose or falsify results', () => {
     expect(result.failed + result.incomplete + result.layersFailed).toBe(0);
     await expectSameAsReference(started);
     for (const worker of workers) expect(worker.child.exitCode, worker.output()).toBeNull();
+    expectOutageReportedOnce(marks);
   });
 
   it('S3 down 60 s mid-sweep: completed, identical to the clean sweep', async () => {
     const started = await sweep([await uploadZoo(services, `outage-${runId}/s3`, zoo)]);
     await waitFor('a few layers stored', async () => (await layersStored(started)) >= 3);
+    const marks = workers.map((w) => w.output().length);
     await stopS3(stackState);
     await sleep(60_000);
     await startS3(stackState);
@@ -168,6 +146,7 @@ describe('outages of dependencies never lose or falsify results', () => {
     expect(result.failed + result.incomplete + result.layersFailed).toBe(0);
     await expectSameAsReference(started);
     for (const worker of workers) expect(worker.child.exitCode, worker.output()).toBeNull();
+    expectOutageReportedOnce(marks);
   });
 
   it('layers given up after the outage budget leave the checkpoint incomplete, unranked; resume completes it', async () => {
