@@ -5,6 +5,7 @@
 import { type Command, Option } from 'commander';
 import type { SweepProgress } from '../../contracts/sweep.ts';
 import { createPrismaClient } from '../../db/client.ts';
+import { formatEta, sweepLayerProgress } from '../../db/layer-progress.ts';
 import {
   failedSweepCheckpoints,
   findSweep,
@@ -34,6 +35,7 @@ export function register(program: Command): void {
         const counts = await sweepCheckpointCounts(prisma, sweep.id);
         const failures = await failedSweepCheckpoints(prisma, sweep.id);
         const incomplete = await incompleteSweepCheckpoints(prisma, sweep.id);
+        const layers = await sweepLayerProgress(prisma, sweep.id);
         let live: SweepProgress | undefined;
         if (sweep.status === 'running' || sweep.status === 'pending') {
           const temporal = await connectClient(services);
@@ -55,6 +57,13 @@ export function register(program: Command): void {
           created_at: sweep.createdAt.toISOString(),
           finished_at: sweep.finishedAt?.toISOString() ?? null,
           checkpoints: counts,
+          layers: {
+            total: layers.layersTotal,
+            stored: layers.layersDone,
+            computed: layers.layersComputed,
+            checkpoints_inspected: layers.checkpointsInspected,
+            eta_seconds: live ? layers.etaSeconds : null,
+          },
           live: live ?? null,
           error: sweep.error,
           failures,
@@ -75,6 +84,11 @@ export function register(program: Command): void {
           `  checkpoints: ${counts.total} total, ${counts.succeeded} succeeded, ${counts.failed} failed, ` +
             `${counts.incomplete} incomplete, ${counts.running} running, ${counts.pending} pending`,
         ];
+        lines.push(
+          `  layers: ${layers.layersDone} of ${layers.layersTotal} stored (${layers.layersComputed} computed by this sweep` +
+            `${layers.checkpointsInspected < layers.checkpointsTotal ? `; ${layers.checkpointsInspected} of ${layers.checkpointsTotal} checkpoints inspected` : ''})` +
+            `${live && layers.etaSeconds !== null && layers.etaSeconds > 0 ? `, ETA ${formatEta(layers.etaSeconds)}` : ''}`,
+        );
         if (live) {
           lines.push(
             `  live: ${live.phase}, ${live.running} running, layers ${live.layersComputed} computed / ` +

@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { SweepProgress } from '../../contracts/sweep.ts';
 import { createPrismaClient } from '../../db/client.ts';
+import { formatEta, type LayerProgress, sweepLayerProgress } from '../../db/layer-progress.ts';
 import { failedSweepCheckpoints, incompleteSweepCheckpoints } from '../../db/sweeps.ts';
 import { resolveServices } from '../../infra/config.ts';
 import { BadInputError, ConfigError } from '../../lib/errors.ts';
@@ -62,15 +63,25 @@ export async function loadConfig(file: string | undefined): Promise<AnalysisConf
   return parseAnalysisConfig(json);
 }
 
-/** One status line; a bar when stderr is a terminal. */
-export function progressLine(p: SweepProgress, width = 30): string {
+/**
+ * One status line; a bar when stderr is a terminal. With `stored` (the layer rows in Postgres)
+ * the bar and counts move as each layer is stored, not as whole checkpoints finish.
+ */
+export function progressLine(p: SweepProgress, width = 30, stored?: LayerProgress): string {
   // Runs started by older clients carry no `incomplete` counter.
   const incomplete = p.incomplete ?? 0;
   const finished = p.succeeded + p.failed + incomplete;
-  const fraction = p.total > 0 ? finished / p.total : 0;
+  const byLayers = stored !== undefined && stored.layersTotal > 0;
+  const fraction = byLayers ? stored.layersDone / stored.layersTotal : p.total > 0 ? finished / p.total : 0;
   const filled = Math.round(fraction * width);
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-  let layers = `layers ${p.layersComputed} computed, ${p.layersReused} reused, ${p.layersFailed} failed`;
+  let layers = byLayers
+    ? `layers ${stored.layersDone}/${stored.layersTotal} stored` +
+      (stored.checkpointsInspected < stored.checkpointsTotal
+        ? ` (${stored.checkpointsInspected}/${stored.checkpointsTotal} checkpoints inspected)`
+        : '') +
+      (stored.etaSeconds !== null && stored.etaSeconds > 0 ? `, ETA ${formatEta(stored.etaSeconds)}` : '')
+    : `layers ${p.layersComputed} computed, ${p.layersReused} reused, ${p.layersFailed} failed`;
   const curvatureDone = p.curvatureComputed + p.curvatureReused + p.curvatureSkipped + p.curvatureFailed;
   if (curvatureDone > 0) layers += ` · ${curvatureCountsLine(p)}`;
   const what = p.phase === 'discovering' ? 'discovering checkpoints' : `${finished}/${p.total} checkpoints`;
@@ -83,8 +94,8 @@ function progressPrinter() {
   let last = '';
   let lastPrintedAt = 0;
   return {
-    update(p: SweepProgress) {
-      const line = progressLine(p);
+    update(p: SweepProgress, stored?: LayerProgress) {
+      const line = progressLine(p, 30, stored);
       if (line === last) return;
       last = line;
       if (tty) process.stderr.write(`\r\x1b[2K${line}`);
@@ -166,12 +177,30 @@ export function register(program: Command): void {
           process.stderr.write('curvature waits for gpu-queue workers: npx weightlens worker --queue gpu\n');
         }
         const printer = progressPrinter();
-        const following = awaitSweep(started.handle, (p) => printer.update(p));
+        // Layer rows are read from Postgres beside the workflow's query, at most one read at a time.
+        let stored: LayerProgress | undefined;
+        let reading = false;
+        const following = awaitSweep(started.handle, (p) => {
+          printer.update(p, stored);
+          if (reading) return;
+          reading = true;
+          void sweepLayerProgress(prisma, started.sweepId)
+            .then((next) => {
+              stored = next;
+            })
+            .catch(() => undefined)
+            .finally(() => {
+              reading = false;
+            });
+        });
         // A gpu worker that dies would leave curvature activities waiting forever: stop waiting too.
         const result = gpuWorker
           ? await Promise.race([following, gpuWorkerDied(gpuWorker)])
           : await following;
-        printer.update({ ...result, phase: 'completed', running: 0, runs: 0 });
+        printer.update(
+          { ...result, phase: 'completed', running: 0, runs: 0 },
+          await sweepLayerProgress(prisma, started.sweepId).catch(() => undefined),
+        );
         printer.done();
         for (const e of result.sourceErrors) process.stderr.write(`source ${e.source}: ${e.error}\n`);
         const failures = await failedSweepCheckpoints(prisma, started.sweepId);

@@ -8,6 +8,7 @@ import { isFinalFailureText, isReusableLayerRow } from '../../activities/failure
 import { formatLeaderboardCsv, formatTable } from '../../cli/commands/leaderboard.ts';
 import { progressLine } from '../../cli/commands/sweep.ts';
 import { checkpointWorkflowId } from '../../contracts/checkpoint.ts';
+import { formatEta, layerEtaSeconds } from '../../db/layer-progress.ts';
 import { checkpointDisplayName, type LeaderboardRow } from '../../db/leaderboard.ts';
 import { decodeMetrics, encodeMetrics } from '../../db/results.ts';
 import { checkpointIdOf } from '../../db/sweeps.ts';
@@ -166,5 +167,48 @@ describe('rendering', () => {
     expect(line).toMatch(
       /^\[#{15}\.{15}\] 5\/10 checkpoints · 1 failed · 2 running · layers 12 computed, 3 reused/,
     );
+  });
+});
+
+describe('layer progress', () => {
+  const progress = {
+    total: 2,
+    started: 1,
+    succeeded: 0,
+    failed: 0,
+    incomplete: 0,
+    layersComputed: 0,
+    layersReused: 0,
+    layersFailed: 0,
+    layersSkipped: 0,
+    curvatureComputed: 0,
+    curvatureReused: 0,
+    curvatureSkipped: 0,
+    curvatureFailed: 0,
+    phase: 'analyzing' as const,
+    running: 1,
+    runs: 0,
+  };
+
+  it('moves the bar with stored layers while no checkpoint has finished', () => {
+    const line = progressLine(progress, 10, {
+      layersTotal: 40,
+      layersDone: 20,
+      layersComputed: 20,
+      checkpointsInspected: 1,
+      checkpointsTotal: 2,
+      etaSeconds: 125,
+    });
+    expect(line).toBe(
+      '[#####.....] 0/2 checkpoints · 0 failed · 1 running · layers 20/40 stored (1/2 checkpoints inspected), ETA 2 min 05 s',
+    );
+  });
+
+  it('estimates from the measured pace', () => {
+    expect(layerEtaSeconds(30, 10, 20_000)).toBe(60);
+    expect(layerEtaSeconds(0, 10, 20_000)).toBe(0);
+    expect(layerEtaSeconds(5, 0, 20_000)).toBeNull();
+    expect(formatEta(3_900)).toBe('1 h 05 min');
+    expect(formatEta(42)).toBe('42 s');
   });
 });
