@@ -2,8 +2,10 @@
  * Fault injection on the workers and the Temporal server: a worker SIGTERMed mid-layer drains
  * (stops polling at once, hands the layer over at the end of its grace, exits within grace + 2 s),
  * a worker SIGKILLed mid-layer loses its layer to the other worker after the heartbeat timeout,
- * and the Temporal server down 30 s mid-sweep (killed, restarted on the same port and state). Each
- * sweep ends `completed` with every layer stored once and equal (1e-9) to a clean sweep.
+ * the Temporal server down 30 s mid-sweep (killed, restarted on the same port and state), and a
+ * worker partitioned away mid-layer (each worker reaches Temporal, Postgres and S3 only through
+ * TCP proxies this file controls, test/integration/tcp-partition.ts; cut = silence, no resets).
+ * Each sweep ends `completed` with every layer stored once and equal (1e-9) to a clean sweep.
  * The first layer of every checkpoint is large enough to be mid-analysis when we strike; the
  * others are small, which keeps the file short.
  */
@@ -27,6 +29,7 @@ import {
   waitFor,
 } from './sweep-harness.ts';
 import { expectSameAsReference, referenceOf, type SweepReference, sweepSnapshot } from './sweep-identity.ts';
+import { type Partition, startPartition } from './tcp-partition.ts';
 
 const services = inject('services');
 const stackState = inject('stackState');
@@ -197,5 +200,79 @@ describe('workers and the Temporal server failing mid-sweep never lose or falsif
     await startTemporal(stackState);
     await expectCompletedLikeReference(started);
     for (const w of workers) expect(w.child.exitCode, w.output()).toBeNull();
+  });
+
+  it('partition (TCP proxy) mid-layer: the other worker re-runs the layer after the heartbeat timeout; restored, the worker rejoins; nothing written twice', async () => {
+    // Two workers, each reaching Temporal, Postgres and S3 only through its own partition.
+    await Promise.all(workers.map((w) => stopWorkerProcess(w)));
+    const links = new Map<WorkerProcess, Partition[]>();
+    workers = await Promise.all(
+      [0, 1].map(async () => {
+        const partitions = await Promise.all(
+          [
+            services.temporalAddress,
+            new URL(services.databaseUrl).host,
+            new URL(services.s3.endpoint).host,
+          ].map((hostPort) => {
+            const [host, port] = hostPort.split(':');
+            return startPartition({ host: host!, port: Number(port) });
+          }),
+        );
+        const [t, pg, s3] = partitions as [Partition, Partition, Partition];
+        const databaseUrl = new URL(services.databaseUrl);
+        databaseUrl.port = String(pg.port);
+        const worker = await startWorkerProcess(services, {
+          concurrency: 1,
+          env: {
+            TEMPORAL_ADDRESS: t.address,
+            DATABASE_URL: databaseUrl.toString(),
+            AWS_ENDPOINT_URL_S3: `http://${s3.address}`,
+          },
+        });
+        links.set(worker, partitions);
+        return worker;
+      }),
+    );
+    try {
+      const started = await sweep('partition');
+      const victim = await workerOnBigLayer(started);
+      const other = workers.find((w) => w !== victim)!;
+      const cutAt = new Date();
+      for (const link of links.get(victim)!) link.cut();
+      const snapshot = await expectCompletedLikeReference(started);
+      // The layer the cut worker held was stored by the other one; the cut worker wrote nothing.
+      expect(snapshot.rows.filter((r) => r.layerName === BIG_LAYER).map((r) => r.worker)).toContain(
+        rowWorkerOf(other),
+      );
+      const restoredAt = new Date();
+      for (const link of links.get(victim)!) link.restore();
+      // Rejoined: with the other worker gone, the next sweep runs on the restored worker alone.
+      await stopWorkerProcess(other);
+      const small = await uploadZoo(services, `worker-faults-${runId}/rejoin`, syntheticZoo(1, { seed: 43 }));
+      const rejoin = await startSweep(temporal.client, prisma, {
+        sources: [small],
+        config: defaultAnalysisConfig,
+        tuning,
+      });
+      expect((await sweepResult(rejoin.handle)).status).toBe('completed');
+      const rejoinRows = await sweepSnapshot(prisma, rejoin);
+      expect(rejoinRows.rows.length).toBeGreaterThan(0);
+      for (const row of rejoinRows.rows) expect(row.worker).toBe(rowWorkerOf(victim));
+      // Nothing of the partitioned sweep was (re)written by the cut worker, during or after the cut.
+      const late = await prisma.layerResult.count({
+        where: {
+          configHash: started.configHash,
+          worker: rowWorkerOf(victim),
+          updatedAt: { gte: cutAt },
+          checkpoint: { sweeps: { some: { sweepId: started.sweepId } } },
+        },
+      });
+      expect(late).toBe(0);
+      expect(restoredAt.getTime()).toBeGreaterThan(cutAt.getTime());
+      expect(victim.child.exitCode, victim.output()).toBeNull();
+    } finally {
+      await Promise.all(workers.map((w) => stopWorkerProcess(w)));
+      for (const partitions of links.values()) for (const link of partitions) await link.close();
+    }
   });
 });
