@@ -212,7 +212,7 @@ describe('workers and the Temporal server failing mid-sweep never lose or falsif
           [
             services.temporalAddress,
             new URL(services.databaseUrl).host,
-            new URL(services.s3.endpoint).host,
+            new URL(services.s3.endpoint ?? 'http://test-stack-has-no-s3-endpoint').host,
           ].map((hostPort) => {
             const [host, port] = hostPort.split(':');
             return startPartition({ host: host!, port: Number(port) });
