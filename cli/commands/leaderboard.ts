@@ -1,21 +1,23 @@
 /**
- * `weightlens leaderboard [--sweep S] [--metric M] [--format table|json|csv]`: a sweep's checkpoints
- * ranked by predicted quality (mean `alpha_weighted` by default; lower ranks better), within each
- * family (series) unless `--across-families`.
+ * `weightlens leaderboard [--sweep S | --schedule N] [--metric M] [--family F] [--format table|json|csv]`:
+ * a sweep's checkpoints ranked by predicted quality (mean `alpha_weighted` by default; lower ranks
+ * better), within each family (series) unless `--across-families`. The rows are `db/leaderboard.ts`'s,
+ * the same query (ranks, ties, names, filters, order) the dashboard's leaderboard page shows.
  */
 import { type Command, Option } from 'commander';
 import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
 import { ACROSS_FAMILIES_NOTE, familyGroups, familyOf } from '../../db/family-rank.ts';
 import {
-  availableMetrics,
   DEFAULT_RANK_METRIC,
   type LeaderboardRow,
   leaderboard,
   SUMMARY_METRICS,
+  type SummaryMetricName,
 } from '../../db/leaderboard.ts';
 import { findSweep, latestSweep } from '../../db/sweeps.ts';
 import { resolveServices } from '../../infra/config.ts';
 import { BadInputError } from '../../lib/errors.ts';
+import { isCheckpointMetric } from '../../lib/metrics/registry.ts';
 
 export type LeaderboardFormat = 'table' | 'json' | 'csv';
 
@@ -23,8 +25,23 @@ interface LeaderboardOptions {
   sweep?: string;
   schedule?: string;
   metric: string;
+  family?: string;
   format: LeaderboardFormat;
   acrossFamilies?: boolean;
+}
+
+/** Filters shared by the sweep and schedule leaderboards (the dashboard's family filter). */
+export interface LeaderboardFilters {
+  acrossFamilies?: boolean;
+  family?: string;
+}
+
+/** `--metric`: one of the registry's checkpoint metrics (the summary's typed columns). */
+export function parseRankMetric(metric: string): SummaryMetricName {
+  if (!isCheckpointMetric(metric)) {
+    throw new BadInputError(`unknown metric "${metric}"; known: ${SUMMARY_METRICS.join(', ')}`);
+  }
+  return metric;
 }
 
 function cell(value: unknown, digits = 3): string {
@@ -128,26 +145,18 @@ export async function loadLeaderboard(
   prisma: PrismaClient,
   sweepRef: string | undefined,
   metric: string = DEFAULT_RANK_METRIC,
-  acrossFamilies = false,
+  filters: LeaderboardFilters = {},
 ) {
+  const rankMetric = parseRankMetric(metric);
   const sweep = sweepRef ? await findSweep(prisma, sweepRef) : await latestSweep(prisma);
   if (!sweep) {
     throw new BadInputError(
       sweepRef ? `no sweep with id or name "${sweepRef}"` : 'no sweep yet; run `npx weightlens sweep <uri>`',
     );
   }
-  const known = await availableMetrics(prisma, sweep.id, sweep.configHash);
-  if (!known.includes(metric)) {
-    throw new BadInputError(`unknown metric "${metric}"; this sweep has: ${known.join(', ')}`);
-  }
   return {
     sweep,
-    rows: await leaderboard(prisma, {
-      sweepId: sweep.id,
-      configHash: sweep.configHash,
-      metric,
-      acrossFamilies,
-    }),
+    rows: await leaderboard(prisma, { scope: { sweepId: sweep.id }, metric: rankMetric, ...filters }),
   };
 }
 
@@ -156,15 +165,13 @@ export async function loadScheduleLeaderboard(
   prisma: PrismaClient,
   scheduleName: string,
   metric: string = DEFAULT_RANK_METRIC,
-  acrossFamilies = false,
+  filters: LeaderboardFilters = {},
 ): Promise<LeaderboardRow[]> {
+  const rankMetric = parseRankMetric(metric);
   if ((await prisma.sweep.count({ where: { scheduleName } })) === 0) {
     throw new BadInputError(`schedule "${scheduleName}" has no runs yet (see: weightlens schedule list)`);
   }
-  if (!(SUMMARY_METRICS as readonly string[]).includes(metric)) {
-    throw new BadInputError(`unknown metric "${metric}"; known: ${SUMMARY_METRICS.join(', ')}`);
-  }
-  return leaderboard(prisma, { scheduleName, metric, acrossFamilies });
+  return leaderboard(prisma, { scope: { scheduleName }, metric: rankMetric, ...filters });
 }
 
 export function renderLeaderboard(
@@ -185,7 +192,12 @@ export function register(program: Command): void {
     .description('checkpoints of a sweep ranked by predicted quality (lower mean alpha_weighted is better)')
     .option('--sweep <sweep>', 'sweep id or name (default: the newest sweep)')
     .option('--schedule <name>', "the latest result of every checkpoint a schedule's runs have seen")
-    .option('--metric <metric>', 'summary metric to rank by (lower ranks better)', DEFAULT_RANK_METRIC)
+    .option(
+      '--metric <metric>',
+      `summary metric to rank by (lower ranks better): ${SUMMARY_METRICS.join(', ')}`,
+      DEFAULT_RANK_METRIC,
+    )
+    .option('--family <family>', 'only checkpoints of this family (series)')
     .addOption(
       new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
     )
@@ -195,19 +207,20 @@ export function register(program: Command): void {
       const prisma = createPrismaClient(services.databaseUrl);
       try {
         const across = options.acrossFamilies === true;
+        const filters: LeaderboardFilters = { acrossFamilies: across, family: options.family };
         if (options.schedule !== undefined && options.sweep !== undefined) {
           throw new BadInputError('give --sweep or --schedule, not both');
         }
         let rows: LeaderboardRow[];
         if (options.schedule !== undefined) {
-          rows = await loadScheduleLeaderboard(prisma, options.schedule, options.metric, across);
+          rows = await loadScheduleLeaderboard(prisma, options.schedule, options.metric, filters);
           if (options.format === 'table') {
             process.stdout.write(
               `schedule ${options.schedule}: latest result of each checkpoint its runs have seen, ranked by ${options.metric}\n`,
             );
           }
         } else {
-          const loaded = await loadLeaderboard(prisma, options.sweep, options.metric, across);
+          const loaded = await loadLeaderboard(prisma, options.sweep, options.metric, filters);
           rows = loaded.rows;
           const { sweep } = loaded;
           if (options.format === 'table') {

@@ -1,49 +1,24 @@
-/** Ranking within a series: rank_in_family, grouping, and the across-families note. */
+/**
+ * Ranking within a series, as the CLI prints it: one table per family, and the across-families note.
+ * (The ranks themselves come from SQL: test/integration/leaderboard.test.ts.)
+ */
 import { describe, expect, it } from 'vitest';
 import { formatLeaderboardTable, renderLeaderboard } from '../../cli/commands/leaderboard.ts';
-import { ACROSS_FAMILIES_NOTE, rankWithinFamilies } from '../../db/family-rank.ts';
+import { ACROSS_FAMILIES_NOTE } from '../../db/family-rank.ts';
 import type { LeaderboardRow } from '../../db/leaderboard.ts';
 
-const overall = [
-  { rank: 1, family: 'esrgan-slim', id: 'x4' },
-  { rank: 2, family: 'fmnist-mlp', id: 'ep03' },
-  { rank: 3, family: 'esrgan-slim', id: 'x2' },
-  { rank: 4, family: null, id: 'loose' },
-  { rank: 5, family: 'fmnist-mlp', id: 'ep00' },
-];
-
-describe('rankWithinFamilies', () => {
-  it('groups families by their best member and ranks within each', () => {
-    const rows = rankWithinFamilies(overall);
-    expect(rows.map((r) => [r.id, r.rank, r.rank_in_family])).toEqual([
-      ['x4', 1, 1],
-      ['x2', 3, 2],
-      ['ep03', 2, 1],
-      ['ep00', 5, 2],
-      ['loose', 4, 1],
-    ]);
-  });
-
-  it('keeps the overall order across families when asked, with rank_in_family still set', () => {
-    const rows = rankWithinFamilies(overall, { acrossFamilies: true });
-    expect(rows.map((r) => [r.id, r.rank_in_family])).toEqual([
-      ['x4', 1],
-      ['ep03', 1],
-      ['x2', 2],
-      ['loose', 1],
-      ['ep00', 2],
-    ]);
-  });
-});
-
-function row(rank: number, family: string | null, checkpoint: string): LeaderboardRow {
+function row(rank: number, rankInFamily: number, family: string | null, checkpoint: string): LeaderboardRow {
   return {
     rank,
-    rank_in_family: 0,
+    rank_in_family: rankInFamily,
     checkpoint,
+    checkpoint_id: checkpoint,
+    config_hash: 'c',
     uri: `file:///${checkpoint}`,
     family,
+    run: null,
     step: null,
+    epoch: null,
     score: rank,
     metric: 'alpha_weighted',
     alpha: 3,
@@ -59,11 +34,13 @@ function row(rank: number, family: string | null, checkpoint: string): Leaderboa
     under_trained: 0,
     correlation_traps: 0,
     known_test_accuracy: null,
+    hessian_top: null,
+    hessian_trace: null,
   };
 }
 
 describe('leaderboard table', () => {
-  const rows = rankWithinFamilies([row(1, 'b', 'b1'), row(2, 'a', 'a1'), row(3, 'b', 'b2')]);
+  const rows = [row(1, 1, 'b', 'b1'), row(3, 2, 'b', 'b2'), row(2, 1, 'a', 'a1')];
 
   it('prints one table per series, saying which', () => {
     const text = formatLeaderboardTable(rows, 'alpha_weighted');
@@ -76,7 +53,7 @@ describe('leaderboard table', () => {
   });
 
   it('notes the caveat when ranking across families', () => {
-    const across = rankWithinFamilies([row(1, 'b', 'b1'), row(2, 'a', 'a1')], { acrossFamilies: true });
+    const across = [row(1, 1, 'b', 'b1'), row(2, 1, 'a', 'a1')];
     const text = renderLeaderboard(across, 'alpha_weighted', 'table', true);
     expect(text.split('\n')[0]).toBe(ACROSS_FAMILIES_NOTE);
     expect(text).not.toContain('ranked within the series');

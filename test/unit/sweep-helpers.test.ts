@@ -104,6 +104,11 @@ describe('rendering', () => {
       'step-0003/model.safetensors',
     );
     expect(checkpointDisplayName('file:///z/resnet-ep10.safetensors')).toBe('resnet-ep10.safetensors');
+    expect(checkpointDisplayName('/data/ckpt_final.pt')).toBe('data/ckpt_final.pt');
+    expect(checkpointDisplayName('model.safetensors')).toBe('model.safetensors');
+    expect(checkpointDisplayName('s3://b/run/step-0003/model.safetensors', 'sidecar name')).toBe(
+      'sidecar name',
+    );
   });
 
   it('aligns tables and quotes CSV fields', () => {
@@ -120,9 +125,13 @@ describe('rendering', () => {
     const row = {
       rank: 1,
       checkpoint: 'a,b',
+      checkpoint_id: 'id',
+      config_hash: 'c',
       uri: 'file:///a,b',
       family: 'f "x"',
+      run: null,
       step: 3,
+      epoch: null,
       score: 2.5,
       metric: 'alpha_weighted',
       alpha: 2,
@@ -137,8 +146,9 @@ describe('rendering', () => {
       over_trained: 0,
       under_trained: 0,
       correlation_traps: 0,
-
       known_test_accuracy: 0.9,
+      hessian_top: null,
+      hessian_trace: null,
       rank_in_family: 1,
     } satisfies LeaderboardRow;
     const [, line] = formatLeaderboardCsv([row]).trim().split('\n');
