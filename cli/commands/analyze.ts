@@ -243,6 +243,9 @@ export function register(program: Command): void {
         const extra = [
           ...(config.mpFit ? ['mp_softrank', 'num_spikes'] : []),
           ...(config.randomize ? ['rand_distance', 'ww_softrank'] : []),
+          ...LAYER_METRICS.filter((m) => 'estimator' in m && config.estimators.includes(m.estimator)).map(
+            (m) => m.name,
+          ),
         ];
         const failed = results.length - reports.length;
         const tables = reports.map((r) => renderTable(r, extra));

@@ -5,6 +5,7 @@
  */
 
 import { SUMMARY_METRICS, type SummaryMetric } from '../../lib/metrics/display.ts';
+import type { CheckpointMetricColumn } from '../../lib/metrics/registry.ts';
 import { kendallTauB, spearmanRho } from '../../lib/stats/rank-correlation.ts';
 import { checkpointDisplayName } from '../checkpoint-name.ts';
 import { Prisma } from '../client.ts';
@@ -28,20 +29,20 @@ export interface MetricCorrelation {
   spearmanRho: number | null;
 }
 
-interface RawAccuracyRow {
+type RawAccuracyRow = Record<CheckpointMetricColumn, number | null> & {
   checkpointId: string;
   uri: string;
   metadataName: string | null;
   family: string | null;
   accuracy: number;
-  alpha: number | null;
-  alphaWeighted: number | null;
-  logNorm: number | null;
-  logAlphaNorm: number | null;
-  logSpectralNorm: number | null;
-  stableRank: number | null;
-  mpSoftrank: number | null;
-}
+};
+
+/** The registry's summary columns, quoted for SQL (no user input). */
+const METRIC_SELECT = Prisma.raw(
+  Object.values(SUMMARY_METRICS)
+    .map(({ column }) => `s."${column}"`)
+    .join(', '),
+);
 
 export async function fetchAccuracyPoints(
   db: Db,
@@ -58,8 +59,7 @@ export async function fetchAccuracyPoints(
   if (options.family !== null) conditions.push(Prisma.sql`c.family = ${options.family}`);
   const rows = await db.$queryRaw<RawAccuracyRow[]>`
     SELECT DISTINCT ON (c.id) c.id AS "checkpointId", c.uri, c.metadata->>'name' AS "metadataName", c.family,
-      c."knownTestAccuracy" AS accuracy, s.alpha, s."alphaWeighted", s."logNorm", s."logAlphaNorm",
-      s."logSpectralNorm", s."stableRank", s."mpSoftrank"
+      c."knownTestAccuracy" AS accuracy, ${METRIC_SELECT}
     FROM "CheckpointSummary" s JOIN "Checkpoint" c ON c.id = s."checkpointId"
     WHERE ${Prisma.join(conditions, ' AND ')}
     ORDER BY c.id, s."computedAt" DESC

@@ -18,6 +18,8 @@
  * Nothing else: storage, CLI JSON and table, dashboard columns and sorting follow from the entry.
  */
 
+import type { Estimator } from '../spectral/types.ts';
+
 export type MetricKind = 'int' | 'float';
 /** Which way the metric tracks model quality (HT-SR), or null for descriptive columns (shape…). */
 export type Better = 'lower' | 'higher' | null;
@@ -30,6 +32,11 @@ export interface LayerMetricSpec {
   readonly better: Better;
   /** Shown in the CLI's `analyze` table (JSON carries every column anyway). */
   readonly table?: boolean;
+  /**
+   * Computed only when `AnalysisConfig.estimators` names this estimator (`--estimators`); null
+   * otherwise. Shown in the `analyze` table when computed.
+   */
+  readonly estimator?: Estimator;
 }
 
 export interface CheckpointMetricSpec {
@@ -72,6 +79,14 @@ export const LAYER_METRICS = [
   { name: 'sigma_mp', label: 'σ (MP fit)', kind: 'float', better: null },
   { name: 'rand_distance', label: 'distance from randomized', kind: 'float', better: 'higher' },
   { name: 'ww_softrank', label: 'ww_softrank', kind: 'float', better: null },
+  { name: 'alpha_hill', label: 'Hill α', kind: 'float', better: 'lower', estimator: 'hill' },
+  { name: 'alpha_hill_xmin', label: 'Hill α x_min', kind: 'float', better: null, estimator: 'hill' },
+  { name: 'alpha_farms', label: 'FARMS α', kind: 'float', better: 'lower', estimator: 'farms' },
+  { name: 'detX_num', label: 'detX tail size', kind: 'int', better: null, estimator: 'detx' },
+  { name: 'detX_val', label: 'detX tail start λ', kind: 'float', better: null, estimator: 'detx' },
+  { name: 'num_ERG_spikes', label: 'ERG spikes', kind: 'int', better: null, estimator: 'detx' },
+  { name: 'ERG_gap', label: 'ERG gap (detX − PL spikes)', kind: 'int', better: null, estimator: 'detx' },
+  { name: 'trap_severity', label: 'trap severity', kind: 'float', better: 'lower', estimator: 'traps' },
 ] as const satisfies readonly LayerMetricSpec[];
 
 export type LayerMetricName = (typeof LAYER_METRICS)[number]['name'];
@@ -110,6 +125,22 @@ export const CHECKPOINT_METRICS = [
     better: 'lower',
     omitWhenAbsent: true,
   },
+  {
+    name: 'alpha_hill',
+    label: 'mean Hill α',
+    of: 'alpha_hill',
+    aggregate: 'mean',
+    better: 'lower',
+    omitWhenAbsent: true,
+  },
+  {
+    name: 'alpha_farms',
+    label: 'mean FARMS α',
+    of: 'alpha_farms',
+    aggregate: 'mean',
+    better: 'lower',
+    omitWhenAbsent: true,
+  },
 ] as const satisfies readonly CheckpointMetricSpec[];
 
 export type CheckpointMetricName = (typeof CHECKPOINT_METRICS)[number]['name'];
@@ -131,7 +162,7 @@ type Camel<S extends string> = S extends `${infer Head}_${infer Tail}`
 export type ColumnOf<Name extends string> = Camel<Name>;
 
 export function columnOf<Name extends string>(name: Name): ColumnOf<Name> {
-  return name.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase()) as ColumnOf<Name>;
+  return name.replace(/_([A-Za-z0-9])/g, (_, ch: string) => ch.toUpperCase()) as ColumnOf<Name>;
 }
 
 export type LayerMetricColumn = ColumnOf<LayerMetricName>;

@@ -28,6 +28,8 @@ function row(rank: number, rankInFamily: number, family: string | null, checkpoi
     log_spectral_norm: null,
     stable_rank: null,
     mp_softrank: null,
+    alpha_hill: null,
+    alpha_farms: null,
     layers_analyzed: 1,
     layers_failed: 0,
     over_trained: 0,

@@ -141,6 +141,8 @@ describe('rendering', () => {
       log_spectral_norm: null,
       stable_rank: null,
       mp_softrank: null,
+      alpha_hill: null,
+      alpha_farms: null,
       layers_analyzed: 3,
       layers_failed: 0,
       over_trained: 0,

@@ -1,0 +1,13 @@
+-- AlterTable
+ALTER TABLE "CheckpointSummary" ADD COLUMN     "alphaFarms" DOUBLE PRECISION,
+ADD COLUMN     "alphaHill" DOUBLE PRECISION;
+
+-- AlterTable
+ALTER TABLE "LayerResult" ADD COLUMN     "ERGGap" INTEGER,
+ADD COLUMN     "alphaFarms" DOUBLE PRECISION,
+ADD COLUMN     "alphaHill" DOUBLE PRECISION,
+ADD COLUMN     "alphaHillXmin" DOUBLE PRECISION,
+ADD COLUMN     "detXNum" INTEGER,
+ADD COLUMN     "detXVal" DOUBLE PRECISION,
+ADD COLUMN     "numERGSpikes" INTEGER,
+ADD COLUMN     "trapSeverity" DOUBLE PRECISION;
