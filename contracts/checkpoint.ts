@@ -23,6 +23,8 @@ export interface CheckpointWorkflowInput {
   layerBatchFlops?: number;
   /** See `SweepTuning.outageBudgetMs`; absent (inputs of older sweeps): the default. */
   outageBudgetMs?: number;
+  /** See `SweepTuning.gpuMinDim`; absent (inputs of older sweeps): the default. */
+  gpuMinDim?: number;
   curvature?: SweepCurvature;
 }
 
@@ -103,6 +105,8 @@ export interface CheckpointSummaryOutcome {
 
 /** The checkpoint workflow's activities on the `cpu` queue (part of `SweepActivities`). */
 export interface CheckpointActivities {
+  /** Workers polling the gpu queue for activities (activities/gpu-routing.ts). */
+  countGpuWorkers(): Promise<{ workers: number }>;
   inspectCheckpoint(input: {
     sweepId: string;
     checkpointId: string;

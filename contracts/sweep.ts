@@ -3,7 +3,9 @@
  * the activities of the `cpu` queue (activities/index.ts implements them). Lists of checkpoints
  * live in Postgres and travel as cursors, so every payload is small.
  */
+
 import type { CompletenessRule } from '../lib/formats/completeness.ts';
+import { CUDA_MIN_DIM } from '../lib/linalg/thresholds.ts';
 import type { AnalysisConfig } from '../lib/spectral/types.ts';
 import type { CheckpointActivities } from './checkpoint.ts';
 import type { CurvatureCpuActivities, SweepCurvature } from './curvature.ts';
@@ -35,6 +37,11 @@ export interface SweepTuning {
    * its layers are given up and the checkpoint recorded `incomplete`.
    */
   outageBudgetMs: number;
+  /**
+   * Layers whose matrices are at least this large on their smaller side run on the gpu queue when
+   * gpu workers poll it (workflows/layer-batches.ts planLayerRoutes); 0 keeps every layer on cpu.
+   */
+  gpuMinDim: number;
 }
 
 export const defaultSweepTuning: SweepTuning = {
@@ -44,6 +51,7 @@ export const defaultSweepTuning: SweepTuning = {
   childrenPerRun: 200,
   pageSize: 100,
   outageBudgetMs: DEFAULT_OUTAGE_BUDGET_MS,
+  gpuMinDim: CUDA_MIN_DIM,
 };
 
 /** Counters carried across continue-as-new and exposed by the progress query. */

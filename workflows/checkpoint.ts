@@ -19,10 +19,19 @@ import type {
   LayerPlan,
   LayerTaskResult,
 } from '../contracts/checkpoint.ts';
+import { TASK_QUEUES } from '../contracts/queues.ts';
 import { DEFAULT_OUTAGE_BUDGET_MS, type SweepActivities } from '../contracts/sweep.ts';
+import { CUDA_MIN_DIM } from '../lib/linalg/thresholds.ts';
 import { checkpointCurvature } from './curvature.ts';
 import { failureReason } from './failure-reason.ts';
-import { batchTimeoutMs, DEFAULT_BATCH_FLOPS, layerTimeoutMs, planLayerBatches } from './layer-batches.ts';
+import {
+  batchTimeoutMs,
+  DEFAULT_BATCH_FLOPS,
+  layerMinDim,
+  layerTimeoutMs,
+  planLayerRoutes,
+  type SpectralQueue,
+} from './layer-batches.ts';
 import { outageTolerantOptions } from './retry-policy.ts';
 
 const BOOKKEEPING_TIMEOUT_MS = 2 * 60_000;
@@ -53,6 +62,30 @@ function batchActivityOptions(startToCloseTimeoutMs: number, outageBudgetMs: num
 
 /** Marks histories that batch layers; older histories replay the one-activity-per-layer path. */
 const LAYER_BATCHES_PATCH = 'layer-batches';
+
+/** Marks histories that asked whether gpu workers serve large layers; older ones never route. */
+const GPU_ROUTING_PATCH = 'gpu-routing';
+
+/**
+ * How long a layer routed to the gpu queue may wait for a gpu worker to pick it up: Temporal lists
+ * a stopped worker's poller for minutes, so a batch can land on a queue nobody serves; it then runs
+ * on cpu instead.
+ */
+const GPU_SCHEDULE_TO_START_MS = 60_000;
+
+/** Whether gpu workers poll their queue now: a quick local question to Temporal, cpu on any doubt. */
+async function gpuWorkersPresent(): Promise<boolean> {
+  const { countGpuWorkers } = proxyLocalActivities<SweepActivities>({
+    startToCloseTimeout: '10 seconds',
+    retry: { maximumAttempts: 2 },
+  });
+  try {
+    return (await countGpuWorkers()).workers > 0;
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    return false;
+  }
+}
 
 export { failureReason } from './failure-reason.ts';
 export { layerTimeoutMs } from './layer-batches.ts';
@@ -120,9 +153,16 @@ async function spectralCheckpoint(input: CheckpointWorkflowInput): Promise<Check
     else result.layersReused += 1;
   };
 
-  const analyzeBatch = async (batch: LayerPlan[], hash: string): Promise<void> => {
+  const analyzeBatch = async (
+    batch: LayerPlan[],
+    hash: string,
+    queue: SpectralQueue = 'cpu',
+  ): Promise<void> => {
+    const options = batchActivityOptions(batchTimeoutMs(batch), outageBudgetMs);
     const { analyzeLayerBatch } = proxyActivities<SweepActivities>(
-      batchActivityOptions(batchTimeoutMs(batch), outageBudgetMs),
+      queue === 'gpu'
+        ? { ...options, taskQueue: TASK_QUEUES.gpu, scheduleToStartTimeout: GPU_SCHEDULE_TO_START_MS }
+        : options,
     );
     let outcomes: LayerTaskResult[];
     try {
@@ -137,6 +177,8 @@ async function spectralCheckpoint(input: CheckpointWorkflowInput): Promise<Check
       });
     } catch (err) {
       if (isCancellation(err)) throw err;
+      // Not picked up by a gpu worker in time, or given up there: the cpu workers run it.
+      if (queue === 'gpu') return analyzeBatch(batch, hash, 'cpu');
       const { failed } = await book.recordLayerBatchFailure({
         checkpointId,
         configHash,
@@ -156,12 +198,20 @@ async function spectralCheckpoint(input: CheckpointWorkflowInput): Promise<Check
   };
 
   // Bounded fan-out: at most maxParallelLayers activities pending, far below Temporal's limits.
-  const tasks: (() => Promise<void>)[] =
-    patched(LAYER_BATCHES_PATCH) && contentHash !== undefined
-      ? planLayerBatches(layers, input.layerBatchFlops ?? DEFAULT_BATCH_FLOPS).map(
-          (batch) => () => analyzeBatch(batch, contentHash),
-        )
-      : layers.map((layer) => () => analyzeOne(layer));
+  let tasks: (() => Promise<void>)[];
+  if (patched(LAYER_BATCHES_PATCH) && contentHash !== undefined) {
+    const gpuMinDim = input.gpuMinDim ?? CUDA_MIN_DIM;
+    const hasLargeLayers = gpuMinDim > 0 && layers.some((layer) => layerMinDim(layer) >= gpuMinDim);
+    const gpu = hasLargeLayers && patched(GPU_ROUTING_PATCH) && (await gpuWorkersPresent());
+    const routes = planLayerRoutes(layers, {
+      gpu,
+      gpuMinDim,
+      budgetFlops: input.layerBatchFlops ?? DEFAULT_BATCH_FLOPS,
+    });
+    tasks = routes.map((route) => () => analyzeBatch(route.layers, contentHash, route.queue));
+  } else {
+    tasks = layers.map((layer) => () => analyzeOne(layer));
+  }
   const limit = Math.max(1, input.maxParallelLayers);
   let next = 0;
   const lane = async (): Promise<void> => {

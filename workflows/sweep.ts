@@ -110,6 +110,7 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepWor
         maxParallelLayers: tuning.maxParallelLayers,
         layerBatchFlops: tuning.layerBatchFlops,
         outageBudgetMs: tuning.outageBudgetMs,
+        gpuMinDim: tuning.gpuMinDim,
         ...(curvature ? { curvature } : {}),
       };
       const options = {
