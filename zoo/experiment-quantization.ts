@@ -1,51 +1,51 @@
 /**
- * `npm run experiment:quantization` — measured Fashion-MNIST test accuracy of the default zoo's
- * trained TF.js models after weight-only mixed-precision quantization planned by each method
- * (lib/plan) at equal average bits (3, 4, 5), beside uniform quantization at those widths and a
- * random allocation; and magnitude pruning at 50/70/90 % sparsity, α-guided ratios vs uniform.
+ * `npm run experiment:quantization` — measured quality after weight-only mixed-precision
+ * quantization planned by each method (lib/plan) at equal average bits (3, 4, 5), beside uniform
+ * quantization at those widths and a random allocation; and magnitude pruning at 50/70/90 %
+ * sparsity: α-guided ratios vs one ratio per layer vs one global magnitude threshold.
+ * Models: the default zoo's trained Fashion-MNIST TF.js models (test accuracy on the official
+ * 10 000-image test split; Hessian traces exist for them) and the pretrained ESRGAN-slim ×2
+ * super-resolution model (PSNR against the original images; no curvature: its loss is not a
+ * classification loss, so only the data-free and random plans run there).
  * Plans use candidate widths {2, 3, 4, 5, 6, 8}, the symmetric per-output-channel quantizer
- * (HAWQ-V3) and fake-quantized float32 weights; biases stay float32. HAWQ runs twice: on Hessian
- * traces from 256 random inputs labelled by the model (data-free) and from the first 256 training
- * images (real calibration data; the 10 000 test images are only used to measure accuracy).
- * Writes docs/experiments/quantization.md, quantization.json and SVG plots; every number in the
- * report comes from this one command.
+ * (HAWQ-V3) and fake-quantized float32 weights; biases stay float32. HAWQ runs twice: on traces from
+ * random inputs labelled by the model (data-free) and from the first training images (real
+ * calibration data; test images are only used to measure). Everything is seeded: the same command
+ * gives the same numbers. Writes docs/experiments/quantization.md, quantization.json and SVG plots.
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initCurvatureBackend } from '../lib/curvature/backend.ts';
 import { loadLayersModelFromStorage } from '../lib/curvature/load.ts';
-import { loadDataset } from '../lib/data/datasets.ts';
-import { applyPlan, type PlanInputs, planCheckpoint } from '../lib/plan/checkpoint.ts';
+import { type ImageDataset, loadDataset } from '../lib/data/datasets.ts';
+import { applyPlan, type OutputTensor, type PlanInputs, planCheckpoint } from '../lib/plan/checkpoint.ts';
 import { alphaInputs, traceInputs } from '../lib/plan/inputs.ts';
-import type { Plan, PlanMethod, PlanOptions } from '../lib/plan/plan.ts';
+import type { PlanMethod, PlanOptions, PruneAllocation } from '../lib/plan/plan.ts';
 import { createStorage } from '../storage/index.ts';
+import {
+  BUDGETS,
+  type ExperimentModel,
+  type ExperimentRun,
+  type Row,
+  renderPlots,
+  renderReport,
+  SPARSITIES,
+} from './quantization-report.ts';
 import { testAccuracy } from './trainer.ts';
-import { scatterSvg } from './trends/svg.ts';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ZOO = join(REPO_ROOT, 'zoo', 'default');
+const PRETRAINED = join(ZOO, 'pretrained', 'esrgan-slim', 'x2', 'model.json');
 const REPORT_DIR = join(REPO_ROOT, 'docs', 'experiments');
 const BITS = [2, 3, 4, 5, 6, 8];
-const BUDGETS = [3, 4, 5];
-const SPARSITIES = [0.5, 0.7, 0.9];
 const CALIBRATION = 128;
 const PROBES = 10;
 const RANDOM_SEEDS = [1, 2];
-
-interface Row {
-  model: string;
-  architecture: string;
-  fp32: number;
-  kind: 'quantization' | 'pruning';
-  method: string;
-  budget: number;
-  avg_bits: number;
-  sparsity: number;
-  accuracy: number;
-  bits: number[];
-}
+const SR_IMAGES = 128;
+const PRUNE_BY: readonly PruneAllocation[] = ['uniform', 'alpha', 'global'];
 
 /** Seeded sensitivities for the random allocation (same solver, random Ω). */
 function randomInputs(names: string[], seed: number): PlanInputs {
@@ -54,17 +54,12 @@ function randomInputs(names: string[], seed: number): PlanInputs {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
     return state / 2 ** 32;
   };
-  const traces = new Map(names.map((n) => [n, { trace: next() + 1e-3, params: 1 }]));
-  return { traces };
+  return { traces: new Map(names.map((n) => [n, { trace: next() + 1e-3, params: 1 }])) };
 }
 
-async function accuracyOf(
-  modelUri: string,
-  planned: Awaited<ReturnType<typeof applyPlan>>,
-  test: ReturnType<typeof loadDataset>['test'],
-) {
-  const storage = createStorage();
-  const model = await loadLayersModelFromStorage(modelUri, storage);
+/** A TF.js layers model with the planned tensors in place of its weights. */
+async function withWeights(modelUri: string, planned: OutputTensor[]) {
+  const model = await loadLayersModelFromStorage(modelUri, createStorage());
   const byName = new Map(planned.map((t) => [t.name, t]));
   const values = model.weights.map((w) => {
     const t = byName.get(w.originalName) ?? byName.get(w.name);
@@ -73,12 +68,10 @@ async function accuracyOf(
   });
   model.setWeights(values);
   for (const v of values) v.dispose();
-  const acc = testAccuracy(model, test);
-  model.dispose();
-  return acc;
+  return model;
 }
 
-function trainBatch(train: ReturnType<typeof loadDataset>['train']) {
+function trainBatch(train: ImageDataset['train']) {
   const pixels = train.height * train.width;
   const x = new Float32Array(CALIBRATION * pixels);
   for (let i = 0; i < x.length; i++) x[i] = train.images[i]! / 255;
@@ -91,21 +84,93 @@ function trainBatch(train: ReturnType<typeof loadDataset>['train']) {
   };
 }
 
+/**
+ * Super-resolution pairs from the first test images: high resolution = the 28×28 image as RGB in
+ * [0, 255] (the model's range), low resolution = its 2×2 means (14×14).
+ */
+function srPairs(test: ImageDataset['test']) {
+  const [h, w] = [test.height, test.width];
+  const hr = new Float32Array(SR_IMAGES * h * w * 3);
+  const lr = new Float32Array(SR_IMAGES * (h / 2) * (w / 2) * 3);
+  for (let n = 0; n < SR_IMAGES; n++) {
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const v = test.images[n * h * w + y * w + x]!;
+        for (let c = 0; c < 3; c++) hr[((n * h + y) * w + x) * 3 + c] = v;
+      }
+    for (let y = 0; y < h / 2; y++)
+      for (let x = 0; x < w / 2; x++) {
+        const at = (dy: number, dx: number) => test.images[n * h * w + (2 * y + dy) * w + 2 * x + dx]!;
+        const v = (at(0, 0) + at(0, 1) + at(1, 0) + at(1, 1)) / 4;
+        for (let c = 0; c < 3; c++) lr[((n * (h / 2) + y) * (w / 2) + x) * 3 + c] = v;
+      }
+  }
+  return { hr, lr, shape: [SR_IMAGES, h / 2, w / 2, 3] as [number, number, number, number] };
+}
+
+/** PSNR (dB, peak 255) of the model's ×2 output, clipped to [0, 255], against the originals. */
+function psnr(model: { predict(x: tf.Tensor): tf.Tensor | tf.Tensor[] }, pairs: ReturnType<typeof srPairs>) {
+  const out = tf.tidy(() => {
+    const y = model.predict(tf.tensor4d(pairs.lr, pairs.shape));
+    return tf.clipByValue(Array.isArray(y) ? y[0]! : y, 0, 255);
+  });
+  const values = out.dataSync();
+  out.dispose();
+  if (values.length !== pairs.hr.length)
+    throw new Error(`ESRGAN output has ${values.length} values, expected ${pairs.hr.length}`);
+  let se = 0;
+  for (let i = 0; i < values.length; i++) se += (values[i]! - pairs.hr[i]!) ** 2;
+  return 10 * Math.log10(255 ** 2 / (se / values.length));
+}
+
+function experimentModels(dataset: ImageDataset): ExperimentModel[] {
+  const zoo = readdirSync(ZOO)
+    .filter((d) => d.startsWith('fmnist-') && !d.endsWith('-ep00'))
+    .sort((a, b) => Number(a.includes('cnn')) - Number(b.includes('cnn')) || a.localeCompare(b));
+  const models: ExperimentModel[] = zoo.map((id) => ({
+    id,
+    checkpoint: join(ZOO, id, 'model.safetensors'),
+    modelUri: join(ZOO, id, 'model.json'),
+    metric: 'accuracy',
+    curvature: true,
+    measure: (model) => testAccuracy(model, dataset.test) * 100,
+  }));
+  // The quick models first (the MLPs, then the pretrained one, then the CNNs): the report is
+  // rewritten after every model.
+  const firstCnn = models.findIndex((m) => m.id.includes('cnn'));
+  if (existsSync(PRETRAINED)) {
+    const pairs = srPairs(dataset.test);
+    models.splice(firstCnn < 0 ? models.length : firstCnn, 0, {
+      id: 'esrgan-slim-x2 (pretrained)',
+      checkpoint: PRETRAINED,
+      modelUri: PRETRAINED,
+      metric: 'psnr',
+      curvature: false,
+      measure: (model) => psnr(model, pairs),
+    });
+  }
+  return models;
+}
+
 async function main() {
   await initCurvatureBackend('wasm', () => {});
   const storage = createStorage();
   const dataset = loadDataset('fashion-mnist');
-  // MLPs first (they are quick); the report is rewritten after every model.
-  const models = readdirSync(ZOO)
-    .filter((d) => d.startsWith('fmnist-') && !d.endsWith('-ep00'))
-    .sort((a, b) => Number(a.includes('cnn')) - Number(b.includes('cnn')) || a.localeCompare(b));
+  const models = experimentModels(dataset);
   const rows: Row[] = [];
   const started = Date.now();
-  for (const id of models) {
-    const dir = join(ZOO, id);
-    const checkpoint = join(dir, 'model.safetensors');
-    const modelUri = join(dir, 'model.json');
-    const architecture = id.includes('cnn') ? 'cnn' : 'mlp';
+  const load = [loadavg()[0]!];
+  const run = (): ExperimentRun => ({
+    seconds: (Date.now() - started) / 1000,
+    load: [Math.min(...load), Math.max(...load)],
+    planned: models.length,
+    pretrainedMissing: !existsSync(PRETRAINED),
+    calibration: CALIBRATION,
+    probes: PROBES,
+    srImages: SR_IMAGES,
+  });
+  const stamp = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
+  for (const m of models) {
     const base: PlanOptions = {
       method: 'uniform',
       bits: BITS,
@@ -113,207 +178,102 @@ async function main() {
       scheme: 'symmetric',
       epsilon: 0.3,
     };
-    const identity = await planCheckpoint(checkpoint, storage, base);
+    const identity = await planCheckpoint(m.checkpoint, storage, base);
     const names = identity.planned.map((p) => p.tensor.name);
-    const fp32Model = await loadLayersModelFromStorage(modelUri, storage);
-    const fp32 = testAccuracy(fp32Model, dataset.test);
+    const fp32Model = await loadLayersModelFromStorage(m.modelUri, storage);
+    const fp32 = m.measure(fp32Model);
     fp32Model.dispose();
-    process.stderr.write(`${id}: fp32 ${(fp32 * 100).toFixed(2)} %\n`);
-    const stamp = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
-    process.stderr.write(`  inputs… (${stamp()})\n`);
+    process.stderr.write(`${m.id}: fp32 ${fp32.toFixed(2)} (${stamp()})\n`);
+    const alpha = await alphaInputs(m.checkpoint, storage);
     const inputs: Record<string, { method: PlanMethod; inputs: PlanInputs }> = {
       uniform: { method: 'uniform', inputs: {} },
-      alpha: { method: 'alpha', inputs: await alphaInputs(checkpoint, storage) },
-      'hawq-random': {
+      alpha: { method: 'alpha', inputs: alpha },
+    };
+    if (m.curvature) {
+      inputs['hawq-random'] = {
         method: 'hawq',
-        inputs: await traceInputs(modelUri, names, storage, {
+        inputs: await traceInputs(m.modelUri, names, storage, {
           data: { random: true, samples: CALIBRATION, seed: 1 },
           probes: PROBES,
         }),
-      },
-      'hawq-train': {
+      };
+      const calibration = trainBatch(dataset.train);
+      inputs['hawq-train'] = {
         method: 'hawq',
-        inputs: await traceInputs(modelUri, names, storage, {
+        inputs: await traceInputs(m.modelUri, names, storage, {
           data: { samples: CALIBRATION, seed: 1 },
-          batch: trainBatch(dataset.train),
+          batch: calibration,
           probes: PROBES,
         }),
-      },
-      ...Object.fromEntries(
-        RANDOM_SEEDS.map((s) => [
-          `random-${s}`,
-          { method: 'hawq' as PlanMethod, inputs: randomInputs(names, s) },
-        ]),
-      ),
-    };
+      };
+      calibration.batch.x.dispose();
+    }
+    for (const s of RANDOM_SEEDS) inputs[`random-${s}`] = { method: 'hawq', inputs: randomInputs(names, s) };
     process.stderr.write(`  inputs done (${stamp()})\n`);
+    // Plans that give every layer the same bits and pruning ratios give the same weights: measure once.
+    const measured = new Map<string, number>();
     const record = async (
       kind: Row['kind'],
       method: string,
       budget: number,
-      plan: Plan,
       result: Awaited<ReturnType<typeof planCheckpoint>>,
     ) => {
-      const accuracy = await accuracyOf(modelUri, await applyPlan(result), dataset.test);
+      const plan = result.plan;
+      const key = JSON.stringify(plan.layers.map((l) => [l.bits, l.sparsity]));
+      let value = measured.get(key);
+      if (value === undefined) {
+        const model = await withWeights(m.modelUri, await applyPlan(result));
+        value = m.measure(model);
+        model.dispose();
+        measured.set(key, value);
+      }
       rows.push({
-        model: id,
-        architecture,
+        model: m.id,
+        metric: m.metric,
         fp32,
         kind,
         method,
         budget,
         avg_bits: plan.avg_bits,
         sparsity: plan.sparsity,
-        accuracy,
+        value,
         bits: plan.layers.map((l) => l.bits),
+        ratios: plan.layers.map((l) => l.sparsity),
       });
       process.stderr.write(
-        `  ${kind} ${method} ${budget}: ${(accuracy * 100).toFixed(2)} % (bits ${plan.layers.map((l) => l.bits).join('/')})\n`,
+        `  ${kind} ${method} ${budget}: ${value.toFixed(2)} (bits ${plan.layers.map((l) => l.bits).join('/')})\n`,
       );
     };
     for (const budget of BUDGETS) {
       for (const [name, { method, inputs: given }] of Object.entries(inputs)) {
         const options: PlanOptions = { ...base, method, avgBits: budget };
-        const result = await planCheckpoint(checkpoint, storage, options, given);
-        await record('quantization', name, budget, result.plan, result);
+        await record(
+          'quantization',
+          name,
+          budget,
+          await planCheckpoint(m.checkpoint, storage, options, given),
+        );
       }
     }
     for (const sparsity of SPARSITIES) {
-      for (const method of ['uniform', 'alpha'] as const) {
+      for (const pruneBy of PRUNE_BY) {
         // Weights stay at the finest grid (8 bits) so that the comparison is about the ratios.
-        const options: PlanOptions = { ...base, method, bits: [8], avgBits: 8, sparsity };
-        const result = await planCheckpoint(
-          checkpoint,
-          storage,
-          options,
-          method === 'alpha' ? inputs.alpha!.inputs : {},
-        );
-        await record('pruning', method, sparsity, result.plan, result);
+        const options: PlanOptions = { ...base, bits: [8], avgBits: 8, sparsity, pruneBy };
+        const result = await planCheckpoint(m.checkpoint, storage, options, pruneBy === 'alpha' ? alpha : {});
+        await record('pruning', pruneBy, sparsity, result);
       }
     }
-    writeOutputs(rows, (Date.now() - started) / 1000, models.length);
+    load.push(loadavg()[0]!);
+    writeOutputs(rows, run());
   }
-  process.stderr.write(
-    `wrote docs/experiments/quantization.md in ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
-  );
+  process.stderr.write(`wrote docs/experiments/quantization.md in ${stamp()}\n`);
 }
 
-function writeOutputs(rows: Row[], seconds: number, planned: number) {
+function writeOutputs(rows: Row[], run: ExperimentRun) {
   mkdirSync(REPORT_DIR, { recursive: true });
-  writeFileSync(join(REPORT_DIR, 'quantization.json'), `${JSON.stringify({ seconds, rows }, null, 1)}\n`);
-  writeFileSync(join(REPORT_DIR, 'quantization.md'), renderReport(rows, seconds, planned));
-  for (const budget of BUDGETS) {
-    const series = ['alpha', 'hawq-random', 'hawq-train', 'random-1'].map((method) => ({
-      label: method,
-      points: rows
-        .filter((r) => r.kind === 'quantization' && r.budget === budget && r.method === method)
-        .map((r) => {
-          const uniform = rows.find(
-            (u) =>
-              u.kind === 'quantization' &&
-              u.model === r.model &&
-              u.budget === budget &&
-              u.method === 'uniform',
-          )!;
-          return {
-            x: uniform.accuracy * 100,
-            y: r.accuracy * 100,
-            title: `${r.model}: ${(r.accuracy * 100).toFixed(2)} % vs uniform ${(uniform.accuracy * 100).toFixed(2)} %`,
-          };
-        }),
-    }));
-    writeFileSync(
-      join(REPORT_DIR, `quantization-${budget}bit.svg`),
-      scatterSvg(
-        `${budget} average bits: method vs uniform (test accuracy %)`,
-        'uniform accuracy (%)',
-        'method accuracy (%)',
-        series,
-      ),
-    );
-  }
-  process.stderr.write(`wrote docs/experiments/quantization.md in ${seconds.toFixed(0)} s\n`);
-}
-
-const pct = (v: number) => (v * 100).toFixed(2);
-
-function renderReport(rows: Row[], seconds: number, planned: number): string {
-  const models = [...new Set(rows.map((r) => r.model))];
-  const quantMethods = [...new Set(rows.filter((r) => r.kind === 'quantization').map((r) => r.method))];
-  const lines: string[] = [
-    '# Mixed-precision quantization and pruning plans on the default zoo',
-    '',
-    'Generated by `npm run experiment:quantization` (zoo/experiment-quantization.ts); all numbers below are',
-    `from that run (${seconds.toFixed(0)} s on this machine${models.length < planned ? `; ${models.length} of the ${planned} models were done when it was stopped` : ''}). Data: quantization.json. Models: the trained`,
-    'Fashion-MNIST checkpoints of zoo/default (the untrained ep00 one is left out); accuracy is measured on',
-    'the official 10 000-image test split with the planned weights (fake-quantized float32, symmetric',
-    "per-output-channel, biases float32). Candidate widths {2, 3, 4, 5, 6, 8}; a plan's average bits never",
-    'exceed its budget. Methods: `uniform` (every layer at the budget), `alpha` (data-free: α of the spectral',
-    `analysis, AlphaPruning's map as importance), \`hawq-random\` (HAWQ-V2/V3 Ω from per-layer Hessian traces on`,
-    `${CALIBRATION} random inputs labelled by the model, ${PROBES} probes per layer), \`hawq-train\` (the same on the first ${CALIBRATION}`,
-    "training images), `random-1..2` (the same solver with each layer's perturbation weighted by a seeded",
-    'uniform random number instead of its trace: a random allocation at the same budget).',
-    '',
-  ];
-  for (const budget of BUDGETS) {
-    lines.push(`## ${budget} average bits: test accuracy (%)`, '');
-    lines.push(
-      `| model | fp32 | ${quantMethods.join(' | ')} |`,
-      `|---|---|${quantMethods.map(() => '---').join('|')}|`,
-    );
-    for (const m of models) {
-      const cells = quantMethods.map((method) => {
-        const r = rows.find(
-          (x) => x.kind === 'quantization' && x.model === m && x.budget === budget && x.method === method,
-        )!;
-        return `${pct(r.accuracy)} (${r.bits.join('/')})`;
-      });
-      lines.push(`| ${m} | ${pct(rows.find((x) => x.model === m)!.fp32)} | ${cells.join(' | ')} |`);
-    }
-    const mean = (method: string) => {
-      const rs = rows.filter((x) => x.kind === 'quantization' && x.budget === budget && x.method === method);
-      return rs.reduce((a, r) => a + r.accuracy, 0) / rs.length;
-    };
-    lines.push(
-      `| **mean** | ${pct(models.reduce((a, m) => a + rows.find((x) => x.model === m)!.fp32, 0) / models.length)} | ${quantMethods.map((q) => `**${pct(mean(q))}**`).join(' | ')} |`,
-      '',
-    );
-    const wins = (method: string) =>
-      models.filter((m) => {
-        const a = rows.find(
-          (x) => x.kind === 'quantization' && x.model === m && x.budget === budget && x.method === method,
-        )!;
-        const u = rows.find(
-          (x) => x.kind === 'quantization' && x.model === m && x.budget === budget && x.method === 'uniform',
-        )!;
-        return a.accuracy > u.accuracy;
-      }).length;
-    lines.push(
-      `Beats uniform on: ${quantMethods
-        .filter((q) => q !== 'uniform')
-        .map((q) => `${q} ${wins(q)}/${models.length}`)
-        .join(', ')}. Plot: quantization-${budget}bit.svg.`,
-      '',
-    );
-  }
-  lines.push('## Pruning (weights kept at 8 bits): test accuracy (%)', '');
-  lines.push(
-    `| model | ${SPARSITIES.flatMap((s) => [`uniform ${s * 100}%`, `alpha ${s * 100}%`]).join(' | ')} |`,
-    `|---|${SPARSITIES.flatMap(() => ['---', '---']).join('|')}|`,
-  );
-  for (const m of models) {
-    const cells = SPARSITIES.flatMap((s) =>
-      ['uniform', 'alpha'].map((method) =>
-        pct(
-          rows.find((x) => x.kind === 'pruning' && x.model === m && x.budget === s && x.method === method)!
-            .accuracy,
-        ),
-      ),
-    );
-    lines.push(`| ${m} | ${cells.join(' | ')} |`);
-  }
-  lines.push('', 'Bits per layer are listed in parentheses in checkpoint order (first layer first).', '');
-  return `${lines.join('\n')}\n`;
+  writeFileSync(join(REPORT_DIR, 'quantization.json'), `${JSON.stringify({ ...run, rows }, null, 1)}\n`);
+  writeFileSync(join(REPORT_DIR, 'quantization.md'), renderReport(rows, run));
+  for (const [file, svg] of renderPlots(rows)) writeFileSync(join(REPORT_DIR, file), svg);
 }
 
 await main();

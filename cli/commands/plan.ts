@@ -9,16 +9,28 @@
  * ((code − zero point)·scale per output channel; at most 2^b distinct values per channel of a
  * b-bit layer), pruned weights exactly 0, the plan JSON in `__metadata__.weightlens_plan`.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname as pathDirname } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BadInputError } from '../../lib/errors.ts';
 import { discoverCheckpoints } from '../../lib/formats/discover.ts';
 import { dirname, joinUri } from '../../lib/formats/uri.ts';
-import { applyPlan, type PlanInputs, planCheckpoint, plannedTensors } from '../../lib/plan/checkpoint.ts';
-import { alphaInputs, klInputs, traceInputs } from '../../lib/plan/inputs.ts';
-import { type Plan, type PlanMethod, type PlanOptions, pruningRatios } from '../../lib/plan/plan.ts';
-import { pruneCounts } from '../../lib/plan/prune.ts';
+import {
+  applyPlan,
+  type PlanInputs,
+  planCheckpoint,
+  plannedPruneCounts,
+  plannedTensors,
+} from '../../lib/plan/checkpoint.ts';
+import { parseLatencyTable } from '../../lib/plan/cost.ts';
+import { alphaInputs, bopsInputs, klInputs, traceInputs } from '../../lib/plan/inputs.ts';
+import {
+  type Plan,
+  type PlanMethod,
+  type PlanOptions,
+  PRUNE_ALLOCATIONS,
+  type PruneAllocation,
+} from '../../lib/plan/plan.ts';
 import { QUANT_SCHEMES, type QuantScheme } from '../../lib/plan/quantize.ts';
 import { createStorage } from '../../storage/index.ts';
 import { encodeSafetensors } from '../../zoo/checkpoint-writer.ts';
@@ -50,10 +62,49 @@ export function formatPlanTable(plan: Plan, header: string): string {
     .map(([k, v]) => `${k} ${k === 'sparsity' ? '=' : '≤'} ${v}`)
     .join(', ');
   lines.push(
-    `  ${plan.method} (${plan.scheme}): average ${plan.avg_bits.toFixed(4)} bits, ${plan.bytes} bytes, sparsity ${(plan.sparsity * 100).toFixed(2)}%, objective ${fmt(plan.objective)}; budget ${budget}`,
+    `  ${plan.method} (${plan.scheme}): average ${plan.avg_bits.toFixed(4)} bits, ${plan.bytes} bytes${plan.bops !== undefined ? `, ${plan.bops} BOPs` : ''}${plan.latency !== undefined ? `, latency ${Number(plan.latency.toPrecision(6))}` : ''}, sparsity ${(plan.sparsity * 100).toFixed(2)}%, objective ${fmt(plan.objective)}; budget ${budget}`,
   );
   return lines.join('\n');
 }
+
+/** Per-layer BOPs (from the TF.js model beside the checkpoint) and latencies (from the table file). */
+async function costInputs(
+  checkpointUri: string,
+  opts: { maxBops?: number; latencyTable?: string },
+  bits: number[],
+): Promise<PlanInputs> {
+  const storage = createStorage();
+  const { planned } = await plannedTensors(checkpointUri, storage);
+  const names = planned.map((p) => p.tensor.name);
+  const out: PlanInputs = {};
+  if (opts.maxBops !== undefined) {
+    const modelUri = modelJsonBeside(checkpointUri);
+    if (!(await storage.exists(modelUri))) {
+      throw new BadInputError(
+        '--max-bops needs a TF.js layers model.json beside the checkpoint (layer output sizes)',
+        {
+          file: checkpointUri,
+        },
+      );
+    }
+    out.bops = await bopsInputs(modelUri, names, storage);
+  }
+  if (opts.latencyTable !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(opts.latencyTable, 'utf8');
+    } catch (err) {
+      throw new BadInputError(`cannot read the latency table: ${(err as Error).message}`, {
+        file: opts.latencyTable,
+      });
+    }
+    out.latency = parseLatencyTable(text, opts.latencyTable, names, bits);
+  }
+  return out;
+}
+
+const modelJsonBeside = (checkpointUri: string) =>
+  checkpointUri.endsWith('.json') ? checkpointUri : joinUri(dirname(checkpointUri), 'model.json');
 
 export function register(program: Command): void {
   program
@@ -69,9 +120,22 @@ export function register(program: Command): void {
     .option('--avg-bits <b>', 'budget: average bits per weight of the planned layers', number)
     .option('--max-bytes <n>', 'budget: packed weight bytes of the planned layers', number)
     .option(
+      '--max-bops <n>',
+      'budget: bit operations Σ MACs·b² (HAWQ-V3; needs the TF.js model.json)',
+      number,
+    )
+    .option('--latency-table <file>', 'JSON {"<layer>": {"<bits>": latency}} of measured per-layer latencies')
+    .option('--max-latency <t>', 'budget: Σ latency of the chosen widths (needs --latency-table)', number)
+    .option(
       '--sparsity <s>',
       'target sparsity (magnitude pruning; α-guided per-layer ratios for alpha)',
       number,
+    )
+    .addOption(
+      new Option(
+        '--prune-by <a>',
+        'split of --sparsity over layers (default: alpha for alpha, else uniform)',
+      ).choices([...PRUNE_ALLOCATIONS]),
     )
     .addOption(
       new Option('--scheme <s>', 'weight quantizer').choices([...QUANT_SCHEMES]).default('symmetric'),
@@ -98,7 +162,10 @@ export function register(program: Command): void {
         bits: opts.bits,
         avgBits: opts.avgBits,
         maxBytes: opts.maxBytes,
+        maxBops: opts.maxBops,
+        maxLatency: opts.maxLatency,
         sparsity: opts.sparsity,
+        pruneBy: opts.pruneBy as PruneAllocation | undefined,
         scheme: opts.scheme as QuantScheme,
         epsilon: opts.epsilon,
         keepFirstLast: !!opts.keepFirstLast,
@@ -111,9 +178,7 @@ export function register(program: Command): void {
         inputs = await alphaInputs(checkpointUri, storage);
         source = 'α from the spectral analysis';
       } else if (options.method === 'hawq' || options.method === 'zeroq') {
-        const modelUri = checkpointUri.endsWith('.json')
-          ? checkpointUri
-          : joinUri(dirname(checkpointUri), 'model.json');
+        const modelUri = modelJsonBeside(checkpointUri);
         if (!(await storage.exists(modelUri))) {
           throw new BadInputError(`${options.method} needs a TF.js layers model.json beside the checkpoint`, {
             file: checkpointUri,
@@ -141,24 +206,26 @@ export function register(program: Command): void {
           inputs = traced;
           source = `Hessian traces on ${traced.source}, ${opts.probes} probes per layer, backend ${traced.backend}`;
         } else {
-          const ratios = pruningRatios(
-            planned.map((p) => ({ name: p.tensor.name, params: p.params })),
-            options,
-          );
           const measured = await klInputs(modelUri, ckpt, planned, storage, {
             data,
             probes: 0,
             bits: options.bits,
             scheme: options.scheme,
-            pruneCounts: pruneCounts(
-              ratios,
-              planned.map((p) => p.params),
-            ),
+            pruneCounts: await plannedPruneCounts(ckpt, planned, options),
             onProgress: progress,
           });
           inputs = measured;
           source = `ZeroQ KL on ${measured.source}, backend ${measured.backend}`;
         }
+      }
+      if ((opts.maxLatency === undefined) !== (opts.latencyTable === undefined)) {
+        throw new BadInputError('--max-latency and --latency-table go together');
+      }
+      if (opts.maxBops !== undefined || opts.latencyTable !== undefined) {
+        inputs = { ...inputs, ...(await costInputs(checkpointUri, opts, options.bits)) };
+      }
+      if (options.method !== 'alpha' && (options.sparsity ?? 0) > 0 && options.pruneBy === 'alpha') {
+        inputs = { ...inputs, alpha: (await alphaInputs(checkpointUri, storage)).alpha };
       }
       const result = await planCheckpoint(checkpointUri, storage, options, inputs);
       if (opts.write) {

@@ -11,8 +11,15 @@ import { openCheckpoint } from '../formats/index.ts';
 import { mapTensors } from '../formats/layers.ts';
 import { readSafetensorsHeader } from '../formats/safetensors/index.ts';
 import type { ObjectOpener, OpenedCheckpoint, TensorInfo } from '../formats/types.ts';
-import { type Plan, type PlanLayerInput, type PlanOptions, planLayers, pruningRatios } from './plan.ts';
-import { magnitudePrune, pruneCounts } from './prune.ts';
+import {
+  type Plan,
+  type PlanLayerInput,
+  type PlanOptions,
+  planLayers,
+  pruneAllocation,
+  pruningRatios,
+} from './plan.ts';
+import { globalMagnitudeCounts, magnitudePrune, pruneCounts } from './prune.ts';
 import { perturbations, quantizePerChannel } from './quantize.ts';
 
 export interface PlanInputs {
@@ -22,6 +29,10 @@ export interface PlanInputs {
   traces?: Map<string, { trace: number; params: number }>;
   /** ZeroQ KL by tensor name and bit width. */
   kl?: Map<string, Map<number, number>>;
+  /** FP32 BOPs (MACs · 32²) by tensor name, for a BOPs budget. */
+  bops?: Map<string, number>;
+  /** Latency by tensor name and bit width, for a latency budget. */
+  latency?: Map<string, Map<number, number>>;
   missing?: Map<string, string>;
 }
 
@@ -78,6 +89,30 @@ export async function plannedTensors(
   return { ckpt, planned, tfLayout };
 }
 
+/** Per-tensor numbers of weights to prune under the plan's allocation (exact integers). */
+export async function plannedPruneCounts(
+  ckpt: OpenedCheckpoint,
+  planned: readonly PlannedTensor[],
+  options: PlanOptions,
+  alpha?: Map<string, number>,
+): Promise<number[]> {
+  const target = options.sparsity ?? 0;
+  if (target > 0 && pruneAllocation(options) === 'global') {
+    const weights: Float32Array[] = [];
+    for (const p of planned) weights.push(Float32Array.from(await ckpt.readTensor(p.tensor)));
+    return globalMagnitudeCounts(weights, target);
+  }
+  const base = planned.map((p) => ({
+    name: p.tensor.name,
+    params: p.params,
+    alpha: alpha?.get(p.tensor.name),
+  }));
+  return pruneCounts(
+    pruningRatios(base, options),
+    base.map((b) => b.params),
+  );
+}
+
 export async function planCheckpoint(
   uri: string,
   opener: ObjectOpener,
@@ -85,16 +120,7 @@ export async function planCheckpoint(
   inputs: PlanInputs = {},
 ): Promise<CheckpointPlan> {
   const { ckpt, planned, tfLayout } = await plannedTensors(uri, opener);
-  const base = planned.map((p) => ({
-    name: p.tensor.name,
-    params: p.params,
-    alpha: inputs.alpha?.get(p.tensor.name),
-  }));
-  const ratios = pruningRatios(base, options);
-  const counts = pruneCounts(
-    ratios,
-    base.map((b) => b.params),
-  );
+  const counts = await plannedPruneCounts(ckpt, planned, options, inputs.alpha);
   const layers: PlanLayerInput[] = [];
   for (const [i, p] of planned.entries()) {
     const context = { file: p.tensor.uri, tensor: p.tensor.name };
@@ -117,6 +143,8 @@ export async function planCheckpoint(
       ...(inputs.alpha?.has(name) ? { alpha: inputs.alpha.get(name)! } : {}),
       ...(inputs.traces?.has(name) ? { trace: inputs.traces.get(name)! } : {}),
       ...(inputs.kl?.has(name) ? { kl: inputs.kl.get(name)! } : {}),
+      ...(inputs.bops?.has(name) ? { bops: inputs.bops.get(name)! } : {}),
+      ...(inputs.latency?.has(name) ? { latency: inputs.latency.get(name)! } : {}),
       ...(inputs.missing?.has(name) ? { missing: inputs.missing.get(name)! } : {}),
     });
   }

@@ -14,6 +14,7 @@ import { buildCurvatureNetwork } from '../curvature/network.ts';
 import type { ObjectOpener, OpenedCheckpoint } from '../formats/types.ts';
 import { parseAnalysisConfig } from '../spectral/index.ts';
 import type { PlanInputs, PlannedTensor } from './checkpoint.ts';
+import { fp32Bops } from './cost.ts';
 import { magnitudePrune } from './prune.ts';
 import type { QuantScheme } from './quantize.ts';
 import { type KlLayer, klSensitivities } from './zeroq.ts';
@@ -115,4 +116,19 @@ export async function klInputs(
   if (!options.batch) prepared.batch.x.dispose();
   model.dispose();
   return { kl, source: prepared.source, backend: backend.name };
+}
+
+/** FP32 BOPs of the planned tensors, from the layer output sizes of the TF.js model at `modelUri`. */
+export async function bopsInputs(
+  modelUri: string,
+  tensorNames: readonly string[],
+  opener: ObjectOpener,
+): Promise<Map<string, number>> {
+  await initCurvatureBackend('auto');
+  const model = await loadLayersModelFromStorage(modelUri, opener);
+  try {
+    return fp32Bops(model, tensorNames, modelUri);
+  } finally {
+    model.dispose();
+  }
 }

@@ -39,3 +39,45 @@ export function magnitudePrune(data: Float32Array | Float64Array, count: number)
   for (let k = 0; k < count; k++) out[order[k]!] = 0;
   return out;
 }
+
+/**
+ * Global magnitude pruning: the round(target·N) smallest-magnitude weights over all layers together
+ * (one threshold for the whole model), returned as per-layer counts. Ties at the threshold go to the
+ * earlier layer, then the lower index — the same order `magnitudePrune` uses within a layer, so
+ * pruning each layer at its count zeroes exactly the globally selected weights.
+ * Holds one float32 magnitude per weight of all layers at once.
+ */
+export function globalMagnitudeCounts(
+  layers: readonly (Float32Array | Float64Array)[],
+  target: number,
+): number[] {
+  if (!(target >= 0 && target <= 1)) throw new BadInputError(`sparsity ${target} is not in [0, 1]`);
+  const total = layers.reduce((a, l) => a + l.length, 0);
+  const keep = Math.round(target * total);
+  if (keep === 0) return layers.map(() => 0);
+  const magnitudes = new Float32Array(total);
+  let offset = 0;
+  for (const l of layers) {
+    for (let i = 0; i < l.length; i++) magnitudes[offset + i] = Math.abs(l[i]!);
+    offset += l.length;
+  }
+  const sorted = Float32Array.from(magnitudes).sort();
+  const threshold = sorted[keep - 1]!;
+  // Everything strictly below the threshold is pruned; the rest of the count comes from weights equal
+  // to it, in (layer, index) order.
+  let atThreshold = keep - sorted.findIndex((v) => v >= threshold);
+  offset = 0;
+  return layers.map((l) => {
+    let count = 0;
+    for (let i = 0; i < l.length; i++) {
+      const m = magnitudes[offset + i]!;
+      if (m < threshold) count++;
+      else if (m === threshold && atThreshold > 0) {
+        count++;
+        atThreshold--;
+      }
+    }
+    offset += l.length;
+    return count;
+  });
+}

@@ -58,12 +58,14 @@ export type BudgetName = keyof AllocationBudgets;
 /** A budget outside what any allocation can meet; carries the feasible range of that budget. */
 export class InfeasibleBudgetError extends BadInputError {
   readonly budget: BudgetName;
+  readonly limit: number;
   readonly range: [number, number];
   constructor(budget: BudgetName, limit: number, range: [number, number], detail = '') {
     super(
       `${budget} = ${limit} is outside the feasible range [${range[0]}, ${range[1]}]${detail ? ` (${detail})` : ''}`,
     );
     this.budget = budget;
+    this.limit = limit;
     this.range = range;
   }
 }
