@@ -5,13 +5,13 @@
  * report's `errors` and out of its summary. Each checkpoint is analyzed on its own: one that cannot
  * be (unreadable, corrupt) is one line on stderr naming it, and the others still are.
  * Exit status: 0 when every checkpoint found was analyzed (per-layer errors included), 1 when any
- * checkpoint could not be, or nothing could be found under `uri`.
+ * checkpoint could not be or had no layer analyzed, or nothing could be found under `uri`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { type AnalyzeProgress, analyzeCheckpoint, type CheckpointReport } from '../../lib/analyze.ts';
-import { errorLine } from '../../lib/errors.ts';
+import { BadInputError, errorLine } from '../../lib/errors.ts';
 import { discoverCheckpoints } from '../../lib/formats/discover.ts';
 import { LAYER_METRICS } from '../../lib/metrics/registry.ts';
 import { parseAnalysisConfig } from '../../lib/spectral/index.ts';
@@ -46,6 +46,18 @@ type JsonReport = Omit<CheckpointReport, 'skipped' | 'expertGroups'> &
 export interface CheckpointFailure {
   checkpoint: { uri: string; format: string };
   error: string;
+}
+
+/**
+ * A checkpoint none of whose layers was analyzed has no summary: failed, as a sweep marks it
+ * (its report, with the per-layer errors, is still printed).
+ */
+function nothingAnalyzed(report: CheckpointReport): string | undefined {
+  if (report.layersAnalyzed > 0) return undefined;
+  const first = report.errors[0];
+  return first
+    ? `${report.checkpoint.uri}: no layer could be analyzed (${report.errors.length} failed; first: ${first.error})`
+    : `${report.checkpoint.uri}: no analyzable layer (${report.skipped.length} tensors skipped by the layer filters)`;
 }
 
 /** One line naming the checkpoint, whatever the error says. */
@@ -191,6 +203,7 @@ export function register(program: Command): void {
       });
       const storage = createStorage();
       const checkpoints = await discoverCheckpoints(uri, storage);
+      if (checkpoints.length === 0) throw new BadInputError('no checkpoint found', { file: uri });
       const results: (CheckpointReport | CheckpointFailure)[] = [];
       if (options.plot) await mkdir(options.plot, { recursive: true });
       for (const [i, checkpoint] of checkpoints.entries()) {
@@ -203,12 +216,16 @@ export function register(program: Command): void {
           : undefined;
         const label = checkpoints.length > 1 ? `analyze ${i + 1}/${checkpoints.length}` : 'analyze';
         try {
-          results.push(
-            await analyzeCheckpoint(checkpoint.uri, storage, config, progressReporter(label), {
-              metadata: checkpoint.metadata,
-              onLayer,
-            }),
-          );
+          const report = await analyzeCheckpoint(checkpoint.uri, storage, config, progressReporter(label), {
+            metadata: checkpoint.metadata,
+            onLayer,
+          });
+          results.push(report);
+          const nothing = nothingAnalyzed(report);
+          if (nothing) {
+            process.stderr.write(`weightlens: ${terminalText(nothing)}\n`);
+            process.exitCode = 1;
+          }
         } catch (err) {
           if (process.env.WEIGHTLENS_DEBUG) console.error(err);
           const error = failureLine(checkpoint.uri, err);

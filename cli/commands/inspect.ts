@@ -9,6 +9,7 @@ import { openCheckpoint } from '../../lib/formats/index.ts';
 import { mapTensors } from '../../lib/formats/layers.ts';
 import type { CheckpointMetadata, DiscoveredCheckpoint, ObjectOpener } from '../../lib/formats/types.ts';
 import { createStorage } from '../../storage/index.ts';
+import { terminalText } from '../terminal-text.ts';
 
 export interface InspectedTensor {
   name: string;
@@ -53,16 +54,16 @@ export async function inspectCheckpoint(
 }
 
 export function formatInspectTable(report: InspectReport): string {
-  const lines = [`${report.uri}`, `  format: ${report.format}   size: ${report.size_bytes} bytes`];
+  const lines = [terminalText(report.uri), `  format: ${report.format}   size: ${report.size_bytes} bytes`];
   const meta = Object.entries(report.metadata);
   if (meta.length > 0)
-    lines.push(`  metadata: ${meta.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`);
+    lines.push(terminalText(`  metadata: ${meta.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`));
   const rows = report.tensors.map((t) => [
-    t.name,
+    terminalText(t.name),
     t.dtype,
     `[${t.shape.join(', ')}]`,
     t.layer_type,
-    t.analyzed ? 'yes' : `no (${t.reason ?? ''})`,
+    t.analyzed ? 'yes' : terminalText(`no (${t.reason ?? ''})`),
   ]);
   const header = ['tensor', 'dtype', 'shape', 'layer_type', 'analyzed'];
   const widths = header.map((h, col) => Math.max(h.length, ...rows.map((r) => r[col]!.length)));

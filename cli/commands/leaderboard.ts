@@ -18,6 +18,7 @@ import { findSweep, latestSweep } from '../../db/sweeps.ts';
 import { resolveServices } from '../../infra/config.ts';
 import { BadInputError } from '../../lib/errors.ts';
 import { isCheckpointMetric } from '../../lib/metrics/registry.ts';
+import { terminalLines, terminalText } from '../terminal-text.ts';
 
 export type LeaderboardFormat = 'table' | 'json' | 'csv';
 
@@ -183,7 +184,7 @@ export function renderLeaderboard(
   if (format === 'json') return `${JSON.stringify(rows, null, 2)}\n`;
   if (format === 'csv') return formatLeaderboardCsv(rows);
   const note = acrossFamilies ? `${ACROSS_FAMILIES_NOTE}\n` : '';
-  return `${note}${formatLeaderboardTable(rows, metric, acrossFamilies)}\n`;
+  return `${note}${terminalLines(formatLeaderboardTable(rows, metric, acrossFamilies))}\n`;
 }
 
 export function register(program: Command): void {
@@ -216,7 +217,7 @@ export function register(program: Command): void {
           rows = await loadScheduleLeaderboard(prisma, options.schedule, options.metric, filters);
           if (options.format === 'table') {
             process.stdout.write(
-              `schedule ${options.schedule}: latest result of each checkpoint its runs have seen, ranked by ${options.metric}\n`,
+              `schedule ${terminalText(options.schedule)}: latest result of each checkpoint its runs have seen, ranked by ${options.metric}\n`,
             );
           }
         } else {
@@ -225,7 +226,7 @@ export function register(program: Command): void {
           const { sweep } = loaded;
           if (options.format === 'table') {
             process.stdout.write(
-              `sweep ${sweep.name} (${sweep.id}, ${sweep.status}), ranked by ${options.metric}\n`,
+              `sweep ${terminalText(sweep.name)} (${sweep.id}, ${sweep.status}), ranked by ${options.metric}\n`,
             );
           }
         }

@@ -34,6 +34,7 @@ import {
 import { QUANT_SCHEMES, type QuantScheme } from '../../lib/plan/quantize.ts';
 import { createStorage } from '../../storage/index.ts';
 import { encodeSafetensors } from '../../zoo/checkpoint-writer.ts';
+import { terminalLines } from '../terminal-text.ts';
 
 const bitList = (value: string) => {
   const bits = value.split(',').map((s) => Number(s.trim()));
@@ -245,7 +246,7 @@ export function register(program: Command): void {
         );
       } else {
         process.stdout.write(
-          `${formatPlanTable(result.plan, `${checkpointUri}${source ? ` (${source})` : ''}`)}\n`,
+          `${terminalLines(formatPlanTable(result.plan, `${checkpointUri}${source ? ` (${source})` : ''}`))}\n`,
         );
         if (opts.write) process.stdout.write(`  wrote ${opts.write}\n`);
       }

@@ -17,6 +17,7 @@ import { resolveServices } from '../../infra/config.ts';
 import { BadInputError } from '../../lib/errors.ts';
 import { connectClient, querySweepProgress } from '../../workers/sweep-client.ts';
 import type { sweepWorkflow } from '../../workflows/sweep.ts';
+import { terminalLines } from '../terminal-text.ts';
 import { formatTable } from './leaderboard.ts';
 import { curvatureCountsLine } from './sweep-curvature.ts';
 
@@ -103,20 +104,24 @@ export function register(program: Command): void {
           if (curvatureDone > 0) lines.push(`  live ${curvatureCountsLine(live)}`);
         }
         if (sweep.error) lines.push(`  error: ${sweep.error}`);
-        process.stdout.write(`${lines.join('\n')}\n`);
+        process.stdout.write(`${terminalLines(lines.join('\n'))}\n`);
         if (failures.length > 0) {
           process.stdout.write(
-            `\n${formatTable(
-              ['failed checkpoint', 'reason'],
-              failures.map((f) => [f.uri, f.error]),
+            `\n${terminalLines(
+              formatTable(
+                ['failed checkpoint', 'reason'],
+                failures.map((f) => [f.uri, f.error]),
+              ),
             )}\n`,
           );
         }
         if (incomplete.length > 0) {
           process.stdout.write(
-            `\n${formatTable(
-              ['incomplete checkpoint', 'layers', 'reason'],
-              incomplete.map((c) => [c.uri, `${c.layersDone} of ${c.layersTotal}`, c.error]),
+            `\n${terminalLines(
+              formatTable(
+                ['incomplete checkpoint', 'layers', 'reason'],
+                incomplete.map((c) => [c.uri, `${c.layersDone} of ${c.layersTotal}`, c.error]),
+              ),
             )}\n(finish them with: npx weightlens sweep resume ${sweep.id})\n`,
           );
         }

@@ -20,6 +20,7 @@ import { createWorker, type RunningWorker } from '../../workers/create.ts';
 import { resolveSweepCurvature } from '../../workers/curvature-request.ts';
 import { awaitSweep, connectClient, resumeSweep, startSweep } from '../../workers/sweep-client.ts';
 import { startWorkerChild, type WorkerChild } from '../../workers/worker-process.ts';
+import { terminalText } from '../terminal-text.ts';
 import { dashboardUrl } from './dashboard.ts';
 import { ESTIMATORS_HELP, withEstimatorFlags } from './estimator-options.ts';
 import { loadLeaderboard, renderLeaderboard } from './leaderboard.ts';
@@ -202,12 +203,13 @@ export function register(program: Command): void {
           await sweepLayerProgress(prisma, started.sweepId).catch(() => undefined),
         );
         printer.done();
-        for (const e of result.sourceErrors) process.stderr.write(`source ${e.source}: ${e.error}\n`);
+        for (const e of result.sourceErrors)
+          process.stderr.write(`${terminalText(`source ${e.source}: ${e.error}`)}\n`);
         const failures = await failedSweepCheckpoints(prisma, started.sweepId);
-        for (const f of failures) process.stderr.write(`failed: ${f.uri}: ${f.error}\n`);
+        for (const f of failures) process.stderr.write(`${terminalText(`failed: ${f.uri}: ${f.error}`)}\n`);
         for (const c of await incompleteSweepCheckpoints(prisma, started.sweepId)) {
           process.stderr.write(
-            `incomplete (${c.layersDone} of ${c.layersTotal} layers): ${c.uri}: ${c.error}\n`,
+            `${terminalText(`incomplete (${c.layersDone} of ${c.layersTotal} layers): ${c.uri}: ${c.error}`)}\n`,
           );
         }
         const { rows } = await loadLeaderboard(prisma, started.sweepId);
