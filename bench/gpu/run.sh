@@ -6,7 +6,8 @@
 #   3. bench/gpu/bench.py: eigenvalues vs LAPACK (scipy's dsyrk+dsyevd, the CPU route's solver)
 #      and timings vs that CPU route (2 threads) and torch.linalg.eigvalsh on the GPU; one table.
 #      Eigenvalues of the timed matrices (CUDA and LAPACK) go to $OUT/evals for the alpha /
-#      WeightWatcher-column comparison through lib/spectral (not yet scripted).
+#      WeightWatcher-column comparison through lib/spectral, run here once OUT came back:
+#      npx tsx bench/gpu/compare-columns.ts OUT/evals  (exits 1 when some |Δα| > 1e-6)
 # Usage (repo root): sh bench/gpu/run.sh    (OUT defaults to ./bench-gpu-out)
 set -u
 cd "$(dirname "$0")/../.."
@@ -25,4 +26,4 @@ if [ -x native/build/wl_cuda_check ]; then
 fi
 echo "== bench"
 OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 timeout 420 python3 bench/gpu/bench.py --kernels "$KERNELS" --out "$OUT" | tee "$OUT/table.txt"
-echo "eigenvalues for the alpha / WeightWatcher-column comparison: $OUT/evals"
+echo "eigenvalues for the alpha / WeightWatcher-column comparison: $OUT/evals (back here: npx tsx bench/gpu/compare-columns.ts <files_at>/evals)"
