@@ -62,8 +62,12 @@ function readCaBundle(file: string): Buffer {
 /**
  * Client configuration from options, else AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, AWS_REGION, keys,
  * AWS_CA_BUNDLE. No keys: the SDK's default credential chain. No endpoint: AWS S3, virtual-hosted.
+ * `env` is a plain map, so callers can pass {} (Next.js types process.env with a required NODE_ENV).
  */
-export function s3ClientConfig(options: S3StorageOptions = {}, env = process.env): S3ClientConfig {
+export function s3ClientConfig(
+  options: S3StorageOptions = {},
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): S3ClientConfig {
   const endpoint = options.endpoint ?? (env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined);
   const accessKeyId = options.accessKeyId ?? (env.AWS_ACCESS_KEY_ID || undefined);
   const secretAccessKey = options.secretAccessKey ?? (env.AWS_SECRET_ACCESS_KEY || undefined);

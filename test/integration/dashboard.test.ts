@@ -13,6 +13,7 @@ import {
 } from '../../dashboard/control.ts';
 import { formatNumber } from '../../dashboard/view/format.ts';
 import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
+import { sweepLayerProgress } from '../../db/layer-progress.ts';
 import { decodeMetrics } from '../../db/results.ts';
 import { parseWarning } from '../../lib/spectral/flags.ts';
 import { kendallTauB } from '../../lib/stats/rank-correlation.ts';
@@ -256,8 +257,15 @@ describe('dashboard on a real sweep', () => {
     expect(failed.length).toBeGreaterThan(0);
     const { page } = await watchedPage(browser);
     await page.goto(`${server.url}/sweeps/${encodeURIComponent(sweep.id)}`);
-    expect(await page.getByTestId('sweep-status').textContent()).toBe(
-      (await prisma.sweep.findUniqueOrThrow({ where: { id: sweep.id } })).status,
+    const status = (await prisma.sweep.findUniqueOrThrow({ where: { id: sweep.id } })).status;
+    expect(await page.getByTestId('sweep-status').getAttribute('data-status')).toBe(status);
+    expect(await page.getByTestId('sweep-status').textContent()).toBe(status.replaceAll('_', ' '));
+    // Layers counted from their stored rows: every analyzable layer of the finished sweep is done.
+    const stored = await sweepLayerProgress(prisma, sweep.id);
+    expect(stored.layersTotal).toBeGreaterThan(0);
+    if (status === 'completed') expect(stored.layersDone).toBe(stored.layersTotal);
+    expect(await page.getByTestId('sweep-layer-progress').textContent()).toContain(
+      `${stored.layersDone} / ${stored.layersTotal} layers stored`,
     );
     expect(await page.getByTestId('problem-layer-row').count()).toBe(failed.length);
     expect(await page.getByTestId('problem-layers').textContent()).toContain(failed[0]!.error ?? '');

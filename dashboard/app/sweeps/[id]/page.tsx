@@ -2,6 +2,7 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { db } from '../../../../db/dashboard/client.ts';
 import { fetchSweepStatus, SWEEP_ITEMS_SHOWN, SWEEP_LAYERS_SHOWN } from '../../../../db/dashboard/sweeps.ts';
+import { formatEta, sweepLayerProgress } from '../../../../db/layer-progress.ts';
 import { percent } from '../../../view/format.ts';
 import { hrefWith } from '../../../view/url.ts';
 
@@ -12,19 +13,39 @@ export default async function SweepStatusPage({ params }: { params: Promise<{ id
   const view = await fetchSweepStatus(db(), decodeURIComponent(id));
   if (!view) notFound();
   const { sweep } = view;
+  // Layers as their rows are stored (a big checkpoint moves the bar long before it finishes).
+  const stored = await sweepLayerProgress(db(), sweep.id);
+  const running = sweep.status === 'running' || sweep.status === 'pending';
   const finished = sweep.checkpointsDone + sweep.checkpointsFailed;
   const layerTotal = Object.values(view.layerCounts).reduce((sum, count) => sum + count, 0);
   return (
     <>
       <h1 data-testid="sweep-name">{sweep.name}</h1>
       <p>
-        Status <strong data-testid="sweep-status">{sweep.status}</strong> ·{' '}
+        Status{' '}
+        <strong data-testid="sweep-status" data-status={sweep.status}>
+          {sweep.status.replaceAll('_', ' ')}
+        </strong>{' '}
+        ·{' '}
         <span className="progress">
           <span style={{ width: `${percent(finished, sweep.checkpointsTotal)}%` }} />
         </span>{' '}
         <span data-testid="sweep-progress">
           {finished} / {sweep.checkpointsTotal} checkpoints ({sweep.checkpointsDone} done,{' '}
           {sweep.checkpointsFailed} failed)
+        </span>{' '}
+        ·{' '}
+        <span className="progress">
+          <span style={{ width: `${percent(stored.layersDone, stored.layersTotal)}%` }} />
+        </span>{' '}
+        <span data-testid="sweep-layer-progress">
+          {stored.layersDone} / {stored.layersTotal} layers stored
+          {stored.checkpointsInspected < stored.checkpointsTotal &&
+            ` (${stored.checkpointsInspected} of ${stored.checkpointsTotal} checkpoints inspected)`}
+          {running &&
+            stored.etaSeconds !== null &&
+            stored.etaSeconds > 0 &&
+            `, ETA ${formatEta(stored.etaSeconds)}`}
         </span>{' '}
         ·{' '}
         <a href={view.temporalUrl} target="_blank" rel="noreferrer" data-testid="temporal-link">
@@ -37,7 +58,7 @@ export default async function SweepStatusPage({ params }: { params: Promise<{ id
       </p>
       {sweep.error && <p className="error">{sweep.error}</p>}
       <div className="cards">
-        {['pending', 'running', 'succeeded', 'failed', 'skipped'].map((status) => (
+        {['pending', 'running', 'succeeded', 'incomplete', 'failed', 'skipped'].map((status) => (
           <div className="card" key={status} data-testid={`items-${status}`}>
             <div className="label">checkpoints {status}</div>
             <div className="value">{view.itemCounts[status] ?? 0}</div>
@@ -118,7 +139,11 @@ export default async function SweepStatusPage({ params }: { params: Promise<{ id
                     {item.name}
                   </Link>
                 </td>
-                <td className="text">{item.status}</td>
+                <td className="text">
+                  {item.status === 'incomplete'
+                    ? `incomplete: ${item.layersDone} of ${item.layersTotal} layers`
+                    : item.status}
+                </td>
                 <td>{item.layersDone}</td>
                 <td>{item.layersFailed}</td>
                 <td>{item.layersTotal}</td>
