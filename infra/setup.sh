@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 BIN_CACHE="${WEIGHTLENS_BIN_CACHE:-$HOME/.cache/weightlens/bin}"
 TEMPORAL_VERSION=v1.5.1
 VERSITYGW_VERSION=v1.7.0
+HELM_VERSION=v3.21.4
 APT_PACKAGES=(libopenblas-dev liblapacke-dev chromium dataset-fashion-mnist)
 
 step() { printf '\n== setup: %s (%ss)\n' "$1" "$SECONDS"; }
@@ -70,6 +71,18 @@ if [[ -z "${WEIGHTLENS_TEMPORAL_BIN:-}" ]]; then
 fi
 if [[ -z "${WEIGHTLENS_VERSITYGW_BIN:-}" ]]; then
   build_go_binary versitygw "$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw
+fi
+
+step "cluster tooling (helm, manifest validator: npm run check:helm)"
+build_go_binary helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm
+validator_key="$(cat infra/k8s-validate/go.sum infra/k8s-validate/*.go | sha256sum | cut -c1-12)"
+validator_dir="$BIN_CACHE/k8s-validate-$validator_key"
+if [[ -x "$validator_dir/k8s-validate" ]]; then
+  echo "k8s-validate: cached in $validator_dir"
+else
+  mkdir -p "$validator_dir.tmp"
+  (cd infra/k8s-validate && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$validator_dir.tmp/k8s-validate" .)
+  rm -rf "$validator_dir" && mv "$validator_dir.tmp" "$validator_dir"
 fi
 
 step "Prisma client"
