@@ -4,13 +4,15 @@
  * summarize. One layer's weights are in memory at a time; a bad layer (decode failure, degenerate
  * spectrum) is reported in `errors` and left out of the summary, not fatal.
  */
+
+import { type DeltaLayer, pairWithBase, readDeltaWeights } from './deltas.ts';
 import { errorLine } from './errors.ts';
 import { openCheckpoint } from './formats/index.ts';
 import { readLayerWeights } from './formats/layers.ts';
 import { readSidecarMetadata } from './formats/metadata.ts';
 import type { CheckpointFormat, CheckpointMetadata, ObjectOpener } from './formats/types.ts';
 import { dirname } from './formats/uri.ts';
-import { planLayers } from './layer-plan.ts';
+import { type PlannedLayer, planLayers } from './layer-plan.ts';
 import { type ExpertGroupSummary, summarizeExpertGroups } from './spectral/expert-groups.ts';
 import { analyzeLayer, summarizeLayers } from './spectral/index.ts';
 import type { AnalysisConfig, LayerAnalysis, LayerMetrics, ModelSummary } from './spectral/types.ts';
@@ -60,8 +62,10 @@ export async function analyzeCheckpoint(
   const ckpt = await openCheckpoint(uri, opener);
   const metadata =
     options.metadata ?? (await readSidecarMetadata(dirname(uri), dirname(uri), opener).catch(() => ({})));
-  const plan = planLayers(ckpt, config);
-  const selected = plan.layers;
+  const base = config.base ? await openCheckpoint(config.base, opener) : undefined;
+  const planned = planLayers(ckpt, config);
+  const plan = base ? pairWithBase(planned, base) : planned;
+  const selected: PlannedLayer[] = plan.layers;
   const skipped: CheckpointReport['skipped'] = plan.skipped.map((s) => ({ layer: s.name, reason: s.reason }));
   const layers: LayerMetrics[] = [];
   const errors: CheckpointReport['errors'] = [];
@@ -69,7 +73,10 @@ export async function analyzeCheckpoint(
   for (const layer of selected) {
     onProgress?.({ done, total: selected.length, layer: layer.name });
     try {
-      const weights = await readLayerWeights(ckpt, layer.mapped);
+      const weights =
+        base && 'baseTensor' in layer
+          ? await readDeltaWeights(ckpt, base, layer as DeltaLayer)
+          : await readLayerWeights(ckpt, layer.mapped);
       const analysis = await analyzeLayer(weights, config, layer.layerId);
       layers.push(analysis.metrics);
       await options.onLayer?.(analysis);

@@ -23,6 +23,8 @@ export interface LayerWeights {
   data: Float32Array | Float64Array;
   /** How the stored values were quantized, if they were (it puts a noise floor in the ESD). */
   quantization?: QuantizationInfo;
+  /** Set for a fine-tune delta W − W_base (lib/deltas.ts): ‖ΔW‖_F / ‖W_base‖_F (null for a zero base). */
+  deltaNormRatio?: number | null;
   /** A LoRA update: its rank and scale (reported in the row). */
   lora?: { rank: number; scale: number };
   /**

@@ -35,6 +35,7 @@ interface AnalyzeOptions {
   precision?: string;
   plot?: string;
   estimators?: string;
+  base?: string;
   hillXmin?: string;
 }
 
@@ -159,6 +160,15 @@ function safeFileName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 150);
 }
 
+/** The one checkpoint `--base` names (a file, or a directory/prefix holding exactly one). */
+async function baseCheckpointUri(base: string, storage: ReturnType<typeof createStorage>): Promise<string> {
+  const found = await discoverCheckpoints(base, storage);
+  if (found.length !== 1) {
+    throw new BadInputError(`--base must name one checkpoint, found ${found.length}`, { file: base });
+  }
+  return found[0]!.uri;
+}
+
 export function register(program: Command): void {
   program
     .command('analyze')
@@ -186,8 +196,11 @@ export function register(program: Command): void {
     .option('--plot <dir>', 'write one SVG per layer (log-log ESD, power-law fit, xmin, MP bulk)')
     .option('--estimators <list>', ESTIMATORS_HELP)
     .option('--hill-xmin <rule>', 'x_min rule of alpha_hill: xmin_mid (default) or xmin_peak')
+    .option('--base <uri>', 'analyze W − W_base against this base checkpoint (fine-tune deltas)')
     .action(async (uri: string, options: AnalyzeOptions) => {
+      const storage = createStorage();
       const config = parseAnalysisConfig({
+        base: options.base === undefined ? null : await baseCheckpointUri(options.base, storage),
         minEvals: options.minEvals,
         maxEvals: options.maxEvals,
         maxN: options.maxN,
@@ -201,7 +214,6 @@ export function register(program: Command): void {
         estimators: options.estimators ?? null,
         hillXmin: options.hillXmin,
       });
-      const storage = createStorage();
       const checkpoints = await discoverCheckpoints(uri, storage);
       if (checkpoints.length === 0) throw new BadInputError('no checkpoint found', { file: uri });
       const results: (CheckpointReport | CheckpointFailure)[] = [];

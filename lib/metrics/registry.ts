@@ -87,6 +87,8 @@ export const LAYER_METRICS = [
   { name: 'num_ERG_spikes', label: 'ERG spikes', kind: 'int', better: null, estimator: 'detx' },
   { name: 'ERG_gap', label: 'ERG gap (detX − PL spikes)', kind: 'int', better: null, estimator: 'detx' },
   { name: 'trap_severity', label: 'trap severity', kind: 'float', better: 'lower', estimator: 'traps' },
+  // Fine-tune deltas (analyze --base): ‖W − W_base‖_F / ‖W_base‖_F of the layer.
+  { name: 'delta_norm_ratio', label: '‖ΔW‖/‖W_base‖', kind: 'float', better: null },
 ] as const satisfies readonly LayerMetricSpec[];
 
 export type LayerMetricName = (typeof LAYER_METRICS)[number]['name'];

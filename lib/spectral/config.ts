@@ -24,11 +24,12 @@ export const defaultAnalysisConfig: AnalysisConfig = Object.freeze({
   layers: null,
   estimators: Object.freeze([]) as unknown as Estimator[],
   hillXmin: 'xmin_mid',
+  base: null,
 }) as AnalysisConfig;
 
 export const ESTIMATORS: readonly Estimator[] = ['detx', 'farms', 'hill', 'traps'];
 /** Options added after results were first stored: hashed only when set, so older keys stay valid. */
-const HASHED_WHEN_SET: readonly (keyof AnalysisConfig)[] = ['estimators', 'hillXmin'];
+const HASHED_WHEN_SET: readonly (keyof AnalysisConfig)[] = ['estimators', 'hillXmin', 'base'];
 
 const FIT_KINDS: readonly FitKind[] = ['pl', 'tpl', 'e_tpl'];
 const FIX_FINGERS: readonly FixFingers[] = ['xmin_peak', 'clip_xmax'];
@@ -116,6 +117,12 @@ export function parseAnalysisConfig(partial: unknown): AnalysisConfig {
           : fail('layers must be a regex string'),
     estimators: estimatorsOption(record.estimators),
     hillXmin: enumOption(record.hillXmin ?? defaultAnalysisConfig.hillXmin, HILL_XMIN_RULES, 'hillXmin'),
+    base:
+      record.base === undefined || record.base === null
+        ? null
+        : typeof record.base === 'string' && record.base.trim() !== ''
+          ? record.base
+          : fail('base must be a checkpoint URI'),
   };
   // WeightWatcher's own parameter checks.
   if (config.minEvals >= config.maxEvals)

@@ -175,6 +175,7 @@ export async function analyzeLayer(
     rank_loss: esd.rank_loss,
     weak_rank_loss: esd.weak_rank_loss,
     ...(weights.lora ? { lora_rank: weights.lora.rank, lora_scale: weights.lora.scale } : {}),
+    ...(weights.deltaNormRatio !== undefined ? { delta_norm_ratio: weights.deltaNormRatio } : {}),
     ...extra,
   };
   const flags: LayerFlag[] = alphaFlags(alpha);

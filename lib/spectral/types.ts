@@ -34,6 +34,11 @@ export interface AnalysisConfig {
   estimators: Estimator[];
   /** x_min rule of alpha_hill. */
   hillXmin: HillXminRule; // 'xmin_mid'
+  /**
+   * A base checkpoint's URI: analyze W − W_base per tensor present in both with equal shapes
+   * (WeightWatcher's base_model), null = the weights themselves. Part of the config hash when set.
+   */
+  base: string | null; // null
 }
 
 /**

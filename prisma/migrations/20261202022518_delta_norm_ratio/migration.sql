@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "LayerResult" ADD COLUMN     "deltaNormRatio" DOUBLE PRECISION;
