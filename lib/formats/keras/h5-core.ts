@@ -116,15 +116,18 @@ export async function listH5InThread(
       }
     }
     const datasets: H5DatasetInfo[] = [];
-    for (const path of file.paths()) {
+    const paths = file.paths();
+    const listed = new Set(paths.map(absolutePath));
+    for (const path of ['/', ...paths]) {
       let entity: ReturnType<H5File['get']>;
       try {
-        entity = file.get(path);
+        entity = path === '/' ? file : file.get(path);
       } catch (err) {
         throw new BadInputError(`malformed HDF5 object "${path}": ${(err as Error).message}`, context, {
           cause: err,
         });
       }
+      if (entity instanceof h5wasm.Group) checkGroupListed(entity, absolutePath(path), listed, context);
       if (!(entity instanceof h5wasm.Dataset)) continue;
       const metadata = entity.metadata;
       const dtype = dtypeOf(metadata);
@@ -141,6 +144,38 @@ export async function listH5InThread(
     }
     return { datasets, rootAttributes };
   });
+}
+
+function absolutePath(path: string): string {
+  return `/${path.replace(/^\/+/, '')}`;
+}
+
+/**
+ * An object whose header HDF5 cannot read is not silently absent: the library's recursive listing
+ * stops at it (so it and whatever follows are missing), and h5wasm takes it for a group whose
+ * links cannot be read. Every link of every group must therefore be listed, and every group's
+ * links readable.
+ */
+function checkGroupListed(
+  group: InstanceType<typeof h5wasm.Group>,
+  path: string,
+  listed: ReadonlySet<string>,
+  context: ErrorContext,
+): void {
+  let names: string[];
+  try {
+    names = group.keys();
+  } catch (err) {
+    throw new BadInputError(`HDF5 object "${path}" cannot be read: ${(err as Error).message}`, context, {
+      cause: err,
+    });
+  }
+  for (const name of names) {
+    const child = path === '/' ? `/${name}` : `${path}/${name}`;
+    if (!listed.has(child)) {
+      throw new BadInputError(`HDF5 object "${child}" cannot be read (the library cannot list it)`, context);
+    }
+  }
 }
 
 /**

@@ -17,6 +17,7 @@ import type {
   RangeReader,
   TensorInfo,
 } from '../types.ts';
+import { UniqueNames } from '../unique-names.ts';
 import { extension } from '../uri.ts';
 import { ZipArchive } from '../zip.ts';
 import { kerasArchiveDescriptor, kerasH5Descriptor } from './descriptor.ts';
@@ -37,6 +38,22 @@ export function kerasTensorName(path: string): string {
   // Keras 2 nests each layer's weights under a group of the same name.
   if (segments.length > 2 && segments[0] === segments[1]) segments.shift();
   return segments.join('/');
+}
+
+/**
+ * One name per dataset: the short name of kerasTensorName where it is unique, else the dataset's
+ * full path (every dataset of a colliding short name keeps its path: "/a/a/kernel:0" and "/a/kernel"
+ * both shorten to "a/kernel"), made unique as a last resort.
+ */
+function tensorNames(datasets: readonly H5DatasetInfo[]): [H5DatasetInfo, string][] {
+  const short = datasets.map((d) => kerasTensorName(d.path));
+  const uses = new Map<string, number>();
+  for (const name of short) uses.set(name, (uses.get(name) ?? 0) + 1);
+  const unique = new UniqueNames();
+  return datasets.map((d, i) => {
+    const name = uses.get(short[i]!) === 1 ? short[i]! : d.path.replace(/^\/+/, '');
+    return [d, unique.claim(name)];
+  });
 }
 
 /** Where the HDF5 image lives: a file, a stored zip entry (offset `base`), or memory (deflated entry). */
@@ -60,9 +77,7 @@ async function openH5Image(
   const tensors: TensorInfo[] = [];
   const slowPaths = new Map<string, string>();
   const names = new Set<string>();
-  for (const dataset of datasets) {
-    let name = kerasTensorName(dataset.path);
-    if (names.has(name)) name = dataset.path.replace(/^\/+/, '');
+  for (const [dataset, name] of tensorNames(datasets)) {
     names.add(name);
     tensors.push(tensorInfo(name, dataset, image, uri));
     if (!dataset.range) slowPaths.set(name, dataset.path);
