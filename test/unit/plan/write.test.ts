@@ -5,7 +5,7 @@
  * weights are exact zeros, untouched tensors are bit-identical, and the plan is in the metadata.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -175,4 +175,61 @@ describe('weightlens plan --write', () => {
       /budget below the minimum: the feasible range is 4\.0000–8\.0000 average bits/,
     );
   });
+
+  it('BOPs and latency budgets on the CLI: met when feasible, the feasible range when not', async () => {
+    const source = join(zoo, 'fmnist-cnn-base-ep03');
+    const table = join(mkdtempSync(join(tmpdir(), 'plan-latency-')), 'latency.json');
+    const names = ['conv2d_1/kernel', 'conv2d_2/kernel', 'dense_1/kernel', 'dense_2/kernel'];
+    // A made-up table: latency grows with the width, dense_1 dominates.
+    writeFileSync(
+      table,
+      JSON.stringify(
+        Object.fromEntries(names.map((n, i) => [n, { 2: i + 1, 4: 2 * (i + 1), 8: 4 * (i + 1) }])),
+      ),
+    );
+    const { plan, out } = await planAndWrite(source, [
+      '--method',
+      'alpha',
+      '--bits',
+      '2,4,8',
+      '--avg-bits',
+      '8',
+      '--max-bops',
+      '8000000',
+      '--latency-table',
+      table,
+      '--max-latency',
+      '30',
+      '--prune-by',
+      'global',
+      '--sparsity',
+      '0.5',
+    ]);
+    expect(plan.bops!).toBeLessThanOrEqual(8_000_000);
+    expect(plan.latency!).toBeLessThanOrEqual(30);
+    expect(plan.budget).toMatchObject({ max_bops: 8_000_000, max_latency: 30, sparsity: 0.5 });
+    const zeros = await checkWritten(source, out, plan);
+    expect(zeros).toBe(Math.round(0.5 * plan.layers.reduce((a, l) => a + l.params, 0)));
+    const fail = (args: string[]) =>
+      run(process.execPath, [
+        launcher,
+        'plan',
+        source,
+        '--method',
+        'alpha',
+        '--bits',
+        '2,4,8',
+        ...args,
+      ]).catch((e: { stderr: string; code: number }) => e) as Promise<{ stderr: string; code: number }>;
+    const low = await fail(['--max-bops', '1000']);
+    expect(low.code).not.toBe(0);
+    expect(low.stderr).toMatch(/--max-bops 1000 is below the minimum: the feasible range is \d+–\d+ BOPs/);
+    // conv2d_1 has no α (too few eigenvalues) and stays at 8 bits: the minimum is 4 + 2 + 3 + 4.
+    const high = await fail(['--latency-table', table, '--max-latency', '1000']);
+    expect(high.stderr).toMatch(/--max-latency 1000 is above the maximum: the feasible range is 13–40/);
+    const alone = await fail(['--max-latency', '20']);
+    expect(alone.stderr).toMatch(/--max-latency and --latency-table go together/);
+    const unknown = await fail(['--avg-bits', '4', '--prune-by', 'random', '--sparsity', '0.5']);
+    expect(unknown.code).not.toBe(0);
+  }, 300_000);
 });
