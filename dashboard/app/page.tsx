@@ -7,6 +7,7 @@ import {
   type LeaderboardSort,
   parseLeaderboardQuery,
 } from '../../db/dashboard/leaderboard.ts';
+import { ACROSS_FAMILIES_NOTE, WITHIN_FAMILIES_NOTE } from '../../db/family-rank.ts';
 import { SUMMARY_METRIC_NAMES, SUMMARY_METRICS } from '../../lib/metrics/display.ts';
 import { LeaderboardRows } from '../components/leaderboard-rows.tsx';
 import { hrefWith, type QueryValues, type SearchParams } from '../view/url.ts';
@@ -20,6 +21,7 @@ function currentValues(query: LeaderboardQuery): QueryValues {
     sweep: query.sweepId,
     family: query.family,
     q: query.search,
+    across: query.acrossFamilies ? '1' : null,
     sort: query.sort === 'rank' ? null : query.sort,
     dir: query.direction === 'asc' ? null : 'desc',
     page: query.page === 1 ? null : query.page,
@@ -60,7 +62,9 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
   const [board, options] = await Promise.all([fetchLeaderboard(db(), query), fetchFilterOptions(db())]);
   const pages = Math.max(1, Math.ceil(board.total / query.pageSize));
   // Curvature columns only when some checkpoint on this page has a curvature run.
-  const showCurvature = board.rows.some((row) => row.hessianTop !== null || row.hessianTrace !== null);
+  const showCurvature = board.rows.some((row) => row.hessian_top !== null || row.hessian_trace !== null);
+  // Series as groups in the ranking order; a sort by another column is one flat list.
+  const grouped = !query.acrossFamilies && query.sort === 'rank';
   return (
     <>
       <h1>Leaderboard</h1>
@@ -114,6 +118,16 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
             data-testid="search"
           />
         </label>
+        <label>
+          <input
+            type="checkbox"
+            name="across"
+            value="1"
+            defaultChecked={query.acrossFamilies}
+            data-testid="filter-across"
+          />{' '}
+          rank across series
+        </label>
         <button type="submit" data-testid="apply">
           Apply
         </button>
@@ -122,13 +136,17 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
         {board.total} checkpoint result{board.total === 1 ? '' : 's'} · ranked by{' '}
         {SUMMARY_METRICS[query.metric].label}, {query.lowerIsBetter ? 'lower' : 'higher'} is better
       </p>
+      <p className="muted" data-testid="series-note">
+        {query.acrossFamilies ? ACROSS_FAMILIES_NOTE : WITHIN_FAMILIES_NOTE}
+      </p>
       <form method="get" action="/compare">
         <div className="scroll">
           <table data-testid="leaderboard">
             <thead>
               <tr>
                 <th />
-                <SortHeader query={query} column="rank" label="#" />
+                <SortHeader query={query} column="rank" label="# in series" />
+                <th>overall #</th>
                 <SortHeader query={query} column="name" label="checkpoint" text />
                 <SortHeader query={query} column="family" label="family" text />
                 <SortHeader query={query} column="step" label="step" />
@@ -142,7 +160,7 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
                 <SortHeader query={query} column="warnings" label="warnings" text />
               </tr>
             </thead>
-            <LeaderboardRows rows={board.rows} showCurvature={showCurvature} />
+            <LeaderboardRows rows={board.rows} showCurvature={showCurvature} grouped={grouped} />
           </table>
         </div>
         <button type="submit">Compare selected</button>

@@ -5,7 +5,9 @@
  * still server-rendered into the HTML.
  */
 import Link from 'next/link';
+import { Fragment } from 'react';
 import type { LeaderboardRow } from '../../db/dashboard/leaderboard.ts';
+import { familyOf } from '../../db/family-rank.ts';
 import { SUMMARY_METRIC_NAMES } from '../../lib/metrics/display.ts';
 import { formatNumber } from '../view/format.ts';
 import { hrefWith } from '../view/url.ts';
@@ -13,69 +15,95 @@ import { hrefWith } from '../view/url.ts';
 function Warnings({ row }: { row: LeaderboardRow }) {
   return (
     <>
-      {row.overTrained > 0 && (
+      {row.over_trained > 0 && (
         <span className="badge over" title="layers with α < 2">
-          {row.overTrained} over
+          {row.over_trained} over
         </span>
       )}
-      {row.underTrained > 0 && (
+      {row.under_trained > 0 && (
         <span className="badge under" title="layers with α > 6">
-          {row.underTrained} under
+          {row.under_trained} under
         </span>
       )}
-      {row.correlationTraps > 0 && (
+      {row.correlation_traps > 0 && (
         <span className="badge trap" title="correlation traps">
-          {row.correlationTraps} traps
+          {row.correlation_traps} traps
         </span>
       )}
-      {row.layersFailed > 0 && (
+      {row.layers_failed > 0 && (
         <span className="badge failed" title="layers whose analysis failed">
-          {row.layersFailed} failed
+          {row.layers_failed} failed
         </span>
       )}
     </>
   );
 }
 
-export function LeaderboardRows({ rows, showCurvature }: { rows: LeaderboardRow[]; showCurvature: boolean }) {
+/** Columns of a row besides the metrics and curvature: checkbox, 2 ranks, name, family, step, accuracy, layers, warnings. */
+const FIXED_COLUMNS = 9;
+
+export function LeaderboardRows({
+  rows,
+  showCurvature,
+  grouped,
+}: {
+  rows: LeaderboardRow[];
+  showCurvature: boolean;
+  /** Rows come grouped per family (series): a header row opens each group. */
+  grouped: boolean;
+}) {
+  const span = FIXED_COLUMNS + SUMMARY_METRIC_NAMES.length + (showCurvature ? 2 : 0);
   return (
     <tbody>
-      {rows.map((row) => (
-        <tr
-          key={`${row.checkpointId}/${row.configHash}`}
-          data-testid="leaderboard-row"
-          data-checkpoint-id={row.checkpointId}
-        >
-          <td>
-            <input type="checkbox" name="ids" value={row.checkpointId} aria-label={`compare ${row.name}`} />
-          </td>
-          <td data-testid="cell-rank">{row.rank}</td>
-          <td className="text" title={row.uri}>
-            <Link
-              prefetch={false}
-              href={hrefWith(`/checkpoints/${encodeURIComponent(row.checkpointId)}`, {
-                config: row.configHash,
-              })}
-              data-testid="cell-name"
-            >
-              {row.name}
-            </Link>
-          </td>
-          <td className="text">{row.family ?? '—'}</td>
-          <td>{row.step ?? '—'}</td>
-          <td>{formatNumber(row.knownTestAccuracy, 4)}</td>
-          {SUMMARY_METRIC_NAMES.map((metric) => (
-            <td key={metric} data-testid={`cell-${metric}`}>
-              {formatNumber(row.metrics[metric])}
+      {rows.map((row, index) => (
+        <Fragment key={`${row.checkpoint_id}/${row.config_hash}`}>
+          {grouped && (index === 0 || familyOf(rows[index - 1]!) !== familyOf(row)) && (
+            <tr className="series" data-testid="series-header">
+              <th colSpan={span} className="text">
+                series {familyOf(row)}, ranked within the series
+              </th>
+            </tr>
+          )}
+          <tr data-testid="leaderboard-row" data-checkpoint-id={row.checkpoint_id}>
+            <td>
+              <input
+                type="checkbox"
+                name="ids"
+                value={row.checkpoint_id}
+                aria-label={`compare ${row.checkpoint}`}
+              />
             </td>
-          ))}
-          {showCurvature && <td data-testid="cell-hessian-top">{formatNumber(row.hessianTop)}</td>}
-          {showCurvature && <td>{formatNumber(row.hessianTrace)}</td>}
-          <td>{row.layersAnalyzed}</td>
-          <td className="text" data-testid="cell-warnings">
-            <Warnings row={row} />
-          </td>
-        </tr>
+            <td data-testid="cell-rank-in-family">{row.rank_in_family}</td>
+            <td data-testid="cell-rank">{row.rank}</td>
+            <td className="text" title={row.uri}>
+              <Link
+                prefetch={false}
+                href={hrefWith(`/checkpoints/${encodeURIComponent(row.checkpoint_id)}`, {
+                  config: row.config_hash,
+                })}
+                data-testid="cell-name"
+              >
+                {row.checkpoint}
+              </Link>
+            </td>
+            <td className="text" data-testid="cell-family">
+              {row.family ?? '—'}
+            </td>
+            <td data-testid="cell-step">{row.step ?? '—'}</td>
+            <td>{formatNumber(row.known_test_accuracy, 4)}</td>
+            {SUMMARY_METRIC_NAMES.map((metric) => (
+              <td key={metric} data-testid={`cell-${metric}`}>
+                {formatNumber(row[metric])}
+              </td>
+            ))}
+            {showCurvature && <td data-testid="cell-hessian-top">{formatNumber(row.hessian_top)}</td>}
+            {showCurvature && <td>{formatNumber(row.hessian_trace)}</td>}
+            <td>{row.layers_analyzed}</td>
+            <td className="text" data-testid="cell-warnings">
+              <Warnings row={row} />
+            </td>
+          </tr>
+        </Fragment>
       ))}
     </tbody>
   );

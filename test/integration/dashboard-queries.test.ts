@@ -68,17 +68,23 @@ async function sweepSummaries() {
 }
 
 describe('leaderboard SQL', () => {
-  it('ranks every summary by alpha_weighted (lower first) and paginates', async () => {
+  it('ranks every summary by alpha_weighted (lower first) across families when asked, and paginates', async () => {
     const expected = (await sweepSummaries()).sort((a, b) => a.alphaWeighted! - b.alphaWeighted!);
-    const first = await fetchLeaderboard(prisma, parseLeaderboardQuery({ sweep: seeded.sweepId }));
+    const first = await fetchLeaderboard(
+      prisma,
+      parseLeaderboardQuery({ sweep: seeded.sweepId, across: '1' }),
+    );
     expect(first.total).toBe(CHECKPOINTS);
-    expect(first.rows.map((row) => row.checkpointId)).toEqual(
+    expect(first.rows.map((row) => row.checkpoint_id)).toEqual(
       expected.slice(0, first.query.pageSize).map((summary) => summary.checkpointId),
     );
     expect(first.rows.map((row) => row.rank)).toEqual(first.rows.map((_, index) => index + 1));
-    const third = await fetchLeaderboard(prisma, parseLeaderboardQuery({ sweep: seeded.sweepId, page: '3' }));
+    const third = await fetchLeaderboard(
+      prisma,
+      parseLeaderboardQuery({ sweep: seeded.sweepId, across: '1', page: '3' }),
+    );
     const offset = 2 * third.query.pageSize;
-    expect(third.rows.map((row) => row.checkpointId)).toEqual(
+    expect(third.rows.map((row) => row.checkpoint_id)).toEqual(
       expected.slice(offset, offset + third.query.pageSize).map((summary) => summary.checkpointId),
     );
     expect(third.rows[0]!.rank).toBe(offset + 1);
@@ -93,7 +99,7 @@ describe('leaderboard SQL', () => {
     );
     const steps = page.rows.map((row) => row.step!);
     expect(steps).toEqual([...steps].sort((a, b) => b - a));
-    for (const row of page.rows) expect(row.rank).toBe(rankOf.get(row.checkpointId));
+    for (const row of page.rows) expect(row.rank).toBe(rankOf.get(row.checkpoint_id));
   });
 
   it('filters by family and searches names case-insensitively, treating % and _ literally', async () => {
@@ -102,7 +108,7 @@ describe('leaderboard SQL', () => {
     expect(filtered.total).toBe(famB.length);
     expect(new Set(filtered.rows.map((row) => row.family))).toEqual(new Set(['fam-b']));
     const searched = await fetchLeaderboard(prisma, parseLeaderboardQuery({ q: 'ONERROR' }));
-    expect(searched.rows.map((row) => row.checkpointId)).toEqual([seeded.checkpoints[0]!.id]);
+    expect(searched.rows.map((row) => row.checkpoint_id)).toEqual([seeded.checkpoints[0]!.id]);
     expect((await fetchLeaderboard(prisma, parseLeaderboardQuery({ q: '%' }))).total).toBe(0);
   });
 
@@ -113,10 +119,10 @@ describe('leaderboard SQL', () => {
       parseLeaderboardQuery({ sweep: seeded.sweepId, sort: 'hessian_top', dir: 'desc' }),
     );
     const expectedTop = curvatures.map((row) => row.topEigenvalues[0]!).sort((a, b) => b - a);
-    expect(page.rows.slice(0, expectedTop.length).map((row) => row.hessianTop)).toEqual(
+    expect(page.rows.slice(0, expectedTop.length).map((row) => row.hessian_top)).toEqual(
       expectedTop.slice(0, page.rows.length),
     );
-    expect(page.rows.filter((row) => row.hessianTop === null)).toHaveLength(
+    expect(page.rows.filter((row) => row.hessian_top === null)).toHaveLength(
       Math.max(0, page.rows.length - curvatures.length),
     );
   });
@@ -126,7 +132,7 @@ describe('leaderboard SQL', () => {
     const page = await fetchLeaderboard(prisma, parseLeaderboardQuery({ sort: 'failed', dir: 'desc' }));
     const withFailures = stored.filter((summary) => summary.layersFailed > 0).length;
     expect(withFailures).toBeGreaterThan(0);
-    expect(page.rows.filter((row) => row.layersFailed > 0)).toHaveLength(withFailures);
+    expect(page.rows.filter((row) => row.layers_failed > 0)).toHaveLength(withFailures);
   });
 });
 

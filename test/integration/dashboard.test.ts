@@ -13,7 +13,9 @@ import {
 } from '../../dashboard/control.ts';
 import { formatNumber } from '../../dashboard/view/format.ts';
 import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
+import { ACROSS_FAMILIES_NOTE, NO_FAMILY, WITHIN_FAMILIES_NOTE } from '../../db/family-rank.ts';
 import { sweepLayerProgress } from '../../db/layer-progress.ts';
+import type { LeaderboardRow } from '../../db/leaderboard.ts';
 import { decodeMetrics } from '../../db/results.ts';
 import { parseWarning } from '../../lib/spectral/flags.ts';
 import { kendallTauB } from '../../lib/stats/rank-correlation.ts';
@@ -64,22 +66,61 @@ afterAll(async () => {
 });
 
 describe('dashboard on a real sweep', () => {
-  it('leaderboard ranks the sweep by mean alpha_weighted with the stored values', async () => {
-    const expected = await rankedSummaries();
-    expect(expected.length).toBeGreaterThanOrEqual(8);
+  it('leaderboard page: the order, ranks and names of `weightlens leaderboard --format json`, series as groups', async () => {
     const { page, errors } = await watchedPage(browser);
-    await page.goto(`${server.url}/?sweep=${encodeURIComponent(sweep.id)}`);
+    const views: { cli: string[]; url: string; grouped: boolean }[] = [
+      { cli: [], url: '', grouped: true },
+      { cli: ['--across-families'], url: '&across=1', grouped: false },
+      { cli: ['--metric', 'log_norm'], url: '&metric=log_norm', grouped: true },
+    ];
+    for (const view of views) {
+      const run = await runCli(
+        ['leaderboard', '--sweep', sweep.id, '--format', 'json', ...view.cli],
+        servicesEnv(services),
+      );
+      expect(run.code, run.stderr).toBe(0);
+      const expected = JSON.parse(run.stdout) as LeaderboardRow[];
+      expect(expected.length).toBeGreaterThanOrEqual(8);
+      await page.goto(`${server.url}/?sweep=${encodeURIComponent(sweep.id)}${view.url}`);
+      const rows = page.getByTestId('leaderboard-row');
+      await expect.poll(() => rows.count()).toBe(expected.length);
+      const ids = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-checkpoint-id')));
+      expect(ids).toEqual(expected.map((row) => row.checkpoint_id));
+      expect(await page.getByTestId('cell-name').allTextContents()).toEqual(
+        expected.map((r) => r.checkpoint),
+      );
+      expect(await page.getByTestId('cell-rank').allTextContents()).toEqual(
+        expected.map((r) => String(r.rank)),
+      );
+      expect(await page.getByTestId('cell-rank-in-family').allTextContents()).toEqual(
+        expected.map((r) => String(r.rank_in_family)),
+      );
+      const metric = expected[0]!.metric;
+      expect(await page.getByTestId(`cell-${metric}`).allTextContents()).toEqual(
+        expected.map((r) => formatNumber(r.score)),
+      );
+      const families = [...new Set(expected.map((r) => r.family ?? NO_FAMILY))];
+      const headers = await page.getByTestId('series-header').allTextContents();
+      expect(headers).toEqual(
+        view.grouped ? families.map((f) => `series ${f}, ranked within the series`) : [],
+      );
+      expect(await page.getByTestId('series-note').textContent()).toBe(
+        view.grouped ? WITHIN_FAMILIES_NOTE : ACROSS_FAMILIES_NOTE,
+      );
+    }
+    // The stored values, independently of both: the sweep's summaries, lower mean alpha_weighted first.
+    const stored = await rankedSummaries();
+    await page.goto(`${server.url}/?sweep=${encodeURIComponent(sweep.id)}&across=1`);
     const rows = page.getByTestId('leaderboard-row');
-    await expect.poll(() => rows.count()).toBe(expected.length);
     const ids = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-checkpoint-id')));
-    expect(ids).toEqual(expected.map((summary) => summary.checkpointId));
-    const shown = await page.getByTestId('cell-alpha_weighted').allTextContents();
-    expect(shown).toEqual(expected.map((summary) => formatNumber(summary.alphaWeighted)));
-    await expect
-      .poll(() => page.getByTestId('total').textContent())
-      .toContain(`${expected.length} checkpoint`);
+    expect(ids).toEqual(stored.map((summary) => summary.checkpointId));
+    expect(await page.getByTestId('cell-alpha_weighted').allTextContents()).toEqual(
+      stored.map((summary) => formatNumber(summary.alphaWeighted)),
+    );
+    await expect.poll(() => page.getByTestId('total').textContent()).toContain(`${stored.length} checkpoint`);
     const failedRow = rows.filter({ has: page.locator('.badge.failed') });
-    expect(await failedRow.count()).toBe(expected.filter((summary) => summary.layersFailed > 0).length);
+    expect(await failedRow.count()).toBe(stored.filter((summary) => summary.layersFailed > 0).length);
+    await page.goto(`${server.url}/?sweep=${encodeURIComponent(sweep.id)}`);
     await screenshot(page, 'leaderboard');
     expect(errors).toEqual([]);
     await page.close();
@@ -90,8 +131,7 @@ describe('dashboard on a real sweep', () => {
     await page.goto(`${server.url}/?sweep=${encodeURIComponent(sweep.id)}`);
     await page.getByTestId('sort-step').click();
     await page.waitForURL(/sort=step/);
-    const stepsOf = async () =>
-      (await page.getByTestId('leaderboard-row').locator('td:nth-child(5)').allTextContents()).map(Number);
+    const stepsOf = async () => (await page.getByTestId('cell-step').allTextContents()).map(Number);
     const ascending = await stepsOf();
     expect(ascending).toEqual([...ascending].sort((a, b) => a - b));
     await page.getByTestId('sort-step').click();
@@ -109,7 +149,7 @@ describe('dashboard on a real sweep', () => {
       },
     });
     expect(await page.getByTestId('leaderboard-row').count()).toBe(mlpB);
-    const families = await page.getByTestId('leaderboard-row').locator('td:nth-child(4)').allTextContents();
+    const families = await page.getByTestId('cell-family').allTextContents();
     expect(new Set(families)).toEqual(new Set(['mlp-b']));
     await screenshot(page, 'leaderboard-filtered');
 

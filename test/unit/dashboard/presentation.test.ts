@@ -15,6 +15,7 @@ describe('parseLeaderboardQuery', () => {
       sweepId: null,
       family: null,
       search: null,
+      acrossFamilies: false,
       sort: 'rank',
       direction: 'asc',
       page: 1,
