@@ -14,6 +14,7 @@ import {
   upsertCheckpointSummary,
 } from '../db/results.ts';
 import { updateSweepCheckpoint } from '../db/sweeps.ts';
+import { BadInputError } from '../lib/errors.ts';
 import { openCheckpoint } from '../lib/formats/index.ts';
 import type { OpenedCheckpoint } from '../lib/formats/types.ts';
 import { planLayers } from '../lib/layer-plan.ts';
@@ -35,6 +36,16 @@ export function createCheckpointActivities(
     inspectCheckpoint: (input) =>
       mappingFailures(async () => {
         const { sweepId, checkpointId, configHash, config } = input;
+        // Deltas against a base are computed by the local analysis only (lib/deltas.ts); a sweep must
+        // not store plain results under a base-keyed config hash.
+        if (config.base) {
+          throw new BadInputError(
+            'a base checkpoint (--base) is not supported by sweeps yet; use analyze --base',
+            {
+              file: input.uri,
+            },
+          );
+        }
         const ckpt = await openCached(deps, checkpointId, input.uri);
         const stored = new Map(
           (await checkpointLayerRows(deps.prisma, checkpointId, configHash)).map((row) => [
