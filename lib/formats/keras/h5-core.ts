@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import h5wasm, { type File as H5File } from 'h5wasm/node';
 import { BadInputError, type ErrorContext, UnsupportedError, WeightlensError } from '../../errors.ts';
 import type { DType } from '../types.ts';
-import { MAX_DEFLATE_RATIO } from '../zip-directory.ts';
+import { DEFAULT_ZIP_LIMITS } from '../zip-directory.ts';
 import { H5_DTYPES } from './h5-dtypes.ts';
 
 export interface H5DatasetInfo {
@@ -198,10 +198,17 @@ export async function readH5DatasetInThread(
   return withH5File(bytes, directory, context, (file) => {
     const entity = file.get(path);
     if (!(entity instanceof h5wasm.Dataset)) throw new BadInputError(`no dataset "${path}"`, context);
-    // Compressed chunks inflate at most MAX_DEFLATE_RATIO:1; beyond that the header lies (and
-    // unallocated chunks would be conjured from the fill value).
+    // Compressed chunks are bounded like a zip's deflated entries (DEFAULT_ZIP_LIMITS: a declared
+    // ratio plus an allowance, and an absolute cap): weights compress little, so a dataset beyond
+    // that is a bomb of zeros or a lying header (unallocated chunks are conjured from the fill value).
     const declared = declaredBytes(entity.metadata);
-    const bound = BigInt(bytes.byteLength) * BigInt(MAX_DEFLATE_RATIO);
+    const limits = DEFAULT_ZIP_LIMITS;
+    const bound = BigInt(
+      Math.min(
+        limits.maxInflatedBytes,
+        limits.inflateAllowanceBytes + bytes.byteLength * limits.maxInflateRatio,
+      ),
+    );
     if (declared > bound) {
       throw new BadInputError(
         `dataset declares ${declared} bytes, more than a ${bytes.byteLength}-byte file can hold`,

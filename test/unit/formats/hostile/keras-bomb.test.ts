@@ -27,3 +27,23 @@ describe('.keras memory bombs', () => {
     expect(ckpt.tensors.length).toBe(1);
   }, 120_000);
 });
+
+describe('gzip-chunked HDF5 datasets', () => {
+  it('a dataset of 96 MB of deflated zeros in a small file fails its own read, bounded by the inflate ratio', async () => {
+    const zeros = new Float32Array(4000 * 6000);
+    const h5 = await writeH5([
+      { path: 'model_weights/fc/fc/kernel:0', shape: [4000, 6000], data: zeros, gzip: true },
+      { path: 'model_weights/out/out/kernel:0', shape: [4, 4], data: values(16, 2) },
+    ]);
+    expect(h5.byteLength).toBeLessThan(2 * 1024 * 1024);
+    const ckpt = await openCheckpoint('m.h5', new MemoryObjectOpener({ 'm.h5': h5 }));
+    const bomb = ckpt.tensors.find((t) => t.name === 'fc/kernel')!;
+    const err = await ckpt.readTensor(bomb).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BadInputError);
+    expect((err as BadInputError).message).toMatch(
+      /declares 96000000 bytes, more than a \d+-byte file can hold/,
+    );
+    const fine = ckpt.tensors.find((t) => t.name === 'out/kernel')!;
+    expect(Array.from(await ckpt.readTensor(fine))).toEqual(Array.from(values(16, 2)));
+  }, 120_000);
+});
