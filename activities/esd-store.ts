@@ -1,34 +1,16 @@
 /**
- * Eigenvalue (ESD) artifacts in object storage: one float64 little-endian `.f64` object per layer
- * under esd/<checkpointContentHash>/<configHash>/<layer>.f64, referenced by LayerResult.esdUri.
- * Keys are deterministic, so a retried activity overwrites its own object and nothing else.
+ * Eigenvalue (ESD) artifacts in object storage, in the layout of lib/esd-artifact.ts, referenced by
+ * LayerResult.esdUri. Keys are deterministic, so a retried activity overwrites its own object and
+ * nothing else.
  */
 import { HeadBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ESD_CONTENT_TYPE, type EsdKey, encodeEsd, esdObjectKey } from '../lib/esd-artifact.ts';
 import { s3ClientConfig } from '../storage/index.ts';
 import type { S3StorageOptions } from '../storage/s3.ts';
 
 export interface EsdStore {
   /** Store the eigenvalues; returns the object's URI. */
   put(key: EsdKey, eigenvalues: Float64Array): Promise<string>;
-}
-
-export interface EsdKey {
-  contentHash: string;
-  configHash: string;
-  layerName: string;
-}
-
-/** Object key of a layer's ESD (layer names may hold '/', so they are URI-encoded). */
-export function esdObjectKey(key: EsdKey): string {
-  return `esd/${key.contentHash}/${key.configHash}/${encodeURIComponent(key.layerName)}.f64`;
-}
-
-/** Little-endian bytes whatever the host's byte order. */
-export function encodeFloat64LE(values: Float64Array): Uint8Array {
-  const bytes = new Uint8Array(values.length * 8);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < values.length; i++) view.setFloat64(i * 8, values[i]!, true);
-  return bytes;
 }
 
 export class S3EsdStore implements EsdStore {
@@ -46,8 +28,8 @@ export class S3EsdStore implements EsdStore {
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: objectKey,
-        Body: encodeFloat64LE(eigenvalues),
-        ContentType: 'application/octet-stream',
+        Body: encodeEsd(eigenvalues),
+        ContentType: ESD_CONTENT_TYPE,
       }),
     );
     return `s3://${this.bucket}/${objectKey}`;

@@ -6,8 +6,9 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Prisma, type PrismaClient } from '../../db/client.ts';
+import { encodeEsd } from '../../lib/esd-artifact.ts';
 import { ALPHA_BAND } from '../../lib/metrics/display.ts';
-import { createRandom, encodeEigenvalues, type SyntheticLayer, syntheticLayer } from './synthetic.ts';
+import { createRandom, type SyntheticLayer, syntheticLayer } from './synthetic.ts';
 
 /** Where eigenvalue blobs go; returns the URI stored in LayerResult.esdUri. */
 export type EsdSink = (key: string, bytes: Uint8Array) => Promise<string>;
@@ -220,7 +221,7 @@ export async function seedDashboardData(db: PrismaClient, options: SeedOptions):
   if (options.esdSink) {
     const sink = options.esdSink;
     for (const write of esdWrites)
-      write.row.esdUri = await sink(write.key, encodeEigenvalues(write.layer.eigenvalues));
+      write.row.esdUri = await sink(write.key, encodeEsd(write.layer.eigenvalues));
   }
 
   const total = options.checkpoints;

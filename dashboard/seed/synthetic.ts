@@ -99,12 +99,3 @@ export function syntheticLayer(random: () => number, N: number, M: number, alpha
     },
   };
 }
-
-/** Eigenvalues as stored by the pipeline: float64 little-endian. */
-export function encodeEigenvalues(eigenvalues: Float64Array): Uint8Array {
-  const bytes = new Uint8Array(eigenvalues.length * 8);
-  const view = new DataView(bytes.buffer);
-  for (let index = 0; index < eigenvalues.length; index++)
-    view.setFloat64(index * 8, eigenvalues[index]!, true);
-  return bytes;
-}

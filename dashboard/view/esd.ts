@@ -1,14 +1,13 @@
 /**
- * Reads a layer's stored eigenvalues (float64 little-endian, written by the pipeline) through the
+ * Reads a layer's stored eigenvalues (lib/esd-artifact.ts, written by the pipeline) through the
  * project's storage adapters and turns them into plot data: a log-binned histogram (presentation
  * only) and the *stored* power-law fit drawn over it. No metric is recomputed here.
  */
+import { decodeEsd, esdValueCount } from '../../lib/esd-artifact.ts';
 import { createStorage, type Storage } from '../../storage/index.ts';
 import type { EsdBin, EsdPlotData } from './esd-types.ts';
 
 const BIN_COUNT = 60;
-/** ESDs are at most max_evals (15,000 by default) float64s; refuse anything absurd. */
-const MAX_ESD_BYTES = 64 * 1024 * 1024;
 
 let storage: Storage | undefined;
 
@@ -28,14 +27,8 @@ export interface StoredLayerFit {
 export async function readEigenvalues(uri: string): Promise<Float64Array> {
   storage ??= createStorage();
   const reader = await storage.open(uri);
-  if (reader.size % 8 !== 0 || reader.size > MAX_ESD_BYTES) {
-    throw new Error(`${uri}: ${reader.size} bytes is not a float64 eigenvalue array`);
-  }
-  const bytes = await reader.read(0, reader.size);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const values = new Float64Array(reader.size / 8);
-  for (let index = 0; index < values.length; index++) values[index] = view.getFloat64(index * 8, true);
-  return values;
+  esdValueCount(reader.size, uri);
+  return decodeEsd(await reader.read(0, reader.size), uri);
 }
 
 /** Log-spaced histogram of the positive eigenvalues, density-normalized over all of them. */

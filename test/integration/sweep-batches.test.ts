@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { checkpointWorkflowId } from '../../contracts/checkpoint.ts';
 import type { SweepTuning } from '../../contracts/sweep.ts';
 import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
+import { decodeEsd } from '../../lib/esd-artifact.ts';
 import { defaultAnalysisConfig } from '../../lib/spectral/index.ts';
 import { parseS3Uri } from '../../storage/index.ts';
 import { connectClient, type StartedSweep, startSweep } from '../../workers/sweep-client.ts';
@@ -135,8 +136,8 @@ describe('layer batches', () => {
         const { bucket, key } = parseS3Uri(row.esdUri!);
         const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
         const bytes = await object.Body!.transformToByteArray();
-        expect(bytes.length, row.layerName).toBe(row.M! * 8);
-        const values = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8);
+        const values = decodeEsd(bytes, row.esdUri!);
+        expect(values.length, row.layerName).toBe(row.M!);
         expect(Math.max(...values)).toBeCloseTo(row.lambdaMax!, 6);
       }
     } finally {

@@ -1,9 +1,8 @@
 /**
- * Pure pieces of the sweep: layer timeout sizing, ESD encoding and keys, metric JSON round trips,
+ * Pure pieces of the sweep: layer timeout sizing, metric JSON round trips,
  * source normalization, leaderboard rendering and the progress line. No services.
  */
 import { describe, expect, it } from 'vitest';
-import { encodeFloat64LE, esdObjectKey } from '../../activities/esd-store.ts';
 import { isFinalFailureText, isReusableLayerRow } from '../../activities/failures.ts';
 import { formatLeaderboardCsv, formatTable } from '../../cli/commands/leaderboard.ts';
 import { progressLine } from '../../cli/commands/sweep.ts';
@@ -38,21 +37,6 @@ describe('layer timeouts', () => {
     const nine = layerTimeoutMs(plan([3, 3, 512, 512], 'conv2d'));
     expect(nine - 120_000).toBeGreaterThan(8 * (one - 120_000));
     expect(layerTimeoutMs(plan([3, 512, 512], 'conv1d'))).toBeGreaterThan(one);
-  });
-});
-
-describe('ESD artifacts', () => {
-  it('encodes float64 little-endian, 8 bytes per eigenvalue', () => {
-    const values = new Float64Array([1.5, -2, 1e-300, Number.MAX_VALUE]);
-    const bytes = encodeFloat64LE(values);
-    expect(bytes.length).toBe(32);
-    const view = new DataView(bytes.buffer);
-    for (let i = 0; i < values.length; i++) expect(view.getFloat64(i * 8, true)).toBe(values[i]);
-  });
-
-  it('keys objects by content hash, config hash and an escaped layer name', () => {
-    const key = esdObjectKey({ contentHash: 'abc', configHash: 'def', layerName: 'blocks/0.attn.weight' });
-    expect(key).toBe('esd/abc/def/blocks%2F0.attn.weight.f64');
   });
 });
 
