@@ -16,7 +16,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { BadInputError, ConfigError, TransientError } from '../lib/errors.ts';
-import { checkRange } from '../lib/formats/memory.ts';
+import { checkRange } from '../lib/formats/range.ts';
 import type { ObjectOpener, RangeReader } from '../lib/formats/types.ts';
 import { DEFAULT_RETRY, type RetryOptions, withRetry } from './retry.ts';
 import { newReadStats, type ReadStats } from './stats.ts';
