@@ -10,13 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { buildDashboardIfStale, startDashboardServer } from '../dashboard/control.ts';
-import { seedDashboardData } from '../dashboard/seed/seed.ts';
 import { esdPlotData, readEigenvalues } from '../dashboard/view/esd.ts';
 import { createPrismaClient } from '../db/client.ts';
 import { fetchCheckpointDetail } from '../db/dashboard/checkpoint.ts';
 import { fetchLeaderboard, parseLeaderboardQuery } from '../db/dashboard/leaderboard.ts';
 import { resolveServices } from '../infra/config.ts';
 import { applyMigrations } from '../infra/migrate.ts';
+import { seedDashboardData } from '../test/seed/seed.ts';
 
 const CHECKPOINTS = Number(process.env.BENCH_CHECKPOINTS ?? 1_000);
 const LAYERS = Number(process.env.BENCH_LAYERS ?? 100);

@@ -15,9 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadNativeLinalg, nativeLoadError, squaredSingularValues } from '../lib/linalg/index.ts';
+import { seededRandom } from '../lib/random.ts';
 import { fitPowerLawWW } from '../lib/spectral/fit.ts';
 import { analyzeLayer, defaultAnalysisConfig, EVALS_THRESHOLD } from '../lib/spectral/index.ts';
-import { seededRandom } from '../lib/spectral/randomize.ts';
 
 const PYTHON = process.env.BENCH_PYTHON ?? '/root/.cache/weightlens/venv/bin/python';
 const SIZES = (process.env.BENCH_SIZES ?? '1024x1024,2048x2048,4096x4096,4096x11008').split(',').map((s) => {

@@ -7,7 +7,7 @@ import { open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BadInputError, ConfigError } from '../lib/errors.ts';
-import { checkRange } from '../lib/formats/memory.ts';
+import { checkRange } from '../lib/formats/range.ts';
 import type { ObjectOpener, OpenOptions, RangeReader } from '../lib/formats/types.ts';
 import { newReadStats, type ReadStats } from './stats.ts';
 

@@ -6,10 +6,10 @@
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ImageDataset, LabeledImages } from '../lib/data/datasets.ts';
+import { SeededRandom } from '../lib/random.ts';
 import { writeZooCheckpoint } from './checkpoint-writer.ts';
 import { buildModel } from './models.ts';
 import { checkpointId, hyperparametersOf, type RunSpec } from './plan.ts';
-import { SeededRandom } from './rng.ts';
 
 const PIXELS = 28 * 28;
 const EVAL_BATCH = 2000;

@@ -3,6 +3,7 @@
  * same code serves the tfjs Hessian operator and dense float64 test matrices, and every run is
  * reproducible from its seed.
  */
+import { SeededRandom as BaseSeededRandom } from '../random.ts';
 
 /** A symmetric linear map, applied one vector at a time (a Hessian, a block of it, a test matrix). */
 export interface SymmetricOperator {
@@ -31,43 +32,10 @@ export function scale(alpha: number, x: Float64Array): Float64Array {
   return out;
 }
 
-/** Mulberry32: tiny, fast, good enough for probe vectors; seeded for reproducibility. */
-export class SeededRandom {
-  private state: number;
-  private spareGaussian: number | undefined;
+/** The curvature methods' generator (lib/random.ts); seed 0 stands for a fixed nonzero seed. */
+export class SeededRandom extends BaseSeededRandom {
   constructor(seed: number) {
-    this.state = seed >>> 0 || 0x9e3779b9;
-  }
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  gaussian(): number {
-    if (this.spareGaussian !== undefined) {
-      const g = this.spareGaussian;
-      this.spareGaussian = undefined;
-      return g;
-    }
-    const u = 1 - this.next();
-    const r = Math.sqrt(-2 * Math.log(u));
-    const theta = 2 * Math.PI * this.next();
-    this.spareGaussian = r * Math.sin(theta);
-    return r * Math.cos(theta);
-  }
-  gaussianVector(dim: number): Float64Array {
-    const v = new Float64Array(dim);
-    for (let i = 0; i < dim; i++) v[i] = this.gaussian();
-    return v;
-  }
-  /** ±1 entries with equal probability (Hutchinson's and SLQ's probes). */
-  rademacherVector(dim: number): Float64Array {
-    const v = new Float64Array(dim);
-    for (let i = 0; i < dim; i++) v[i] = this.next() < 0.5 ? -1 : 1;
-    return v;
+    super(seed >>> 0 || 0x9e3779b9);
   }
 }
 

@@ -11,7 +11,7 @@
  */
 import { constants, crc32, inflateRawSync } from 'node:zlib';
 import { BadInputError, UnsupportedError } from '../errors.ts';
-import { MemoryRangeReader } from './memory.ts';
+import { MemoryRangeReader } from './range.ts';
 import type { RangeReader } from './types.ts';
 
 import {

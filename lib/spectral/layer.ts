@@ -6,6 +6,7 @@
 import { BadInputError } from '../errors.ts';
 import type { EigenBackend } from '../linalg/index.ts';
 import { CHECKPOINT_METRICS } from '../metrics/registry.ts';
+import { seededRandom } from '../random.ts';
 import type { LayerType, LayerWeights } from '../types.ts';
 import { checkWeights, layerEsd, layerGeometry } from './esd.ts';
 import { estimatorColumns } from './estimators.ts';
@@ -14,7 +15,7 @@ import { fitPowerLawPackage, fitPowerLawWW, type PowerLawFit } from './fit.ts';
 import { alphaFlags, formatWarning, type LayerFlag } from './flags.ts';
 import { fitMarchenkoPastur } from './mp.ts';
 import { normMetrics } from './norms.ts';
-import { jensenShannonDistance, seededRandom, seedFromName, shuffledCopy } from './randomize.ts';
+import { jensenShannonDistance, seedFromName, shuffledCopy } from './randomize.ts';
 import { fitTruncatedPowerLaw } from './tpl.ts';
 import type { AnalysisConfig, LayerAnalysis, LayerMetrics } from './types.ts';
 

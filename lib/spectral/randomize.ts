@@ -4,18 +4,6 @@
  * unseeded shuffle; we seed from the layer name so a re-run gives the same numbers.
  */
 
-/** mulberry32: a small seeded PRNG (reproducible randomization per layer). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** FNV-1a of a string, as a 32-bit seed. */
 export function seedFromName(name: string): number {
   let hash = 0x811c9dc5;

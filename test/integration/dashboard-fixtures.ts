@@ -6,7 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { HOSTILE_NAME } from '../../dashboard/seed/seed.ts';
+import { HOSTILE_NAME } from '../seed/seed.ts';
 import {
   type SyntheticCheckpoint,
   safetensorsBytes,

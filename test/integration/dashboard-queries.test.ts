@@ -6,7 +6,6 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type SeedResult, seedDashboardData } from '../../dashboard/seed/seed.ts';
 import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
 import { correlations, fetchAccuracyPoints } from '../../db/dashboard/accuracy.ts';
 import { fetchCheckpointDetail } from '../../db/dashboard/checkpoint.ts';
@@ -16,6 +15,7 @@ import { fetchSweepStatus } from '../../db/dashboard/sweeps.ts';
 import { fetchHeatmap, fetchTrend, HEATMAP_MAX_STEPS } from '../../db/dashboard/trends.ts';
 import { applyMigrations } from '../../infra/migrate.ts';
 import { kendallTauB } from '../../lib/stats/rank-correlation.ts';
+import { type SeedResult, seedDashboardData } from '../seed/seed.ts';
 
 const services = inject('services');
 const database = `dashboard_queries_${process.pid}_${Date.now()}`;

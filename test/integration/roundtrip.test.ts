@@ -9,10 +9,10 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createProbeActivities } from '../../activities/probe.ts';
 import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
 import { s3Client } from '../../infra/s3.ts';
-import { probeWorkflow } from '../../workflows/probe.ts';
+import { createProbeActivities } from './probe/activities.ts';
+import { probeWorkflow } from './probe/workflow.ts';
 
 const services = inject('services');
 
@@ -49,7 +49,7 @@ describe('round trip: Temporal → S3 → Postgres', () => {
         connection: workerConnection,
         namespace: services.namespace,
         taskQueue,
-        workflowsPath: fileURLToPath(new URL('../../workflows/probe.ts', import.meta.url)),
+        workflowsPath: fileURLToPath(new URL('./probe/workflow.ts', import.meta.url)),
         activities,
       });
       const client = new Client({ connection: clientConnection, namespace: services.namespace });

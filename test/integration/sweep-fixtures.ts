@@ -5,6 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { seededRandom } from '../../lib/random.ts';
 
 /** Layer shapes of one synthetic checkpoint: [rows, cols] each (M = min ≥ min_evals 10). */
 export const DEFAULT_LAYER_SHAPES: [number, number][] = [
@@ -13,18 +14,6 @@ export const DEFAULT_LAYER_SHAPES: [number, number][] = [
   [40, 20],
 ];
 
-/** mulberry32: a tiny seeded generator, enough for test matrices. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function gaussian(random: () => number): number {
   const u = Math.max(random(), 1e-12);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
@@ -32,7 +21,7 @@ function gaussian(random: () => number): number {
 
 /** A rows×cols matrix: noise + `strength` × a random rank-4 part (more "training" → heavier tail). */
 export function syntheticMatrix(rows: number, cols: number, seed: number, strength: number): Float32Array {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const out = new Float32Array(rows * cols);
   for (let i = 0; i < out.length; i++) out[i] = gaussian(random) / Math.sqrt(cols);
   for (let r = 0; r < 4; r++) {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeCheckpoint } from '../../lib/analyze.ts';
-import { MemoryObjectOpener } from '../../lib/formats/memory.ts';
 import { defaultAnalysisConfig, hashAnalysisConfig, parseAnalysisConfig } from '../../lib/spectral/index.ts';
 import { buildSafetensors } from './formats/builders.ts';
+import { MemoryObjectOpener } from './formats/memory-opener.ts';
 import { paretoSingularValues } from './formats/moe-builders.ts';
 import { gaussian, matrixWithSingularValues, seededRandom } from './linalg/known-spectrum.ts';
 

@@ -2,16 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { BadInputError } from '../../lib/errors.ts';
 import { decodeEsd, ESD_MAX_BYTES, encodeEsd, esdObjectKey, esdValueCount } from '../../lib/esd-artifact.ts';
+import { SeededRandom } from '../../lib/random.ts';
 
 const EDGE_VALUES = [0, -0, 1.5, -2, 5e-324, 1e-300, Number.MAX_VALUE, Infinity, -Infinity, Number.NaN];
 
 describe('ESD artifact', () => {
   it('round-trips every float64, bit for bit (NaN, ±0, subnormals, infinities)', () => {
-    let state = 0x9e3779b9;
-    const random = Array.from({ length: 1000 }, () => {
-      state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-      return (state / 2 ** 32) * 10 ** ((state % 40) - 20);
-    });
+    const rng = new SeededRandom(7);
+    const random = Array.from({ length: 1000 }, () => rng.gaussian() * 10 ** (rng.int(40) - 20));
     const values = new Float64Array([...EDGE_VALUES, ...random]);
     const bytes = encodeEsd(values);
     expect(bytes.length).toBe(values.length * 8);

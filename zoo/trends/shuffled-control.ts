@@ -9,7 +9,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BadInputError } from '../../lib/errors.ts';
-import { SeededRandom } from '../rng.ts';
+import { SeededRandom } from '../../lib/random.ts';
 
 interface WeightSpec {
   name: string;

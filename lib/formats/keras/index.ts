@@ -8,7 +8,7 @@
 import { BadInputError, UnsupportedError } from '../../errors.ts';
 import { decodeUtf8, isRecord, parseJson, ReaderCache } from '../checks.ts';
 import { decodePlain, elementCount, plainByteLength } from '../dtypes.ts';
-import { MemoryRangeReader } from '../memory.ts';
+import { MemoryRangeReader } from '../range.ts';
 import type {
   CheckpointFormat,
   FormatReader,

@@ -6,7 +6,6 @@
  */
 import { BadInputError, type ErrorContext } from '../../errors.ts';
 import { decodePlain, elementBytes, elementCount } from '../dtypes.ts';
-import { MemoryRangeReader } from '../memory.ts';
 import {
   forEachPackedVarint,
   ProtoSource,
@@ -18,6 +17,7 @@ import {
   WIRE_LEN,
   WIRE_VARINT,
 } from '../protobuf.ts';
+import { MemoryRangeReader } from '../range.ts';
 import type { DType } from '../types.ts';
 
 /** ONNX TensorProto.DataType → our dtype; `null` = a known type we do not decode (strings, complex, 4-bit, FNUZ). */

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { isBadInput } from '../../../lib/errors.ts';
 import { incompleteReason, parseCompletenessRule } from '../../../lib/formats/completeness.ts';
 import { discoverCheckpoints } from '../../../lib/formats/discover.ts';
-import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
 import { buildSafetensors, jsonBytes } from './builders.ts';
+import { MemoryObjectOpener } from './memory-opener.ts';
 
 const root = 's3://bucket/run';
 const shard1 = buildSafetensors([{ name: 'a.weight', shape: [4, 4] }]);

@@ -11,9 +11,9 @@ import { discoverCheckpoints } from '../../../lib/formats/discover.ts';
 import { PLAIN_DTYPES } from '../../../lib/formats/dtypes.ts';
 import { BLOCK_LAYOUT } from '../../../lib/formats/gguf/dequant.ts';
 import { DETECT_HEAD_BYTES, formatReaders, openCheckpoint } from '../../../lib/formats/index.ts';
-import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
 import type { DType, FormatReader } from '../../../lib/formats/types.ts';
 import { FIXTURES_DIR } from './fixture-helpers.ts';
+import { MemoryObjectOpener } from './memory-opener.ts';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

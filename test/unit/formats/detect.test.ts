@@ -8,8 +8,8 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WeightlensError } from '../../../lib/errors.ts';
 import { DETECT_HEAD_BYTES, formatReaders, openCheckpoint } from '../../../lib/formats/index.ts';
-import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
 import { FIXTURES_DIR } from './fixture-helpers.ts';
+import { MemoryObjectOpener } from './memory-opener.ts';
 
 function fixtureFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

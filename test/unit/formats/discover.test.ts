@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { BadInputError } from '../../../lib/errors.ts';
 import { discoverCheckpoints } from '../../../lib/formats/discover.ts';
-import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
 import { buildSafetensors, jsonBytes } from './builders.ts';
+import { MemoryObjectOpener } from './memory-opener.ts';
 
 function weights(seed: number): Uint8Array {
   return buildSafetensors([

@@ -4,12 +4,12 @@ import { BadInputError, errorLine } from '../../../lib/errors.ts';
 import { parseExpertRowName } from '../../../lib/formats/experts.ts';
 import { openCheckpoint } from '../../../lib/formats/index.ts';
 import { mapTensor, mapTensors, readLayerWeights } from '../../../lib/formats/layers.ts';
-import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
 import type { TensorInfo } from '../../../lib/formats/types.ts';
 import { planLayers } from '../../../lib/layer-plan.ts';
 import { summarizeExpertGroups } from '../../../lib/spectral/expert-groups.ts';
 import { defaultAnalysisConfig } from '../../../lib/spectral/index.ts';
 import { buildSafetensors } from './builders.ts';
+import { MemoryObjectOpener } from './memory-opener.ts';
 import { buildGguf, plantedExperts } from './moe-builders.ts';
 
 function info(name: string, shape: number[]): TensorInfo {

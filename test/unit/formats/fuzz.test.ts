@@ -10,10 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { WeightlensError } from '../../../lib/errors.ts';
 import { openCheckpoint } from '../../../lib/formats/index.ts';
 import { mapTensors, readLayerWeights } from '../../../lib/formats/layers.ts';
-import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
 import { MAX_DEFLATE_RATIO } from '../../../lib/formats/zip.ts';
+import { seededRandom } from '../../../lib/random.ts';
 import { FIXTURES_DIR } from './fixture-helpers.ts';
 import { FUZZ_TARGETS, type FuzzTarget } from './fuzz-targets.ts';
+import { MemoryObjectOpener } from './memory-opener.ts';
 
 const TOTAL_CASES = 10_000;
 /** Generous: a shared two-core machine can be 10× slower than an idle one (this is not a speed test). */
@@ -24,18 +25,6 @@ const ONLY_CASE = process.env.FUZZ_CASE === undefined ? undefined : Number(proce
 const MAX_TENSORS_PER_CASE = 64;
 /** Bytes read per case, in file sizes: a reader looping on a corrupt file shows up here, not as a hang. */
 const MAX_READ_FACTOR = 64;
-
-/** mulberry32: a small, seedable PRNG (reproducible cases). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HOSTILE_U32 = [0, 1, 0x7f, 0x80, 0xff, 0xffff, 0x7fffffff, 0x80000000, 0xffffffff];
 const HOSTILE_U64 = [0n, 1n, 2n ** 31n, 2n ** 32n, 2n ** 53n, 2n ** 63n, 2n ** 64n - 1n];
@@ -147,7 +136,7 @@ describe(`mutation fuzz: ${casesPerTarget} cases × ${FUZZ_TARGETS.length} fixtu
         for (let n = 0; n < casesPerTarget; n++) {
           if (ONLY_CASE !== undefined && n !== ONLY_CASE) continue;
           const seed = BASE_SEED + row * 1_000_003 + n;
-          const outcome = await runCase(target, mutate(original, prng(seed)));
+          const outcome = await runCase(target, mutate(original, seededRandom(seed)));
           if (!outcome.opened) rejected++;
           if (outcome.error && failures.length < 10)
             failures.push(`case ${n} (FUZZ_CASE=${n}): ${outcome.error}`);

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { BadInputError, UnsupportedError } from '../../../lib/errors.ts';
 import { openCheckpoint } from '../../../lib/formats/index.ts';
 import { mapTensors } from '../../../lib/formats/layers.ts';
-import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
 import { FileStorage } from '../../../storage/file.ts';
 import { FIXTURES_DIR, readExpected } from './fixture-helpers.ts';
+import { MemoryObjectOpener } from './memory-opener.ts';
 
 const dir = `${FIXTURES_DIR}gguf/`;
 const expected = readExpected('gguf/expected.json') as unknown as Record<

@@ -8,11 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { discoverCheckpoints } from '../../../lib/formats/discover.ts';
 import { CheckpointHeaderCache, headCachingOpener } from '../../../lib/formats/header-cache.ts';
 import { openCheckpoint } from '../../../lib/formats/index.ts';
-import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
 import type { ObjectOpener, OpenedCheckpoint, OpenOptions, RangeReader } from '../../../lib/formats/types.ts';
 import { planLayers } from '../../../lib/layer-plan.ts';
 import { defaultAnalysisConfig } from '../../../lib/spectral/index.ts';
 import { buildSafetensors } from './builders.ts';
+import { MemoryObjectOpener } from './memory-opener.ts';
 
 /** Counts opens (HEAD requests on S3) and reads (ranged GETs) per uri. */
 class CountingOpener implements ObjectOpener {

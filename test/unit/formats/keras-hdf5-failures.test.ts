@@ -10,10 +10,10 @@ import { BadInputError } from '../../../lib/errors.ts';
 import { openCheckpoint } from '../../../lib/formats/index.ts';
 import { abortHdf5ForTests } from '../../../lib/formats/keras/h5.ts';
 import { kerasTensorName } from '../../../lib/formats/keras/index.ts';
-import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
 import type { OpenedCheckpoint } from '../../../lib/formats/types.ts';
 import { FIXTURES_DIR } from './fixture-helpers.ts';
 import { KERAS2, KERAS3, type Weight } from './keras-fixture.ts';
+import { MemoryObjectOpener } from './memory-opener.ts';
 
 const MODEL_H5 = new Uint8Array(readFileSync(`${FIXTURES_DIR}keras/model.h5`));
 const MODEL_KERAS = new Uint8Array(readFileSync(`${FIXTURES_DIR}keras/model.keras`));

@@ -3,8 +3,8 @@ import { BadInputError, UnsupportedError, WeightlensError } from '../../../lib/e
 import { openCheckpoint } from '../../../lib/formats/index.ts';
 import { kerasTensorName } from '../../../lib/formats/keras/index.ts';
 import { mapTensors } from '../../../lib/formats/layers.ts';
-import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
 import { KERAS2, KERAS3, writeH5, writeKeras2, writeKeras3Archive, zip } from './keras-fixture.ts';
+import { MemoryObjectOpener } from './memory-opener.ts';
 
 afterEach(() => {
   delete process.env.WEIGHTLENS_H5_MAX_BYTES;

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { BadInputError } from '../../../lib/errors.ts';
 import { openCheckpoint } from '../../../lib/formats/index.ts';
 import { mapTensor, mapTensors, readLayerWeights } from '../../../lib/formats/layers.ts';
-import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
 import type { OpenedCheckpoint, TensorInfo } from '../../../lib/formats/types.ts';
 import { buildSafetensors } from './builders.ts';
+import { MemoryObjectOpener } from './memory-opener.ts';
 
 function info(name: string, shape: number[], extra: Partial<TensorInfo> = {}): TensorInfo {
   return { name, dtype: 'F32', shape, uri: 'mem', byteOffset: 0, byteLength: 0, ...extra };

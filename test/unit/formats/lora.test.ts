@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyzeCheckpoint } from '../../../lib/analyze.ts';
 import { loraCore, loraProduct, loraWeights } from '../../../lib/formats/lora-weights.ts';
-import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
+import { seededRandom } from '../../../lib/random.ts';
 import { analyzeLayer, defaultAnalysisConfig } from '../../../lib/spectral/index.ts';
 import { FileStorage } from '../../../storage/file.ts';
-import { gaussian, seededRandom } from '../linalg/known-spectrum.ts';
+import { gaussian } from '../linalg/known-spectrum.ts';
 import { FIXTURES_DIR } from './fixture-helpers.ts';
+import { MemoryObjectOpener } from './memory-opener.ts';
 
 interface Expected {
   rank: number;

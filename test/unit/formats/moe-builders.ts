@@ -3,7 +3,9 @@
  * fused expert tensors (E, rows, cols) whose experts have planted heavy-tailed spectra, written as
  * safetensors or GGUF bytes.
  */
-import { matrixWithSingularValues, seededRandom } from '../linalg/known-spectrum.ts';
+
+import { seededRandom } from '../../../lib/random.ts';
+import { matrixWithSingularValues } from '../linalg/known-spectrum.ts';
 
 /**
  * `count` eigenvalues drawn from a Pareto law p(λ) ∝ λ^(−α) on [1, ∞) (inverse-CDF sampling),

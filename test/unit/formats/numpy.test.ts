@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BadInputError, UnsupportedError } from '../../../lib/errors.ts';
 import { openCheckpoint } from '../../../lib/formats/index.ts';
-import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
 import { FileStorage } from '../../../storage/file.ts';
 import { expectTensorsExact, FIXTURES_DIR, readExpected } from './fixture-helpers.ts';
+import { MemoryObjectOpener } from './memory-opener.ts';
 
 const dir = `${FIXTURES_DIR}numpy/`;
 const expected = readExpected('numpy/expected.json');

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BadInputError, WeightlensError } from '../../../lib/errors.ts';
 import { openCheckpoint } from '../../../lib/formats/index.ts';
-import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
 import type { OpenedCheckpoint } from '../../../lib/formats/types.ts';
+import { MemoryObjectOpener } from './memory-opener.ts';
 
 const DIR = join(import.meta.dirname, '../../fixtures/formats/onnx');
 interface Expected {

@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BadInputError, UnsupportedError } from '../../../lib/errors.ts';
 import { openCheckpoint } from '../../../lib/formats/index.ts';
-import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
 import { unpickle } from '../../../lib/formats/pytorch/unpickle.ts';
 import { FileStorage } from '../../../storage/file.ts';
 import { expectTensorsExact, FIXTURES_DIR, readExpected } from './fixture-helpers.ts';
 import { tensorPickle } from './hostile/torch-gen.ts';
+import { MemoryObjectOpener } from './memory-opener.ts';
 import { buildZip } from './zip-builder.ts';
 
 const dir = `${FIXTURES_DIR}pytorch/`;

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { BadInputError, WeightlensError } from '../../../lib/errors.ts';
 import { openCheckpoint } from '../../../lib/formats/index.ts';
 import { mapTensors } from '../../../lib/formats/layers.ts';
-import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
 import { FIXTURES_DIR } from './fixture-helpers.ts';
+import { MemoryObjectOpener } from './memory-opener.ts';
 import { TFJS_SHARD, TFJS_WEIGHTS } from './tfjs-fixture.ts';
 
 // Builds tfjs models in memory and checks our decoding against tfjs-core's own `io.decodeWeights`

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { WeightlensError } from '../../../lib/errors.ts';
 import { openCheckpoint } from '../../../lib/formats/index.ts';
 import { mapTensors } from '../../../lib/formats/layers.ts';
-import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
 import { FIXTURES_DIR } from './fixture-helpers.ts';
+import { MemoryObjectOpener } from './memory-opener.ts';
 import {
   buildModel,
   convValues,

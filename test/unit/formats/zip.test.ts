@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BadInputError, UnsupportedError } from '../../../lib/errors.ts';
-import { MemoryRangeReader } from '../../../lib/formats/memory.ts';
+import { MemoryRangeReader } from '../../../lib/formats/range.ts';
 import { ZipArchive } from '../../../lib/formats/zip.ts';
 import { buildZip } from './zip-builder.ts';
 

@@ -19,9 +19,10 @@ import {
   squaredSingularValues,
   squaredSingularValuesBatched,
 } from '../../../lib/linalg/index.ts';
+import { seededRandom } from '../../../lib/random.ts';
 import { analyzeLayer, defaultAnalysisConfig } from '../../../lib/spectral/index.ts';
 import { prerequisite } from '../../prerequisites.ts';
-import { gaussian, seededRandom } from './known-spectrum.ts';
+import { gaussian } from './known-spectrum.ts';
 
 const cuda = loadCudaLinalg();
 const native = prerequisite(loadNativeLinalg() !== null, 'the native LAPACK addon (npm run build:native)');

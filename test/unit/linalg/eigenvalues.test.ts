@@ -5,8 +5,9 @@ import {
   squaredSingularValuesTs,
 } from '../../../lib/linalg/index.ts';
 import { symmetricEigenvalues } from '../../../lib/linalg/tridiagonal.ts';
+import { seededRandom } from '../../../lib/random.ts';
 import { prerequisite } from '../../prerequisites.ts';
-import { gaussian, matrixWithSingularValues, seededRandom } from './known-spectrum.ts';
+import { gaussian, matrixWithSingularValues } from './known-spectrum.ts';
 
 /** Max |computed − expected| / max(expected): the norm-wise relative error LAPACK also guarantees. */
 function maxRelativeError(computed: Float64Array, expected: number[]): number {

@@ -1,16 +1,8 @@
-/** Test helpers: a seeded PRNG and matrices with a prescribed singular spectrum. */
+/** Test helpers: Gaussian draws and matrices with a prescribed singular spectrum. */
+import { seededRandom } from '../../../lib/random.ts';
 
-/** mulberry32: small, seeded, good enough for test matrices. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The one seeded generator (lib/random.ts), re-exported for the tests that build matrices here. */
+export { seededRandom };
 
 export function gaussian(rand: () => number): number {
   const u = Math.max(rand(), 1e-300);

@@ -6,10 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeCheckpoint } from '../../../lib/analyze.ts';
 import { BadInputError, isBadInput } from '../../../lib/errors.ts';
-import { MemoryObjectOpener } from '../../../lib/formats/memory.ts';
 import { analyzeLayer, defaultAnalysisConfig, summarizeLayers } from '../../../lib/spectral/index.ts';
 import type { LayerWeights } from '../../../lib/types.ts';
 import { buildSafetensors } from '../formats/builders.ts';
+import { MemoryObjectOpener } from '../formats/memory-opener.ts';
 
 function random(seed: number): () => number {
   let s = seed;

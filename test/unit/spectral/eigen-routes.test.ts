@@ -12,9 +12,10 @@ import {
   resolveBackend,
   squaredSingularValues,
 } from '../../../lib/linalg/index.ts';
+import { seededRandom } from '../../../lib/random.ts';
 import { analyzeLayer, defaultAnalysisConfig } from '../../../lib/spectral/index.ts';
 import { prerequisite } from '../../prerequisites.ts';
-import { gaussian, seededRandom } from '../linalg/known-spectrum.ts';
+import { gaussian } from '../linalg/known-spectrum.ts';
 
 const native = prerequisite(loadNativeLinalg() !== null, 'the native LAPACK addon (npm run build:native)');
 

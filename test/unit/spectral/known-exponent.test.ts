@@ -3,9 +3,10 @@
  * p(λ) ∝ λ^−α (λ ≥ 1) must give α back within the fit's statistical error.
  */
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../lib/random.ts';
 import { fitPowerLawWW } from '../../../lib/spectral/fit.ts';
 import { analyzeLayer, defaultAnalysisConfig } from '../../../lib/spectral/index.ts';
-import { matrixWithSingularValues, seededRandom } from '../linalg/known-spectrum.ts';
+import { matrixWithSingularValues } from '../linalg/known-spectrum.ts';
 
 /** Inverse-CDF Pareto samples with density ∝ x^−alpha on [xmin, ∞). */
 function paretoSamples(count: number, alpha: number, xmin: number, seed: number): number[] {

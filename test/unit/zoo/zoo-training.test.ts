@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryRangeReader } from '../../../lib/formats/memory.ts';
+import { MemoryRangeReader } from '../../../lib/formats/range.ts';
 import { readSafetensorsHeader } from '../../../lib/formats/safetensors/index.ts';
+import { SeededRandom } from '../../../lib/random.ts';
 import { encodeSafetensors, writeZooCheckpoint } from '../../../zoo/checkpoint-writer.ts';
 import { buildModel } from '../../../zoo/models.ts';
-import { SeededRandom } from '../../../zoo/rng.ts';
 import { initTrainingBackend } from '../../../zoo/tfjs-wasm.ts';
 import { noisyLabels } from '../../../zoo/trainer.ts';
 

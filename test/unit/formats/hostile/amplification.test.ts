@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { BadInputError } from '../../../../lib/errors.ts';
 import { openCheckpoint } from '../../../../lib/formats/index.ts';
-import { MemoryObjectOpener } from '../../../../lib/formats/memory.ts';
 import { ZipArchive } from '../../../../lib/formats/zip.ts';
 import { jsonBytes } from '../builders.ts';
+import { MemoryObjectOpener } from '../memory-opener.ts';
 import { buildZip } from '../zip-builder.ts';
 import { torchZipBytes } from './torch-gen.ts';
 

@@ -7,7 +7,6 @@
 import { describe, expect, it } from 'vitest';
 import { BadInputError } from '../../../../lib/errors.ts';
 import { openCheckpoint } from '../../../../lib/formats/index.ts';
-import { MemoryObjectOpener } from '../../../../lib/formats/memory.ts';
 import { unpickle } from '../../../../lib/formats/pytorch/unpickle.ts';
 import {
   type CheckpointFiles,
@@ -19,6 +18,7 @@ import {
   tfliteSharedName,
   torchArchive,
 } from '../../../fixtures/hostile/complexity-gen.ts';
+import { MemoryObjectOpener } from '../memory-opener.ts';
 
 const HANG_GUARD_MS = 30_000;
 

@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { BadInputError } from '../../../../lib/errors.ts';
 import { openCheckpoint } from '../../../../lib/formats/index.ts';
 import { listH5 } from '../../../../lib/formats/keras/h5.ts';
-import { MemoryObjectOpener } from '../../../../lib/formats/memory.ts';
 import { values, writeH5 } from '../keras-fixture.ts';
+import { MemoryObjectOpener } from '../memory-opener.ts';
 
 describe('HDF5 dataset names and unreadable objects', () => {
   it('datasets whose short names collide keep their full paths and their own values', async () => {

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { BadInputError } from '../../../../lib/errors.ts';
 import { openCheckpoint } from '../../../../lib/formats/index.ts';
-import { MemoryObjectOpener } from '../../../../lib/formats/memory.ts';
 import { values, writeH5, zip } from '../keras-fixture.ts';
+import { MemoryObjectOpener } from '../memory-opener.ts';
 
 describe('.keras memory bombs', () => {
   it('a zero-padded deflated model.weights.h5 is refused at open; unpadded it opens', async () => {

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { WeightlensError } from '../../../../lib/errors.ts';
 import { openCheckpoint } from '../../../../lib/formats/index.ts';
-import { MemoryObjectOpener } from '../../../../lib/formats/memory.ts';
+import { MemoryObjectOpener } from '../memory-opener.ts';
 
 interface HeaderCase {
   header: string;

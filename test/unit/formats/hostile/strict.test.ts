@@ -6,7 +6,6 @@
 import { describe, expect, it } from 'vitest';
 import { BadInputError } from '../../../../lib/errors.ts';
 import { openCheckpoint } from '../../../../lib/formats/index.ts';
-import { MemoryObjectOpener } from '../../../../lib/formats/memory.ts';
 import { repeatedTopLevelKey } from '../../../../lib/formats/safetensors/index.ts';
 import {
   ggufTwoTensors,
@@ -15,6 +14,7 @@ import {
   safetensorsRaw,
   safetensorsUncoveredTail,
 } from '../../../fixtures/hostile/strict-gen.ts';
+import { MemoryObjectOpener } from '../memory-opener.ts';
 
 async function openError(name: string, bytes: Uint8Array): Promise<BadInputError> {
   const err = await openCheckpoint(name, new MemoryObjectOpener({ [name]: bytes })).catch((e: unknown) => e);

@@ -8,7 +8,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Prisma, type PrismaClient } from '../../db/client.ts';
 import { encodeEsd } from '../../lib/esd-artifact.ts';
 import { ALPHA_BAND } from '../../lib/metrics/display.ts';
-import { createRandom, type SyntheticLayer, syntheticLayer } from './synthetic.ts';
+import { seededRandom } from '../../lib/random.ts';
+import { type SyntheticLayer, syntheticLayer } from './synthetic.ts';
 
 /** Where eigenvalue blobs go; returns the URI stored in LayerResult.esdUri. */
 export type EsdSink = (key: string, bytes: Uint8Array) => Promise<string>;
@@ -87,7 +88,7 @@ async function insertRows(db: PrismaClient, table: BulkTable, rows: object[]): P
 }
 
 export async function seedDashboardData(db: PrismaClient, options: SeedOptions): Promise<SeedResult> {
-  const random = createRandom(options.seed);
+  const random = seededRandom(options.seed);
   const { prefix } = options;
   const configHash = createHash('sha256').update(`${prefix}/config`).digest('hex').slice(0, 16);
   const sweepId = `${prefix}-sweep`;

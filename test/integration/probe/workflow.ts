@@ -1,6 +1,6 @@
-/** The round-trip probe workflow: one activity that reads S3 and writes Postgres (see activities/probe.ts). */
+/** The round-trip probe workflow: one activity that reads S3 and writes Postgres (see ./activities.ts). */
 import { proxyActivities } from '@temporalio/workflow';
-import type { ProbeActivities, ProbeInput, ProbeResult } from '../activities/probe.ts';
+import type { ProbeActivities, ProbeInput, ProbeResult } from './activities.ts';
 
 const { probeReadAndRecord } = proxyActivities<ProbeActivities>({
   startToCloseTimeout: '1 minute',

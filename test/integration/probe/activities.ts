@@ -1,12 +1,12 @@
 /**
  * The round-trip probe: read an object from S3 and record it as a row through Prisma. Used by the
- * integration test that proves Temporal, S3 and Postgres work together; nothing else calls it.
+ * integration test (roundtrip.test.ts) that proves Temporal, S3 and Postgres work together; nothing else calls it.
  */
 import { createHash } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { createPrismaClient } from '../db/client.ts';
-import type { Services } from '../infra/config.ts';
-import { s3Client } from '../infra/s3.ts';
+import { createPrismaClient } from '../../../db/client.ts';
+import type { Services } from '../../../infra/config.ts';
+import { s3Client } from '../../../infra/s3.ts';
 
 export interface ProbeInput {
   /** Key of the object in the services' bucket. */

@@ -5,18 +5,6 @@
  * databases for tests and benchmarks; the dashboard itself never computes metrics.
  */
 
-/** Deterministic PRNG (mulberry32), so seeded databases are reproducible. */
-export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface SyntheticLayer {
   eigenvalues: Float64Array;
   /** MP bulk edge in eigenvalue units (WeightWatcher's bulk_max). */
