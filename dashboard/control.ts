@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportS3Env, type S3Settings } from '../infra/config.ts';
 import { ConfigError } from '../lib/errors.ts';
+import { accessPolicy } from './access.ts';
 
 export const dashboardDir = path.dirname(fileURLToPath(import.meta.url));
 const repositoryRoot = path.resolve(dashboardDir, '..');
@@ -119,6 +120,8 @@ export interface DashboardEnvironment {
   s3?: S3Settings;
   temporalUiUrl?: string;
   temporalNamespace?: string;
+  /** Required unless bound to loopback (WEIGHTLENS_DASHBOARD_TOKEN; see access.ts). */
+  dashboardToken?: string;
 }
 
 export interface RunningDashboard {
@@ -138,10 +141,15 @@ export async function startDashboardServer(
     NEXT_TELEMETRY_DISABLED: '1',
     NODE_ENV: 'production',
     DATABASE_URL: environment.databaseUrl,
+    // The access policy (access.ts) allows anonymous use only on a loopback bind.
+    WEIGHTLENS_DASHBOARD_HOST: host,
   };
   if (environment.s3) exportS3Env(environment.s3, env);
+  if (environment.dashboardToken !== undefined) env.WEIGHTLENS_DASHBOARD_TOKEN = environment.dashboardToken;
   if (environment.temporalUiUrl) env.TEMPORAL_UI_URL = environment.temporalUiUrl;
   if (environment.temporalNamespace) env.TEMPORAL_NAMESPACE = environment.temporalNamespace;
+  const policy = accessPolicy(env);
+  if (policy.mode === 'refuse') throw new ConfigError(`dashboard: ${policy.reason}`);
   const child = spawn(process.execPath, [nextBin, 'start', '-p', String(options.port), '-H', host], {
     cwd: dashboardDir,
     env,
@@ -158,7 +166,7 @@ export async function startDashboardServer(
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const ready = await fetch(`${url}/sweeps`, { signal: AbortSignal.timeout(5_000) })
+    const ready = await fetch(`${url}/login`, { signal: AbortSignal.timeout(5_000) })
       .then((response) => response.status < 500)
       .catch(() => false);
     if (ready) break;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NextConfig } from 'next';
+import { SECURITY_HEADERS } from './access.ts';
 
 // The app lives in dashboard/ but reads the repository's generated Prisma client, storage/ and lib/,
 // so Turbopack's root (and output tracing) is the repository root.
@@ -13,6 +14,10 @@ const config: NextConfig = {
   serverExternalPackages: ['pg', '@prisma/adapter-pg', '@prisma/client', '@aws-sdk/client-s3'],
   poweredByHeader: false,
   reactStrictMode: true,
+  // Also on what the access proxy does not see (static build assets).
+  async headers() {
+    return [{ source: '/:path*', headers: [...SECURITY_HEADERS] }];
+  },
 };
 
 export default config;
