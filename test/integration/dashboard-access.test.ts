@@ -16,10 +16,10 @@ import {
   type RunningDashboard,
   startDashboardServer,
 } from '../../dashboard/control.ts';
-import { type SeedResult, seedDashboardData } from '../../dashboard/seed/seed.ts';
 import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
 import { applyMigrations } from '../../infra/migrate.ts';
 import { ConfigError } from '../../lib/errors.ts';
+import { type SeedResult, seedDashboardData } from '../seed/seed.ts';
 import { freePort } from './cli-helpers.ts';
 import { launchChromium, screenshot, watchedPage } from './dashboard-fixtures.ts';
 
