@@ -21,10 +21,12 @@ import { BadInputError, isBadInput } from '../lib/errors.ts';
 import { readLayerWeights } from '../lib/formats/layers.ts';
 import { type PlannedLayer, planLayers } from '../lib/layer-plan.ts';
 import { analyzeLayer } from '../lib/spectral/index.ts';
+import type { LayerWeights } from '../lib/types.ts';
 import { openCached } from './checkpoint.ts';
 import { untilAborted } from './compute-slots.ts';
 import type { ActivityDeps } from './deps.ts';
 import { failureText, isReusableLayerRow, mappingFailures } from './failures.ts';
+import { presolveOnDevice } from './same-shape.ts';
 
 /** Succeeded layer rows per Postgres write (a batch holds at most 64 layers). */
 const ROWS_PER_WRITE = 32;
@@ -118,6 +120,25 @@ async function analyzeBatch(
   const results: LayerTaskResult[] = [];
   try {
     let plannedByName: Map<string, PlannedLayer> | undefined;
+    const readWeights = async (layer: LayerPlan): Promise<LayerWeights> => {
+      const ckpt = await openCached(deps, checkpointId, input.uri);
+      plannedByName ??= new Map(planLayers(ckpt, input.config).layers.map((p) => [p.name, p]));
+      const planned = plannedByName.get(layer.layerName);
+      if (!planned) {
+        throw new BadInputError('tensor is no longer an analyzable layer of the checkpoint', {
+          file: input.uri,
+          tensor: layer.tensorName,
+        });
+      }
+      return readLayerWeights(ckpt, planned.mapped);
+    };
+    const toCompute = input.layers.filter((layer) => {
+      const row = existing.get(layer.layerName);
+      return !(row && isReusableLayerRow(row));
+    });
+    const presolved = await presolveOnDevice(toCompute, readWeights, input.config, (work) =>
+      untilAborted(deps.compute.run(work, context.cancellationSignal), context.cancellationSignal),
+    );
     for (const [index, layer] of input.layers.entries()) {
       if (storeError) throw storeError.error;
       context.cancellationSignal.throwIfAborted();
@@ -134,21 +155,14 @@ async function analyzeBatch(
       const key = { checkpointId, layerName: layer.layerName, configHash };
       progress = { layer: layer.layerName, index, phase: 'reading' };
       try {
-        const ckpt = await openCached(deps, checkpointId, input.uri);
-        plannedByName ??= new Map(planLayers(ckpt, input.config).layers.map((p) => [p.name, p]));
-        const planned = plannedByName.get(layer.layerName);
-        if (!planned) {
-          throw new BadInputError('tensor is no longer an analyzable layer of the checkpoint', {
-            file: input.uri,
-            tensor: layer.tensorName,
-          });
-        }
-        const weights = await readLayerWeights(ckpt, planned.mapped);
+        const pre = presolved.get(layer.layerName);
+        presolved.delete(layer.layerName);
+        const weights = pre?.weights ?? (await readWeights(layer));
         progress = { ...progress, phase: 'waiting for a compute slot' };
         const analysis = await untilAborted(
           deps.compute.run(() => {
             progress = { ...progress, phase: 'analyzing' };
-            return analyzeLayer(weights, input.config, layer.layerId);
+            return analyzeLayer(weights, input.config, layer.layerId, { solved: pre?.solved });
           }, context.cancellationSignal),
           context.cancellationSignal,
         );

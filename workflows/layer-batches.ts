@@ -119,19 +119,65 @@ export interface RouteOptions {
 }
 
 /**
- * The layers' activities and their queues: with gpu workers, every layer from `gpuMinDim` on (the
+ * Small layers of one shape that go to the gpu queue together from this many on: there the batched
+ * eigensolver takes them in one device call (activities/same-shape.ts); fewer stay on cpu.
+ */
+export const GPU_SAME_SHAPE_MIN_LAYERS = 8;
+
+/** Same-shape groups of dense 2-D layers, in chunks a batch may hold (layers and bytes). */
+function sameShapeChunks(layers: readonly LayerPlan[]): LayerPlan[][] {
+  const chunks: LayerPlan[][] = [];
+  let current: LayerPlan[] = [];
+  let bytes = 0;
+  for (const layer of layers) {
+    if (
+      current.length >= MAX_LAYERS_PER_BATCH ||
+      (current.length > 0 && bytes + layer.byteLength > MAX_BATCH_BYTES)
+    ) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(layer);
+    bytes += layer.byteLength;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/**
+ * The layers' activities and their queues. With gpu workers: every layer from `gpuMinDim` on (the
  * size from which the CUDA core beats the CPU, lib/linalg/thresholds.ts) is an activity of its own
- * on the gpu queue; the rest are batched for the cpu queue as planLayerBatches does. Without gpu
- * workers everything is on cpu, exactly planLayerBatches' batches. Order within a queue is kept.
+ * on the gpu queue; small dense layers of a shape that occurs GPU_SAME_SHAPE_MIN_LAYERS times or
+ * more go there together, for the batched solver; the rest are batched for the cpu queue as
+ * planLayerBatches does. Without gpu workers everything is on cpu, exactly planLayerBatches'
+ * batches. Order within a queue is kept.
  */
 export function planLayerRoutes(layers: readonly LayerPlan[], options: RouteOptions): RoutedBatch[] {
+  if (!options.gpu) {
+    return planLayerBatches(layers, options.budgetFlops).map(
+      (batch): RoutedBatch => ({ queue: 'cpu', layers: batch }),
+    );
+  }
   const minDim = options.gpuMinDim ?? CUDA_MIN_DIM;
-  const large = options.gpu ? layers.filter((layer) => layerMinDim(layer) >= minDim) : [];
-  const small = large.length === 0 ? layers : layers.filter((layer) => layerMinDim(layer) < minDim);
+  const large = layers.filter((layer) => layerMinDim(layer) >= minDim);
+  const small = layers.filter((layer) => layerMinDim(layer) < minDim);
+  const byShape = new Map<string, LayerPlan[]>();
+  for (const layer of small) {
+    if (layer.shape.length !== 2 || layer.layerType === 'conv2d') continue;
+    const key = layer.shape.join('x');
+    byShape.set(key, [...(byShape.get(key) ?? []), layer]);
+  }
+  const grouped = [...byShape.values()].filter((group) => group.length >= GPU_SAME_SHAPE_MIN_LAYERS);
+  const onGpu = new Set(grouped.flat());
   return [
     ...large.map((layer): RoutedBatch => ({ queue: 'gpu', layers: [layer] })),
-    ...planLayerBatches(small, options.budgetFlops).map(
-      (batch): RoutedBatch => ({ queue: 'cpu', layers: batch }),
+    ...grouped.flatMap((group) =>
+      sameShapeChunks(group).map((chunk): RoutedBatch => ({ queue: 'gpu', layers: chunk })),
     ),
+    ...planLayerBatches(
+      small.filter((layer) => !onGpu.has(layer)),
+      options.budgetFlops,
+    ).map((batch): RoutedBatch => ({ queue: 'cpu', layers: batch })),
   ];
 }

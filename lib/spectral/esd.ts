@@ -75,6 +75,57 @@ export interface EsdOptions {
   conv2dNorm: boolean;
   /** Replace each matrix by a copy with its entries permuted (randomized ESD). */
   permute?: (matrix: Float32Array | Float64Array) => Float32Array | Float64Array;
+  /** The single matrix's squared singular values, already solved (solveSameShape); not for permuted copies. */
+  solved?: SolvedMatrix;
+}
+
+/** Ascending squared singular values of one matrix and the backend that computed them. */
+export interface SolvedMatrix {
+  values: Float64Array;
+  backend: ResolvedEigenBackend;
+}
+
+/** Same-shape dense layers solved together from this many on (fewer gain nothing from a batch). */
+export const SAME_SHAPE_MIN_LAYERS = 2;
+
+/**
+ * The squared singular values of every single-matrix layer (dense/embedding, 2-D, not low-rank)
+ * that shares its shape with at least SAME_SHAPE_MIN_LAYERS − 1 others, one batched solve per shape
+ * (on 'cuda': strided-batched Gram and the batched eigensolver — what makes many small layers cheap
+ * on a GPU). Layers with non-finite or all-zero weights are left to analyzeLayer's own error.
+ */
+export async function solveSameShape(
+  layers: readonly LayerWeights[],
+  options: { backend: Exclude<EigenBackend, 'auto'>; single?: boolean },
+): Promise<Map<LayerWeights, SolvedMatrix>> {
+  const groups = new Map<string, LayerWeights[]>();
+  for (const weights of layers) {
+    if (weights.shape.length !== 2 || weights.lowRank || weights.layerType === 'conv2d') continue;
+    const [rows, cols] = weights.shape as [number, number];
+    if (weights.data.length !== rows * cols) continue;
+    try {
+      checkWeights(weights);
+    } catch {
+      continue;
+    }
+    const key = `${rows}x${cols}`;
+    groups.set(key, [...(groups.get(key) ?? []), weights]);
+  }
+  const solved = new Map<LayerWeights, SolvedMatrix>();
+  for (const group of groups.values()) {
+    if (group.length < SAME_SHAPE_MIN_LAYERS) continue;
+    const [rows, cols] = group[0]!.shape as [number, number];
+    const size = rows * cols;
+    const wide = group.some((w) => w.data instanceof Float64Array);
+    const data = wide ? new Float64Array(size * group.length) : new Float32Array(size * group.length);
+    group.forEach((w, i) => data.set(w.data, i * size));
+    const values = await squaredSingularValuesBatched(data, group.length, rows, cols, options);
+    const m = Math.min(rows, cols);
+    group.forEach((w, i) =>
+      solved.set(w, { values: values.slice(i * m, (i + 1) * m), backend: options.backend }),
+    );
+  }
+  return solved;
 }
 
 /** Check finiteness and non-zero content; throws BadInputError naming the layer. */
@@ -111,7 +162,8 @@ export async function layerEsd(
     });
   }
   const scale = weights.layerType === 'conv2d' && options.conv2dNorm ? 0.5 : 1;
-  const backend = resolveBackend(rows, cols, options.backend);
+  const solved = count === 1 && !options.permute ? options.solved : undefined;
+  const backend = solved ? solved.backend : resolveBackend(rows, cols, options.backend);
   // WeightWatcher's rank tolerance, σmax·N·ε, assumes the SVD of W. Through the Gram matrix, singular
   // values below ~σmax·√(N·ε) are round-off (or 0), so that is where rank loss starts there.
   const rankTolerance = isGramBackend(backend)
@@ -138,7 +190,8 @@ export async function layerEsd(
       : undefined;
   for (let slice = 0; slice < count; slice++) {
     let values: Float64Array;
-    if (batched) values = batched.slice(slice * m, (slice + 1) * m);
+    if (solved) values = solved.values;
+    else if (batched) values = batched.slice(slice * m, (slice + 1) * m);
     else {
       let matrix = weights.data.subarray(slice * size, (slice + 1) * size);
       if (options.permute) matrix = options.permute(matrix);

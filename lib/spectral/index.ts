@@ -3,6 +3,7 @@
  * per-layer filter and analysis, and the model summary. Everything else in lib/spectral is internal.
  */
 export { defaultAnalysisConfig, hashAnalysisConfig, parseAnalysisConfig } from './config.ts';
+export { type SolvedMatrix, solveSameShape } from './esd.ts';
 export {
   type AnalyzeLayerOptions,
   analyzeLayer,

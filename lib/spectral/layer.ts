@@ -8,7 +8,7 @@ import type { EigenBackend } from '../linalg/index.ts';
 import { CHECKPOINT_METRICS } from '../metrics/registry.ts';
 import { seededRandom } from '../random.ts';
 import type { LayerType, LayerWeights } from '../types.ts';
-import { checkWeights, layerEsd, layerGeometry } from './esd.ts';
+import { checkWeights, layerEsd, layerGeometry, type SolvedMatrix } from './esd.ts';
 import { estimatorColumns } from './estimators.ts';
 import { fitClipXmax, fitXminPeak } from './fingers.ts';
 import { fitPowerLawPackage, fitPowerLawWW, type PowerLawFit } from './fit.ts';
@@ -58,6 +58,8 @@ export function layerFilter(
 export interface AnalyzeLayerOptions {
   /** Eigen-solver backend ('auto' = native addon when built). */
   backend?: EigenBackend;
+  /** The layer's squared singular values, already solved with others of its shape (solveSameShape). */
+  solved?: SolvedMatrix;
 }
 
 interface FitColumns {
@@ -124,7 +126,7 @@ export async function analyzeLayer(
     single: config.precision === 'f32',
     conv2dNorm: config.conv2dNorm,
   };
-  const esd = await layerEsd(weights, geometry, esdOptions);
+  const esd = await layerEsd(weights, geometry, { ...esdOptions, solved: options.solved });
   const evals = esd.evals;
   // evals ascend, so the values above the threshold are a suffix.
   const firstAbove = evals.findIndex((v) => v > EVALS_THRESHOLD);

@@ -9,6 +9,7 @@ import { CUDA_MIN_DIM } from '../../lib/linalg/thresholds.ts';
 import {
   batchTimeoutMs,
   DEFAULT_BATCH_FLOPS,
+  GPU_SAME_SHAPE_MIN_LAYERS,
   layerFlops,
   layerMinDim,
   layerTimeoutMs,
@@ -166,5 +167,20 @@ describe('planLayerRoutes', () => {
       gpuMinDim: 4096,
     });
     expect(routes.every((r) => r.queue === 'cpu')).toBe(true);
+  });
+
+  it('with gpu workers sends small dense layers of a frequent shape together to gpu (batched solver)', () => {
+    const many = Array.from({ length: 70 }, (_, i) => layer(i, [512, 512]));
+    const few = Array.from({ length: GPU_SAME_SHAPE_MIN_LAYERS - 1 }, (_, i) => layer(100 + i, [256, 128]));
+    const convs = Array.from({ length: 10 }, (_, i) => layer(200 + i, [3, 3, 64, 64], 'conv2d'));
+    const all = [...many, ...few, ...convs];
+    const routes = planLayerRoutes(all, { gpu: true, budgetFlops: 1e9 });
+    const gpu = routes.filter((r) => r.queue === 'gpu');
+    // 70 same-shape layers: chunks of at most MAX_LAYERS_PER_BATCH, all on gpu, in order.
+    expect(gpu.map((r) => r.layers.length)).toEqual([64, 6]);
+    expect(gpu.flatMap((r) => r.layers.map((l) => l.layerId))).toEqual(many.map((l) => l.layerId));
+    const cpu = routes.filter((r) => r.queue === 'cpu');
+    expect(cpu.map((r) => r.layers)).toEqual(planLayerBatches([...few, ...convs], 1e9));
+    expect(planLayerRoutes(all, { gpu: false, budgetFlops: 1e9 }).every((r) => r.queue === 'cpu')).toBe(true);
   });
 });
