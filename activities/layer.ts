@@ -30,6 +30,12 @@ import { presolveOnDevice } from './same-shape.ts';
 
 /** Succeeded layer rows per Postgres write (a batch holds at most 64 layers). */
 const ROWS_PER_WRITE = 32;
+/**
+ * Stored rows are what progress counts (status, --wait, the dashboard): rows are written at the
+ * latest this long after the previous write (a timer while a slow layer runs), so progress trails
+ * the finished layers by about this much while small layers still share round trips.
+ */
+const ROW_FLUSH_MS = 2_000;
 
 /** Heartbeats are throttled by the SDK; this only bounds how stale the progress detail gets. */
 const HEARTBEAT_INTERVAL_MS = 5_000;
@@ -116,8 +122,18 @@ async function analyzeBatch(
   let storeError: { error: unknown } | undefined;
   // Succeeded rows are written together (one round trip per ROWS_PER_WRITE layers), after their ESDs.
   const pendingRows: SucceededLayer[] = [];
-  const writeRows = () => upsertSucceededLayers(deps.prisma, pendingRows.splice(0));
+  let lastWrite = Date.now();
+  const writeRows = () => {
+    lastWrite = Date.now();
+    return upsertSucceededLayers(deps.prisma, pendingRows.splice(0));
+  };
   const results: LayerTaskResult[] = [];
+  const flushTimer = setInterval(() => {
+    if (pendingRows.length === 0 || Date.now() - lastWrite < ROW_FLUSH_MS) return;
+    storing = storing.then(writeRows).catch((error: unknown) => {
+      storeError ??= { error };
+    });
+  }, ROW_FLUSH_MS / 2);
   try {
     let plannedByName: Map<string, PlannedLayer> | undefined;
     const readWeights = async (layer: LayerPlan): Promise<LayerWeights> => {
@@ -185,7 +201,8 @@ async function analyzeBatch(
             worker: deps.workerName,
             eigenBackend: analysis.eigenBackend,
           });
-          if (pendingRows.length >= ROWS_PER_WRITE) await writeRows();
+          if (pendingRows.length >= ROWS_PER_WRITE || Date.now() - lastWrite >= ROW_FLUSH_MS)
+            await writeRows();
         };
         storing = storing.then(store).catch((error: unknown) => {
           storeError ??= { error };
@@ -214,6 +231,7 @@ async function analyzeBatch(
   } finally {
     // Never leave a store running past the activity (a retry would race it); layers whose ESD is
     // stored are recorded even when the activity fails, so its retry does not recompute them.
+    clearInterval(flushTimer);
     await storing;
     if (pendingRows.length > 0) await writeRows().catch(() => undefined);
     clearInterval(timer);
