@@ -11,8 +11,22 @@ import { mappingFailures } from './failures.ts';
 /** temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY (the proto package is not a direct dependency). */
 const ACTIVITY_TASK_QUEUE_TYPE = 2;
 
+/**
+ * A polling worker renews its poll at least about once a minute (the server ends a long poll after
+ * ~60 s); Temporal keeps listing a stopped worker's poller for minutes, so only pollers seen within
+ * this window count.
+ */
+export const LIVE_POLLER_WINDOW_MS = 75_000;
+
+/** Seconds since the epoch of a protobuf Timestamp (Long or number seconds). */
+function timestampMs(t: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
+  if (!t) return Number.NaN;
+  const seconds = Number(t.seconds ?? 0);
+  return seconds * 1000 + (t.nanos ?? 0) / 1e6;
+}
+
 export interface GpuRoutingActivities {
-  /** Workers polling the gpu queue for activities right now (Temporal forgets a poller ~minutes after it stops). */
+  /** Workers polling the gpu queue for activities now (seen within LIVE_POLLER_WINDOW_MS). */
   countGpuWorkers(): Promise<{ workers: number }>;
 }
 
@@ -26,7 +40,11 @@ export function createGpuRoutingActivities(_deps: ActivityDeps): GpuRoutingActiv
           taskQueue: { name: TASK_QUEUES.gpu },
           taskQueueType: ACTIVITY_TASK_QUEUE_TYPE,
         });
-        return { workers: response.pollers?.length ?? 0 };
+        const now = Date.now();
+        const live = (response.pollers ?? []).filter(
+          (poller) => now - timestampMs(poller.lastAccessTime) <= LIVE_POLLER_WINDOW_MS,
+        );
+        return { workers: live.length };
       }),
   };
 }

@@ -43,7 +43,13 @@ const shapes: [number, number][] = [
   [160, 80],
   [128, 64],
 ];
-const tuning: Partial<SweepTuning> = { maxParallelCheckpoints: 1, maxParallelLayers: 1, layerBatchFlops: 0 };
+// gpuMinDim 0: these layers stay on the cpu workers under test even if a gpu worker polled recently.
+const tuning: Partial<SweepTuning> = {
+  maxParallelCheckpoints: 1,
+  maxParallelLayers: 1,
+  layerBatchFlops: 0,
+  gpuMinDim: 0,
+};
 const zoo: SyntheticCheckpoint[] = syntheticZoo(6, { seed: 23, shapes });
 
 let prisma: PrismaClient;

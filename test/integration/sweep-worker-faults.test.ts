@@ -43,7 +43,13 @@ const shapes: [number, number][] = [
   [64, 32],
 ];
 /** One layer activity per layer, one at a time: the sweep's first layer activity is the big layer. */
-const tuning: Partial<SweepTuning> = { maxParallelCheckpoints: 1, maxParallelLayers: 1, layerBatchFlops: 0 };
+// gpuMinDim 0: these layers stay on the cpu workers under test even if a gpu worker polled recently.
+const tuning: Partial<SweepTuning> = {
+  maxParallelCheckpoints: 1,
+  maxParallelLayers: 1,
+  layerBatchFlops: 0,
+  gpuMinDim: 0,
+};
 const zoo: SyntheticCheckpoint[] = syntheticZoo(2, { seed: 41, shapes });
 const GRACE_S = 1;
 
