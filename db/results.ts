@@ -111,19 +111,28 @@ function succeededRowData(row: SucceededLayer) {
   };
 }
 
-export async function upsertSucceededLayer(prisma: PrismaClient, row: SucceededLayer): Promise<void> {
+/**
+ * Records a succeeded layer unless it already has a succeeded row: the first result stored is
+ * final (a superseded attempt — a worker cut off by a partition that reconnects and finishes — never
+ * rewrites it; its values would be the same, its worker and timing not). Replaces a failed or
+ * skipped row. Returns whether this call wrote the row.
+ */
+export async function upsertSucceededLayer(prisma: PrismaClient, row: SucceededLayer): Promise<boolean> {
   const data = succeededRowData(row);
-  await prisma.layerResult.upsert({
-    where: whereKey(row),
-    create: { checkpointId: row.checkpointId, layerName: row.layerName, configHash: row.configHash, ...data },
-    update: data,
+  const key = { checkpointId: row.checkpointId, layerName: row.layerName, configHash: row.configHash };
+  const updated = await prisma.layerResult.updateMany({
+    where: { ...key, status: { not: 'succeeded' } },
+    data,
   });
+  if (updated.count > 0) return true;
+  const created = await prisma.layerResult.createMany({ data: [{ ...key, ...data }], skipDuplicates: true });
+  return created.count > 0;
 }
 
 /**
  * Several succeeded layers in one round trip when none has a row yet (the usual first sweep);
  * when some already have one (a retried or superseded attempt, an earlier outage's failure), each
- * row of the call is upserted on its own, which is idempotent.
+ * row of the call goes through upsertSucceededLayer (a succeeded row is kept as it is).
  */
 export async function upsertSucceededLayers(prisma: PrismaClient, rows: SucceededLayer[]): Promise<void> {
   if (rows.length === 0) return;
