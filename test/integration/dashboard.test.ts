@@ -134,6 +134,7 @@ describe('dashboard on a real sweep', () => {
     const stepsOf = async () => (await page.getByTestId('cell-step').allTextContents()).map(Number);
     const ascending = await stepsOf();
     expect(ascending).toEqual([...ascending].sort((a, b) => a - b));
+    await expect.poll(() => page.getByTestId('sort-step').getAttribute('href')).toMatch(/dir=desc/);
     await page.getByTestId('sort-step').click();
     await page.waitForURL(/dir=desc/);
     const descending = await stepsOf();
@@ -237,6 +238,8 @@ describe('dashboard on a real sweep', () => {
     await page.goto(`${server.url}/checkpoints/${encodeURIComponent(best!.checkpointId)}`);
     await page.getByTestId('sort-matrix_rank').click();
     await page.waitForURL(/sort=matrix_rank/);
+    // The URL changes before the sorted page renders: click the new link (it asks for desc), not the old one.
+    await expect.poll(() => page.getByTestId('sort-matrix_rank').getAttribute('href')).toMatch(/dir=desc/);
     await page.getByTestId('sort-matrix_rank').click();
     await page.waitForURL(/dir=desc/);
     expect(await page.getByTestId('layer-name').allTextContents()).toEqual(expected);
