@@ -118,12 +118,12 @@ export async function solveSameShape(
     const size = rows * cols;
     const wide = group.some((w) => w.data instanceof Float64Array);
     const data = wide ? new Float64Array(size * group.length) : new Float32Array(size * group.length);
-    group.forEach((w, i) => data.set(w.data, i * size));
+    for (const [i, w] of group.entries()) data.set(w.data, i * size);
     const values = await squaredSingularValuesBatched(data, group.length, rows, cols, options);
     const m = Math.min(rows, cols);
-    group.forEach((w, i) =>
-      solved.set(w, { values: values.slice(i * m, (i + 1) * m), backend: options.backend }),
-    );
+    for (const [i, w] of group.entries()) {
+      solved.set(w, { values: values.slice(i * m, (i + 1) * m), backend: options.backend });
+    }
   }
   return solved;
 }
