@@ -4,8 +4,8 @@
  * this version serves spectral layer batches beside curvature (workers/create.ts).
  */
 import { Context } from '@temporalio/activity';
+import type { CheckpointActivities } from '../contracts/checkpoint.ts';
 import { TASK_QUEUES } from '../contracts/queues.ts';
-import type { ActivityDeps } from './deps.ts';
 import { mappingFailures } from './failures.ts';
 
 /** temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY (the proto package is not a direct dependency). */
@@ -18,19 +18,14 @@ const ACTIVITY_TASK_QUEUE_TYPE = 2;
  */
 export const LIVE_POLLER_WINDOW_MS = 75_000;
 
-/** Seconds since the epoch of a protobuf Timestamp (Long or number seconds). */
+/** Milliseconds since the epoch of a protobuf Timestamp (seconds as Long or number). */
 function timestampMs(t: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
   if (!t) return Number.NaN;
   const seconds = Number(t.seconds ?? 0);
   return seconds * 1000 + (t.nanos ?? 0) / 1e6;
 }
 
-export interface GpuRoutingActivities {
-  /** Workers polling the gpu queue for activities now (seen within LIVE_POLLER_WINDOW_MS). */
-  countGpuWorkers(): Promise<{ workers: number }>;
-}
-
-export function createGpuRoutingActivities(_deps: ActivityDeps): GpuRoutingActivities {
+export function createGpuRoutingActivities(): Pick<CheckpointActivities, 'countGpuWorkers'> {
   return {
     countGpuWorkers: () =>
       mappingFailures(async () => {

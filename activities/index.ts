@@ -28,6 +28,6 @@ export function createSweepActivities(deps: ActivityDeps): SweepActivities & Sch
     ...createLayerActivities(deps),
     ...createCurvaturePlanActivities(deps),
     ...createScheduleActivities(deps),
-    ...createGpuRoutingActivities(deps),
+    ...createGpuRoutingActivities(),
   };
 }
