@@ -5,10 +5,10 @@
  */
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BadInputError, ConfigError } from '../lib/errors.ts';
 import { checkRange } from '../lib/formats/range.ts';
 import type { ObjectOpener, OpenOptions, RangeReader } from '../lib/formats/types.ts';
+import { encodeSegment, parseLocation } from '../lib/formats/uri.ts';
 import { newReadStats, type ReadStats } from './stats.ts';
 
 export interface FileStorageOptions {
@@ -18,19 +18,21 @@ export interface FileStorageOptions {
   stats?: ReadStats;
 }
 
-/** Local path of a plain path or file:// URI. */
+/**
+ * Local path of a plain path (taken as it is) or a file:// URI (percent-decoded), by
+ * `parseLocation`'s rules. A URI naming an archive member (`#…`) is refused: storage opens whole
+ * files, and cutting the fragment would open another file than the one named.
+ */
 export function filePathOf(uri: string): string {
-  if (uri.startsWith('file://')) {
-    try {
-      return fileURLToPath(uri);
-    } catch (err) {
-      throw new BadInputError(`invalid file URI: ${(err as Error).message}`, { file: uri }, { cause: err });
-    }
+  const location = parseLocation(uri);
+  if (location.kind === 's3') throw new BadInputError('not a local path or file:// URI', { file: uri });
+  if (location.kind === 'file' && location.member !== undefined) {
+    throw new BadInputError(
+      `names member "${location.member}" of an archive (the URI's #fragment), not a file; a "#" in a file name is %23`,
+      { file: uri },
+    );
   }
-  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(uri)) {
-    throw new BadInputError('not a local path or file:// URI', { file: uri });
-  }
-  return uri;
+  return location.path;
 }
 
 function errnoCode(err: unknown): string | undefined {
@@ -177,7 +179,10 @@ export class FileStorage implements ObjectOpener {
     }
   }
 
-  /** Files under a directory, recursively, as URIs in the caller's spelling (path or file://). */
+  /**
+   * Files under a directory, recursively, as URIs in the caller's spelling (path or file://); under
+   * file:// each name is percent-encoded, so a listed `a#b` or `%2e%2e` names that very file.
+   */
   async list(prefixUri: string): Promise<string[]> {
     const real = await this.resolve(prefixUri, false);
     if (real === undefined) return [];
@@ -198,7 +203,8 @@ export class FileStorage implements ObjectOpener {
       } catch {
         continue; // dangling symlink or raced deletion: not an object
       }
-      out.push(`${base}/${entry.split(path.sep).join('/')}`);
+      const segments = entry.split(path.sep).map((segment) => encodeSegment(prefixUri, segment));
+      out.push(`${base}/${segments.join('/')}`);
     }
     return out.sort();
   }

@@ -18,6 +18,7 @@ import {
 import { BadInputError, ConfigError, TransientError } from '../lib/errors.ts';
 import { checkRange } from '../lib/formats/range.ts';
 import type { ObjectOpener, RangeReader } from '../lib/formats/types.ts';
+import { parseLocation } from '../lib/formats/uri.ts';
 import { DEFAULT_RETRY, type RetryOptions, withRetry } from './retry.ts';
 import { newReadStats, type ReadStats } from './stats.ts';
 
@@ -26,10 +27,11 @@ export interface S3Location {
   key: string;
 }
 
+/** Bucket and key of an s3:// URI (`parseLocation`: the key is taken as it is, `#` and `%` included). */
 export function parseS3Uri(uri: string): S3Location {
-  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
-  if (!match) throw new BadInputError('not an s3://bucket/key URI', { file: uri });
-  return { bucket: match[1]!, key: match[2]! };
+  const location = parseLocation(uri);
+  if (location.kind !== 's3') throw new BadInputError('not an s3://bucket/key URI', { file: uri });
+  return { bucket: location.bucket, key: location.key };
 }
 
 export interface S3StorageOptions {

@@ -35,9 +35,10 @@ export function decodeUtf8(bytes: Uint8Array, context: ErrorContext): string {
 export function assertNoOverlap(tensors: readonly TensorInfo[], file: string): void {
   const byUri = new Map<string, TensorInfo[]>();
   for (const t of tensors) {
-    const list = byUri.get(t.uri) ?? [];
+    const key = t.member === undefined ? t.uri : `${t.uri}\0${t.member}`;
+    const list = byUri.get(key) ?? [];
     list.push(t);
-    byUri.set(t.uri, list);
+    byUri.set(key, list);
   }
   for (const list of byUri.values()) {
     const sorted = [...list].sort((a, b) => a.byteOffset - b.byteOffset);

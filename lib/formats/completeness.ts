@@ -38,7 +38,7 @@ export async function incompleteReason(
     const marker = joinUri(dirname(uri), rule.file);
     if (!(await opener.exists(marker))) return `no ${rule.file} yet`;
   }
-  let tensors: { name: string; uri: string; byteOffset: number; byteLength: number }[];
+  let tensors: { name: string; uri: string; member?: string; byteOffset: number; byteLength: number }[];
   try {
     tensors = (await openCheckpoint(uri, opener)).tensors;
   } catch (err) {
@@ -47,7 +47,7 @@ export async function incompleteReason(
   }
   const sizes = new Map<string, number>();
   for (const t of tensors) {
-    const object = t.uri.split('#')[0]!;
+    const object = t.uri;
     let size = sizes.get(object);
     if (size === undefined) {
       try {
@@ -58,7 +58,8 @@ export async function incompleteReason(
       }
       sizes.set(object, size);
     }
-    if (t.byteOffset + t.byteLength > size)
+    // A member's range is inside its uncompressed bytes, not the archive's: the archive opened.
+    if (t.member === undefined && t.byteOffset + t.byteLength > size)
       return `${object} holds ${size} bytes, tensor ${t.name} ends at ${t.byteOffset + t.byteLength}`;
   }
   return undefined;

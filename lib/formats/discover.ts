@@ -148,7 +148,7 @@ async function describeCheckpoint(
   let opened: OpenedCheckpoint | undefined;
   try {
     opened = await openCheckpoint(uri, opener);
-    for (const t of opened.tensors) fileUris.add(t.uri.split('#')[0]!);
+    for (const t of opened.tensors) fileUris.add(t.uri);
   } catch (err) {
     if (!(err instanceof WeightlensError)) throw err;
   }

@@ -65,9 +65,15 @@ export interface TensorInfo {
   dtype: DType;
   /** Shape as stored in the file (its own layout). */
   shape: number[];
-  /** URI of the object holding the bytes (a shard, an external data file...). */
+  /** URI of the object holding the bytes (a shard, an external data file...); never a member URI. */
   uri: string;
-  /** Byte range inside that object. */
+  /**
+   * The archive member holding the bytes, when they are not a byte range of the object itself (a
+   * deflated zip entry): the range is then inside the member's uncompressed bytes. Carried beside
+   * the URI, never joined into it: in plain paths and S3 keys `#` is a file-name character.
+   */
+  member?: string;
+  /** Byte range inside that object (or member). */
   byteOffset: number;
   byteLength: number;
   /** Layout of a 4-D kernel as stored: 'OIHW' (torch/ONNX), 'HWIO' (tfjs/Keras), 'OHWI' (TFLite). */

@@ -13,6 +13,7 @@ import { constants, crc32, inflateRawSync } from 'node:zlib';
 import { BadInputError, UnsupportedError } from '../errors.ts';
 import { MemoryRangeReader } from './range.ts';
 import type { RangeReader } from './types.ts';
+import { memberUri } from './uri.ts';
 
 import {
   CENTRAL_FIXED_BYTES,
@@ -253,10 +254,10 @@ export class ZipArchive {
 
   /**
    * A RangeReader over the entry's uncompressed bytes: a ranged view for stored entries (nothing
-   * read yet), an in-memory copy for deflated ones. Its uri is "<archive>#<entry name>".
+   * read yet), an in-memory copy for deflated ones. Its uri is `memberUri(archive, entry name)`.
    */
   async openEntry(entry: ZipEntry): Promise<RangeReader> {
-    const uri = `${this.uri}#${entry.name}`;
+    const uri = memberUri(this.uri, entry.name);
     if (entry.method === 0) {
       const { offset, length } = await this.storedRange(entry);
       return new SliceRangeReader(uri, this.reader, offset, length);

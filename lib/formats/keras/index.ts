@@ -18,7 +18,7 @@ import type {
   TensorInfo,
 } from '../types.ts';
 import { UniqueNames } from '../unique-names.ts';
-import { extension } from '../uri.ts';
+import { extension, memberUri } from '../uri.ts';
 import { ZipArchive } from '../zip.ts';
 import { kerasArchiveDescriptor, kerasH5Descriptor } from './descriptor.ts';
 import { checkH5Size, type H5DatasetInfo, isHdf5Head, listH5, readH5Dataset } from './h5.ts';
@@ -59,6 +59,8 @@ function tensorNames(datasets: readonly H5DatasetInfo[]): [H5DatasetInfo, string
 /** Where the HDF5 image lives: a file, a stored zip entry (offset `base`), or memory (deflated entry). */
 interface H5Image {
   uri: string;
+  /** The zip entry holding the image when it is an in-memory copy of a deflated entry. */
+  member?: string;
   base: number;
   reader: RangeReader;
 }
@@ -114,6 +116,7 @@ function tensorInfo(name: string, dataset: H5DatasetInfo, image: H5Image, uri: s
     dtype: dataset.dtype,
     shape: dataset.shape,
     uri: image.uri,
+    ...(image.member === undefined ? {} : { member: image.member }),
     byteOffset: image.base + (dataset.range?.offset ?? 0),
     byteLength,
   };
@@ -173,9 +176,10 @@ export const kerasArchiveReader: FormatReader = {
       weights.method === 0
         ? { uri, base: await archive.dataOffset(weights), reader }
         : {
-            uri: `${uri}#model.weights.h5`,
+            uri,
+            member: weights.name,
             base: 0,
-            reader: new MemoryRangeReader(`${uri}#model.weights.h5`, bytes),
+            reader: new MemoryRangeReader(memberUri(uri, weights.name), bytes),
           };
     return openH5Image('keras', uri, image, bytes, config);
   },

@@ -101,8 +101,9 @@ export const npzReader: FormatReader = {
         name,
         dtype: header.dtype,
         shape: header.shape,
+        uri,
         // Deflated members have no byte range in the archive: address them inside the member.
-        uri: stored ? uri : `${uri}#${entry.name}`,
+        ...(stored ? {} : { member: entry.name }),
         byteOffset: (stored?.offset ?? 0) + header.dataOffset,
         byteLength: header.dataLength,
       });
@@ -112,12 +113,11 @@ export const npzReader: FormatReader = {
       uri,
       tensors,
       async readTensor(info) {
-        const hash = info.uri.indexOf('#');
         let bytes: Uint8Array;
-        if (hash < 0) {
+        if (info.member === undefined) {
           bytes = await zip.reader.read(info.byteOffset, info.byteLength);
         } else {
-          const entry = zip.get(info.uri.slice(hash + 1));
+          const entry = zip.get(info.member);
           if (!entry) throw new BadInputError('no such .npz member', { file: info.uri, tensor: info.name });
           const member = await zip.readEntry(entry);
           if (info.byteOffset + info.byteLength > member.byteLength) {
