@@ -11,7 +11,7 @@ import type { SweepActivities } from '../contracts/sweep.ts';
 import { Prisma, type PrismaClient } from '../db/client.ts';
 import type { ObjectOpener } from '../lib/formats/types.ts';
 import { curvatureModelUri, describeCurvatureData, modelJsonSize } from './curvature-config.ts';
-import { isFinalFailureText, mappingFailures } from './failures.ts';
+import { failureColumns, mappingFailures, recordedFailure } from './failures.ts';
 
 /** model.json files larger than this are not read for sizing (the timeout falls back to its cap). */
 const MAX_MODEL_JSON_BYTES = 16 * 1024 * 1024;
@@ -23,7 +23,13 @@ export function createCurvaturePlanActivities(deps: {
   const upsertRow = (
     checkpointId: string,
     configHash: string,
-    row: { status: 'skipped' | 'failed'; error: string; dataSource: string },
+    row: {
+      status: 'skipped' | 'failed';
+      error: string;
+      errorKind: string | null;
+      errorFinal: boolean;
+      dataSource: string;
+    },
   ) =>
     deps.prisma.curvatureResult.upsert({
       where: { checkpointId_configHash: { checkpointId, configHash } },
@@ -42,16 +48,18 @@ export function createCurvaturePlanActivities(deps: {
           await upsertRow(checkpointId, configHash, {
             status: 'skipped',
             error: reason,
+            errorKind: null,
+            errorFinal: false,
             dataSource: describeCurvatureData(input.data),
           });
           return { action: 'skip', reason };
         }
         const stored = await deps.prisma.curvatureResult.findUnique({
           where: { checkpointId_configHash: { checkpointId, configHash } },
-          select: { status: true, error: true },
+          select: { status: true, errorFinal: true },
         });
         if (stored?.status === 'succeeded') return { action: 'reuse', status: 'succeeded' };
-        if (stored?.status === 'failed' && isFinalFailureText(stored.error)) {
+        if (stored?.status === 'failed' && stored.errorFinal) {
           return { action: 'reuse', status: 'failed' };
         }
         const reader = await deps.storage.open(modelUri);
@@ -67,6 +75,7 @@ export function createCurvaturePlanActivities(deps: {
         await upsertRow(input.checkpointId, input.configHash, {
           status: 'failed',
           error: input.reason,
+          ...failureColumns(recordedFailure(input)),
           dataSource: describeCurvatureData(input.data),
         });
       }),

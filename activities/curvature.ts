@@ -25,9 +25,10 @@ import type { LabelledBatch } from '../lib/curvature/hvp.ts';
 import { analyzeCurvature, curvatureJson } from '../lib/curvature/index.ts';
 import { loadLayersModelFromStorage } from '../lib/curvature/load.ts';
 import { buildCurvatureNetwork } from '../lib/curvature/network.ts';
+import { failureKindOf } from '../lib/errors.ts';
 import type { ObjectOpener } from '../lib/formats/types.ts';
 import { curvatureConfigHash, describeCurvatureData } from './curvature-config.ts';
-import { failureText, toActivityFailure } from './failures.ts';
+import { failureColumns, failureText, toActivityFailure } from './failures.ts';
 
 export type {
   CurvatureActivityInput,
@@ -126,6 +127,7 @@ export function createCurvatureActivities(deps: {
         const failed = {
           status: 'failed' as const,
           error: failureText(err),
+          ...failureColumns(failureKindOf(err)),
           dataSource,
           topEigenvalues: [],
           backend: backend.note,

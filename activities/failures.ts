@@ -5,12 +5,25 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { CancelledFailure, TemporalFailure } from '@temporalio/common';
-import { ConfigError, errorLine, FINAL_ERROR_CODES, isBadInput, WeightlensError } from '../lib/errors.ts';
+import { ConfigError, errorLine, type FailureKind, isBadInput, WeightlensError } from '../lib/errors.ts';
 
-/** "<Code>: <one line>", the form stored in `error` columns (reruns read the code back). */
+/** "<Code>: <one line>", the text stored in `error` columns (for people; nothing parses it). */
 export function failureText(err: unknown): string {
   const code = err instanceof WeightlensError ? err.code : 'Error';
   return `${code}: ${infrastructureLine(err)}`;
+}
+
+/**
+ * The kind a workflow reported with a failure it records. A task scheduled by workflow code older
+ * than the field carries none: recorded as retryable (a rerun recomputes the layer, never loses it).
+ */
+export function recordedFailure(input: { failure?: FailureKind }): FailureKind {
+  return input.failure ?? { kind: 'Unknown', final: false };
+}
+
+/** The stored columns of a failure's kind (curvature rows; layer rows go through db/results.ts). */
+export function failureColumns(failure: FailureKind): { errorKind: string; errorFinal: boolean } {
+  return { errorKind: failure.kind, errorFinal: failure.final };
 }
 
 /**
@@ -28,17 +41,12 @@ export function infrastructureLine(err: unknown): string {
   return lines[0]!;
 }
 
-/** Stored failures with a final code ("BadInput: …") are final: a rerun returns them instead of retrying. */
-export function isFinalFailureText(text: string | null): boolean {
-  return text !== null && FINAL_ERROR_CODES.some((code) => text.startsWith(`${code}:`));
-}
-
 /**
  * Whether a checkpoint's stored layer rows make a complete result: `incomplete` when a layer
  * failed for an infrastructure reason (its retries gave out): such a checkpoint is not
  * summarized, so a partial set of layers is never ranked as if it were the whole model.
  */
-export function checkpointCompleteness(rows: readonly { status: string; error: string | null }[]): {
+export function checkpointCompleteness(rows: readonly { status: string; errorFinal: boolean }[]): {
   complete: boolean;
   layersDone: number;
   layersTotal: number;
@@ -46,7 +54,7 @@ export function checkpointCompleteness(rows: readonly { status: string; error: s
 } {
   const analyzable = rows.filter((r) => r.status !== 'skipped');
   const unfinished = analyzable.filter(
-    (r) => r.status !== 'succeeded' && !isFinalFailureText(r.error),
+    (r) => r.status !== 'succeeded' && !(r.status === 'failed' && r.errorFinal),
   ).length;
   return {
     complete: unfinished === 0,
@@ -56,9 +64,14 @@ export function checkpointCompleteness(rows: readonly { status: string; error: s
   };
 }
 
-/** Whether a stored layer row is final (reused on reruns) rather than a leftover of an outage. */
-export function isReusableLayerRow(row: { status: string; error: string | null }): boolean {
-  return row.status === 'succeeded' || row.status === 'skipped' || isFinalFailureText(row.error);
+/**
+ * Whether a stored layer row is final (reused on reruns) rather than a leftover of an outage: a
+ * failure is final by its stored `errorFinal`, whatever its text says.
+ */
+export function isReusableLayerRow(row: { status: string; errorFinal: boolean }): boolean {
+  return (
+    row.status === 'succeeded' || row.status === 'skipped' || (row.status === 'failed' && row.errorFinal)
+  );
 }
 
 /** Failure type of work a draining worker gave up after its shutdown grace. */

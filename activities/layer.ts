@@ -17,7 +17,7 @@ import {
   upsertFailedLayers,
   upsertSucceededLayers,
 } from '../db/results.ts';
-import { BadInputError, isBadInput } from '../lib/errors.ts';
+import { BadInputError, type FailureKind, failureKindOf, isBadInput } from '../lib/errors.ts';
 import { readLayerWeights } from '../lib/formats/layers.ts';
 import { type PlannedLayer, planLayers } from '../lib/layer-plan.ts';
 import { analyzeLayer } from '../lib/spectral/index.ts';
@@ -25,7 +25,7 @@ import type { LayerWeights } from '../lib/types.ts';
 import { openCached } from './checkpoint.ts';
 import { untilAborted } from './compute-slots.ts';
 import type { ActivityDeps } from './deps.ts';
-import { failureText, isReusableLayerRow, mappingFailures } from './failures.ts';
+import { failureText, isReusableLayerRow, mappingFailures, recordedFailure } from './failures.ts';
 import { presolveOnDevice } from './same-shape.ts';
 
 /** Succeeded layer rows per Postgres write (a batch holds at most 64 layers). */
@@ -75,6 +75,7 @@ export function createLayerActivities(
           layerType: input.layer.layerType,
           status: 'failed',
           error: input.reason,
+          failure: recordedFailure(input),
           worker: deps.workerName,
         });
       }),
@@ -83,7 +84,7 @@ export function createLayerActivities(
       mappingFailures(async () => ({
         failed: await upsertFailedLayers(
           deps.prisma,
-          input.layers.map((layer) => failedRow(deps, input, layer, input.reason)),
+          input.layers.map((layer) => failedRow(deps, input, layer, input.reason, recordedFailure(input))),
         ),
       })),
   };
@@ -218,7 +219,10 @@ async function analyzeBatch(
       } catch (err) {
         if (!isBadInput(err)) throw err;
         // Bad input is recorded against the layer: final, a rerun returns it without computing.
-        await upsertFailedLayer(deps.prisma, failedRow(deps, input, layer, failureText(err)));
+        await upsertFailedLayer(
+          deps.prisma,
+          failedRow(deps, input, layer, failureText(err), failureKindOf(err)),
+        );
         if (options.rethrowBadInput) throw err;
         results.push({ layerName: layer.layerName, status: 'failed', computed: true, alphaWeighted: null });
       }
@@ -243,6 +247,7 @@ function failedRow(
   input: Pick<LayerBatchInput, 'checkpointId' | 'configHash'>,
   layer: Pick<LayerPlan, 'layerName' | 'layerId' | 'layerType'>,
   error: string,
+  failure: FailureKind,
 ) {
   return {
     checkpointId: input.checkpointId,
@@ -252,6 +257,7 @@ function failedRow(
     layerType: layer.layerType,
     status: 'failed' as const,
     error,
+    failure,
     worker: deps.workerName,
   };
 }

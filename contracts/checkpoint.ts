@@ -3,6 +3,7 @@
  * plan the inspect activity returns, and the activities it calls on the `cpu` queue. Payloads are
  * small: a plan lists layers (names, shapes), never weights.
  */
+import type { FailureKind } from '../lib/errors.ts';
 import type { AnalysisConfig } from '../lib/spectral/types.ts';
 import type { LayerType } from '../lib/types.ts';
 import type { CurvatureOutcomeKind, SweepCurvature } from './curvature.ts';
@@ -121,11 +122,13 @@ export interface CheckpointActivities {
    * layer's failed result and the others still run.
    */
   analyzeLayerBatch(input: LayerBatchInput): Promise<LayerTaskResult[]>;
+  /** `failure`: the kind from the failure's type (stored; reruns keep a final one, retry the rest). */
   recordLayerFailure(input: {
     checkpointId: string;
     configHash: string;
     layer: LayerPlan;
     reason: string;
+    failure: FailureKind;
   }): Promise<void>;
   /**
    * A batch whose retries ran out: its layers without a succeeded row are recorded failed (rows an
@@ -136,6 +139,7 @@ export interface CheckpointActivities {
     configHash: string;
     layers: LayerPlan[];
     reason: string;
+    failure: FailureKind;
   }): Promise<{ failed: number }>;
   summarizeCheckpoint(input: {
     sweepId: string;

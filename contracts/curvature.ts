@@ -7,6 +7,7 @@
 import type { BackendPreference } from '../lib/curvature/backend.ts';
 import type { DataSourceOptions } from '../lib/curvature/batch.ts';
 import type { CurvatureOptions } from '../lib/curvature/index.ts';
+import type { FailureKind } from '../lib/errors.ts';
 
 /**
  * Whether a sweep also runs curvature, and on which backends. Both 'gpu' and 'cpu' schedule one
@@ -74,6 +75,7 @@ export interface CurvatureCpuActivities {
     configHash: string;
     data: DataSourceOptions;
     reason: string;
+    failure: FailureKind;
   }): Promise<void>;
 }
 

@@ -3,7 +3,6 @@
  * checkpoint or batch finishes), with an ETA from the pace this sweep's computed layers were
  * measured at. Shared by `weightlens status`, `sweep --wait` and the dashboard's sweep page.
  */
-import { FINAL_ERROR_CODES } from '../lib/errors.ts';
 import type { PrismaClient } from './client.ts';
 
 export interface LayerProgress {
@@ -63,7 +62,7 @@ export async function sweepLayerProgress(
       where: {
         ...rows,
         status: 'failed',
-        OR: FINAL_ERROR_CODES.map((code) => ({ error: { startsWith: `${code}:` } })),
+        errorFinal: true,
       },
     }),
     prisma.layerResult.aggregate({

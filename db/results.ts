@@ -3,6 +3,8 @@
  * so every write is an upsert and a rerun of an unchanged sweep finds its results instead of
  * recomputing them.
  */
+
+import type { FailureKind } from '../lib/errors.ts';
 import {
   CHECKPOINT_METRICS,
   type CheckpointMetricColumn,
@@ -101,6 +103,8 @@ function succeededRowData(row: SucceededLayer) {
     layerType: row.layerType,
     status: 'succeeded' as const,
     error: null,
+    errorKind: null,
+    errorFinal: false,
     ...metricColumns(row.metrics),
     metrics: encodeMetrics(row.metrics),
     esdUri: row.esdUri,
@@ -153,9 +157,17 @@ export interface FailedLayer extends LayerKey {
   layerId: number;
   layerType: string;
   status: 'failed' | 'skipped';
-  /** "<ErrorCode>: <one line>" so reruns can tell bad input (kept) from outages (retried). */
+  /** "<ErrorCode>: <one line>" (a failure) or why the tensor is skipped: for people only. */
   error: string;
+  /** A failure's kind and whether it is final (reruns keep it) or an outage's (retried); null for a skip. */
+  failure: FailureKind | null;
   worker?: string;
+}
+
+/** The stored kind columns of a row: a failure's own, none for a skip. */
+function failureColumns(row: Pick<FailedLayer, 'status' | 'failure'>) {
+  const failure = row.status === 'failed' ? row.failure : null;
+  return { errorKind: failure?.kind ?? null, errorFinal: failure?.final ?? false };
 }
 
 /** Records each row unless its layer already succeeded; returns how many were recorded. */
@@ -172,6 +184,7 @@ export async function upsertFailedLayer(prisma: PrismaClient, row: FailedLayer):
     layerType: row.layerType,
     status: row.status,
     error: row.error,
+    ...failureColumns(row),
     worker: row.worker ?? null,
   };
   const key = { checkpointId: row.checkpointId, layerName: row.layerName, configHash: row.configHash };
@@ -191,7 +204,7 @@ export async function upsertFailedLayer(prisma: PrismaClient, row: FailedLayer):
 /** Skipped tensors of a checkpoint, recorded once (a retried inspect inserts nothing twice). */
 export async function recordSkippedLayers(
   prisma: PrismaClient,
-  rows: Omit<FailedLayer, 'status'>[],
+  rows: Omit<FailedLayer, 'status' | 'failure'>[],
 ): Promise<void> {
   if (rows.length === 0) return;
   await prisma.layerResult.createMany({

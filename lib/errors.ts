@@ -67,6 +67,27 @@ export function isBadInput(err: unknown): boolean {
   return err instanceof BadInputError || err instanceof UnsupportedError;
 }
 
+/**
+ * What a stored failure records beside its text, decided when it is written from the typed error
+ * (never read back from the text): its kind (the error code, or the failure type Temporal carried)
+ * and whether it is final — data rather than an outage, so a rerun reuses it instead of retrying.
+ */
+export interface FailureKind {
+  kind: string;
+  final: boolean;
+}
+
+/** Whether a failure of this kind (an error code or Temporal failure type) is final. */
+export function isFinalErrorKind(kind: string | null | undefined): boolean {
+  return (FINAL_ERROR_CODES as readonly (string | null | undefined)[]).includes(kind);
+}
+
+/** The kind of a thrown value: a typed error's code, another error's name. */
+export function failureKindOf(err: unknown): FailureKind {
+  if (err instanceof WeightlensError) return { kind: err.code, final: isFinalErrorKind(err.code) };
+  return { kind: err instanceof Error ? err.name : 'Error', final: false };
+}
+
 /** Render any thrown value as one line without a stack trace. */
 export function errorLine(err: unknown): string {
   if (err instanceof WeightlensError) return err.toLine();

@@ -23,7 +23,7 @@ import { TASK_QUEUES } from '../contracts/queues.ts';
 import { DEFAULT_OUTAGE_BUDGET_MS, type SweepActivities } from '../contracts/sweep.ts';
 import { CUDA_MIN_DIM } from '../lib/linalg/thresholds.ts';
 import { checkpointCurvature } from './curvature.ts';
-import { failureReason } from './failure-reason.ts';
+import { failureKind, failureReason } from './failure-reason.ts';
 import {
   batchTimeoutMs,
   DEFAULT_BATCH_FLOPS,
@@ -144,7 +144,13 @@ async function spectralCheckpoint(input: CheckpointWorkflowInput): Promise<Check
     } catch (err) {
       if (isCancellation(err)) throw err;
       // Bad input was already recorded by the activity; record the rest (retries exhausted) here.
-      await book.recordLayerFailure({ checkpointId, configHash, layer, reason: failureReason(err) });
+      await book.recordLayerFailure({
+        checkpointId,
+        configHash,
+        layer,
+        reason: failureReason(err),
+        failure: failureKind(err),
+      });
       result.layersFailed += 1;
       return;
     }
@@ -184,6 +190,7 @@ async function spectralCheckpoint(input: CheckpointWorkflowInput): Promise<Check
         configHash,
         layers: batch,
         reason: failureReason(err),
+        failure: failureKind(err),
       });
       result.layersFailed += failed;
       // The others were stored by an earlier attempt before the last one failed.

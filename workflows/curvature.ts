@@ -14,7 +14,7 @@ import type {
 } from '../contracts/curvature.ts';
 import { TASK_QUEUES } from '../contracts/queues.ts';
 import type { SweepActivities } from '../contracts/sweep.ts';
-import { failureReason } from './failure-reason.ts';
+import { failureKind, failureReason } from './failure-reason.ts';
 import { NON_RETRYABLE_TYPES } from './retry-policy.ts';
 
 const bookkeeping = proxyActivities<SweepActivities>({
@@ -131,6 +131,7 @@ export async function checkpointCurvature(
         configHash,
         data,
         reason: failureReason(err),
+        failure: failureKind(err),
       });
     } catch (recordErr) {
       if (isCancellation(recordErr)) throw recordErr;

@@ -132,7 +132,9 @@ export async function seedDashboardData(db: PrismaClient, options: SeedOptions):
           layerId: layer,
           layerType: 'dense',
           status: 'failed',
-          error: `${nameOfLayer}: weights contain NaN`,
+          error: `BadInput: ${nameOfLayer}: weights contain NaN`,
+          errorKind: 'BadInput',
+          errorFinal: true,
         });
         continue;
       }
@@ -321,6 +323,8 @@ async function seedRunningSweep(
     layerType: 'dense',
     status,
     error: status === 'failed' ? error : null,
+    errorKind: status === 'failed' ? 'BadInput' : null,
+    errorFinal: status === 'failed',
     alpha: status === 'succeeded' ? 3.1 : null,
   });
   await db.layerResult.createMany({

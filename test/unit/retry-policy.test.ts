@@ -9,12 +9,19 @@ import {
   checkpointCompleteness,
   failureText,
   infrastructureLine,
-  isFinalFailureText,
+  isReusableLayerRow,
   toActivityFailure,
 } from '../../activities/failures.ts';
 import { DEFAULT_OUTAGE_BUDGET_MS } from '../../contracts/sweep.ts';
-import { BadInputError, FINAL_ERROR_CODES, TransientError } from '../../lib/errors.ts';
-import { failureReason } from '../../workflows/failure-reason.ts';
+import {
+  BadInputError,
+  ConfigError,
+  FINAL_ERROR_CODES,
+  failureKindOf,
+  TransientError,
+  UnsupportedError,
+} from '../../lib/errors.ts';
+import { failureKind, failureReason } from '../../workflows/failure-reason.ts';
 import {
   INFRASTRUCTURE_RETRY,
   NON_RETRYABLE_TYPES,
@@ -77,29 +84,69 @@ describe('retry policy by error class', () => {
     expect(transient.type).toBe('Transient');
   });
 
-  it('stored failure texts are final only for the final codes', () => {
-    expect(isFinalFailureText(failureText(new BadInputError('bad shape', { tensor: 'w' })))).toBe(true);
-    expect(isFinalFailureText('Unsupported: int4 dtype')).toBe(true);
-    expect(isFinalFailureText('Error: connection reset')).toBe(false);
-    expect(isFinalFailureText('BadInputish: no')).toBe(false);
+  it('a failure is final by its type, whatever its text says', () => {
+    expect(failureKindOf(new BadInputError('bad shape', { tensor: 'w' }))).toEqual({
+      kind: 'BadInput',
+      final: true,
+    });
+    expect(failureKindOf(new UnsupportedError('int4 dtype'))).toEqual({ kind: 'Unsupported', final: true });
+    // Retryable errors whose text reads like bad input: a prefix or regex test of the text called these final.
+    expect(failureKindOf(new TransientError('BadInput: the gateway rejected the request'))).toEqual({
+      kind: 'Transient',
+      final: false,
+    });
+    expect(failureKindOf(new Error('Unsupported: protocol'))).toEqual({ kind: 'Error', final: false });
+    expect(failureKindOf(new ConfigError('TLS: unknown CA'))).toEqual({ kind: 'Config', final: false });
+    expect(failureKindOf('BadInput: a thrown string')).toEqual({ kind: 'Error', final: false });
     expect(infrastructureLine(new Error(PRISMA_MESSAGE))).toBe(
       "Can't reach database server at `127.0.0.1:15532`",
     );
+  });
+
+  it('the workflow side takes the kind from the root failure type, never from the message', () => {
+    const typed = (type: string | undefined, message: string) =>
+      new ActivityFailure(
+        'activity failed',
+        'analyzeLayerBatch',
+        '1',
+        RetryState.MAXIMUM_ATTEMPTS_REACHED,
+        '',
+        ApplicationFailure.create({ message, type }),
+      );
+    expect(failureKind(typed('BadInput', 'w: NaN in weights'))).toEqual({ kind: 'BadInput', final: true });
+    expect(failureKind(typed('Unsupported', 'int4'))).toEqual({ kind: 'Unsupported', final: true });
+    // No type: failureReason stores the bare message, "BadInput: …", which a text test took as final.
+    const untyped = typed(undefined, 'BadInput: proxy said so');
+    expect(failureReason(untyped)).toBe('BadInput: proxy said so');
+    expect(failureKind(untyped)).toEqual({ kind: 'ApplicationFailure', final: false });
+    expect(failureKind(typed('Transient', 'BadInput: upstream'))).toEqual({
+      kind: 'Transient',
+      final: false,
+    });
+    expect(failureKind(new Error('Unsupported: x'))).toEqual({ kind: 'Error', final: false });
+  });
+
+  it('readers use the stored finality, not the text', () => {
+    expect(isReusableLayerRow({ status: 'failed', errorFinal: true })).toBe(true);
+    expect(isReusableLayerRow({ status: 'failed', errorFinal: false })).toBe(false);
+    // A skipped or succeeded row never carries finality; they are reusable by status.
+    expect(isReusableLayerRow({ status: 'skipped', errorFinal: false })).toBe(true);
+    expect(failureText(new TransientError('BadInput: x'))).toBe('Transient: BadInput: x');
   });
 });
 
 describe('honest checkpoint status', () => {
   it('a layer lost to infrastructure makes the checkpoint incomplete; bad input and skips do not', () => {
     const complete = checkpointCompleteness([
-      { status: 'succeeded', error: null },
-      { status: 'failed', error: 'BadInput: fc2: NaN in weights' },
-      { status: 'skipped', error: 'bias' },
+      { status: 'succeeded', errorFinal: false },
+      { status: 'failed', errorFinal: true },
+      { status: 'skipped', errorFinal: false },
     ]);
     expect(complete).toEqual({ complete: true, layersDone: 1, layersTotal: 2, unfinished: 0 });
     const partial = checkpointCompleteness([
-      { status: 'succeeded', error: null },
-      { status: 'succeeded', error: null },
-      { status: 'failed', error: "PrismaClientKnownRequestError: Can't reach database server" },
+      { status: 'succeeded', errorFinal: false },
+      { status: 'succeeded', errorFinal: false },
+      { status: 'failed', errorFinal: false },
     ]);
     expect(partial).toEqual({ complete: false, layersDone: 2, layersTotal: 3, unfinished: 1 });
   });

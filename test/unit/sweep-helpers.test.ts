@@ -3,7 +3,7 @@
  * source normalization, leaderboard rendering and the progress line. No services.
  */
 import { describe, expect, it } from 'vitest';
-import { isFinalFailureText, isReusableLayerRow } from '../../activities/failures.ts';
+import { isReusableLayerRow } from '../../activities/failures.ts';
 import { formatLeaderboardCsv, formatTable } from '../../cli/commands/leaderboard.ts';
 import { progressLine } from '../../cli/commands/sweep.ts';
 import { checkpointWorkflowId } from '../../contracts/checkpoint.ts';
@@ -74,11 +74,10 @@ describe('stored metrics and failures', () => {
   });
 
   it('reuses final rows only: results, skips and bad-input failures, not outages', () => {
-    expect(isReusableLayerRow({ status: 'succeeded', error: null })).toBe(true);
-    expect(isReusableLayerRow({ status: 'skipped', error: 'bias' })).toBe(true);
-    expect(isReusableLayerRow({ status: 'failed', error: 'BadInput: x: NaN in weights' })).toBe(true);
-    expect(isReusableLayerRow({ status: 'failed', error: 'Error: connection reset' })).toBe(false);
-    expect(isFinalFailureText(null)).toBe(false);
+    expect(isReusableLayerRow({ status: 'succeeded', errorFinal: false })).toBe(true);
+    expect(isReusableLayerRow({ status: 'skipped', errorFinal: false })).toBe(true);
+    expect(isReusableLayerRow({ status: 'failed', errorFinal: true })).toBe(true);
+    expect(isReusableLayerRow({ status: 'failed', errorFinal: false })).toBe(false);
   });
 });
 

@@ -38,6 +38,8 @@ const LAYER_NON_METRIC = new Set([
   'layerType',
   'status',
   'error',
+  'errorKind',
+  'errorFinal',
   'warning',
   'flags',
   'eigenBackend',
