@@ -44,3 +44,47 @@ export const LAYER_METRIC_NAMES: LayerMetric[] = REGISTRY_LAYER_METRICS.map((m) 
 
 /** WeightWatcher's "well-trained" α range (over-trained below, under-trained above). */
 export { ALPHA_BAND, isLayerMetric };
+
+/**
+ * Every registered metric as one value per checkpoint, for the metric-vs-accuracy page: the
+ * summary metrics from their stored columns, and each layer metric that no summary column covers
+ * as the mean over the checkpoint's analyzed layers (how every summary column is defined).
+ */
+export type AccuracyMetricName = SummaryMetric | LayerMetric;
+
+export interface AccuracyMetricSpec {
+  name: AccuracyMetricName;
+  label: string;
+  source:
+    | { kind: 'summary'; column: CheckpointMetricColumn }
+    | { kind: 'layer-mean'; column: LayerMetricColumn };
+}
+
+const SUMMARIZED_LAYER_METRICS = new Set<string>(CHECKPOINT_METRICS.map((m) => m.of));
+
+export const ACCURACY_METRICS: readonly AccuracyMetricSpec[] = [
+  ...CHECKPOINT_METRICS.map(
+    (m): AccuracyMetricSpec => ({
+      name: m.name,
+      label: m.label,
+      source: { kind: 'summary', column: columnOf(m.name) },
+    }),
+  ),
+  ...REGISTRY_LAYER_METRICS.filter((m) => !SUMMARIZED_LAYER_METRICS.has(m.name)).map(
+    (m): AccuracyMetricSpec => ({
+      name: m.name,
+      label: `mean ${m.label}`,
+      source: { kind: 'layer-mean', column: columnOf(m.name) },
+    }),
+  ),
+];
+
+const accuracyMetricsByName = new Map<string, AccuracyMetricSpec>(ACCURACY_METRICS.map((m) => [m.name, m]));
+
+export function isAccuracyMetric(name: string): name is AccuracyMetricName {
+  return accuracyMetricsByName.has(name);
+}
+
+export function accuracyMetric(name: AccuracyMetricName): AccuracyMetricSpec {
+  return accuracyMetricsByName.get(name)!;
+}
