@@ -28,6 +28,7 @@ import {
 import { type QueueKind, TASK_QUEUES } from '../contracts/queues.ts';
 import { connectWithTlsDiagnosis, temporalConnectOptions } from '../infra/tls.ts';
 import type { WorkerMetrics } from './metrics.ts';
+import { terminalLogFunction } from './terminal-log.ts';
 
 /** What a worker needs of infra/config.ts `Services`. */
 export interface WorkerServices extends ActivityServices {
@@ -120,7 +121,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Runnin
   const gpu = options.queue === 'gpu';
   const concurrency = Math.max(1, options.concurrency ?? (gpu ? 1 : availableParallelism()));
   if (options.logger) installRuntime(options.logger);
-  else if (options.quiet) installRuntime(new DefaultLogger('WARN'));
+  else if (options.quiet) installRuntime(new DefaultLogger('WARN', terminalLogFunction));
   const temporal = temporalConnectOptions(options.services.temporalAddress);
   const connection = await connectWithTlsDiagnosis('Temporal', temporal, () =>
     NativeConnection.connect(temporal),

@@ -7,6 +7,7 @@
  */
 import type { Logger, LogLevel, LogMetadata } from '@temporalio/common';
 import { ApplicationFailure } from '@temporalio/common';
+import { terminalText } from '../cli/terminal-text.ts';
 import { FINAL_ERROR_CODES } from '../lib/errors.ts';
 
 /** Failure types that are not outages: bad input (final) and work handed over by a draining worker. */
@@ -58,7 +59,9 @@ export class OutageReportingLogger implements Logger {
       return;
     }
     this.outage = { since: this.now(), reason, attempts: 1 };
-    this.write(`weightlens worker: outage: ${reason}; retrying until it is back (reported once)`);
+    this.write(
+      terminalText(`weightlens worker: outage: ${reason}; retrying until it is back (reported once)`),
+    );
   }
 
   private recovered(): void {
@@ -66,7 +69,9 @@ export class OutageReportingLogger implements Logger {
     this.outage = undefined;
     const seconds = ((this.now() - since) / 1000).toFixed(1);
     this.write(
-      `weightlens worker: outage over after ${seconds} s (${attempts} failed attempt${attempts === 1 ? '' : 's'} retried): ${reason}`,
+      terminalText(
+        `weightlens worker: outage over after ${seconds} s (${attempts} failed attempt${attempts === 1 ? '' : 's'} retried): ${reason}`,
+      ),
     );
   }
 }

@@ -11,8 +11,14 @@ import { analyzeCurvature, type CurvatureReport, curvatureJson } from '../../lib
 import { loadLayersModelFromStorage } from '../../lib/curvature/load.ts';
 import { buildCurvatureNetwork } from '../../lib/curvature/network.ts';
 import { createStorage } from '../../storage/index.ts';
+import { terminalLines, terminalText } from '../terminal-text.ts';
 
-function formatTable(report: CurvatureReport, header: string): string {
+/** The curvature table; the header (model URI) and layer names come from files, shown escaped. */
+export function formatCurvatureTable(report: CurvatureReport, header: string): string {
+  return terminalLines(curvatureLines(report, header).join('\n'));
+}
+
+function curvatureLines(report: CurvatureReport, header: string): string[] {
   const lines = [header];
   const fmt = (v: number) => v.toPrecision(6);
   if (report.topEigenvalues.length > 0)
@@ -30,20 +36,21 @@ function formatTable(report: CurvatureReport, header: string): string {
     );
   }
   if (report.layers.length > 0) {
-    const width = Math.max(5, ...report.layers.map((l) => l.name.length));
+    const names = report.layers.map((l) => terminalText(l.name));
+    const width = Math.max(5, ...names.map((n) => n.length));
     lines.push(
       `  ${'layer'.padEnd(width)}  ${'params'.padStart(8)}  ${'top eigenvalue'.padStart(14)}  ${'trace'.padStart(12)}`,
     );
-    for (const l of report.layers) {
+    for (const [i, l] of report.layers.entries()) {
       lines.push(
-        `  ${l.name.padEnd(width)}  ${String(l.parameters).padStart(8)}  ${fmt(l.topEigenvalue).padStart(14)}  ${fmt(l.trace).padStart(12)}`,
+        `  ${names[i]!.padEnd(width)}  ${String(l.parameters).padStart(8)}  ${fmt(l.topEigenvalue).padStart(14)}  ${fmt(l.trace).padStart(12)}`,
       );
     }
   }
   lines.push(
     `  ${report.parameters} parameters, ${report.samples} samples, loss ${fmt(report.loss)}, engine ${report.engine}, ${report.hessianVectorProducts} HVPs in ${(report.durationMs / 1000).toFixed(1)} s`,
   );
-  return lines.join('\n');
+  return lines;
 }
 
 const positiveInt = (value: string) => {
@@ -105,7 +112,8 @@ export function register(program: Command): void {
         chunkSize: opts.chunkSize,
         gridPoints: opts.gridPoints,
         seed: opts.seed,
-        onProgress: opts.format === 'table' ? (line) => process.stderr.write(`  ${line}\n`) : undefined,
+        onProgress:
+          opts.format === 'table' ? (line) => process.stderr.write(`  ${terminalText(line)}\n`) : undefined,
       });
       batch.x.dispose();
       if (opts.format === 'json') {
@@ -114,7 +122,7 @@ export function register(program: Command): void {
         );
       } else {
         process.stdout.write(
-          `${formatTable(report, `${modelUri} on ${source} (backend ${backend.note})`)}\n`,
+          `${formatCurvatureTable(report, `${modelUri} on ${source} (backend ${backend.note})`)}\n`,
         );
       }
     });

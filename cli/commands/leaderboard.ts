@@ -51,9 +51,9 @@ function cell(value: unknown, digits = 3): string {
   return String(value);
 }
 
-/** Fixed-width text table, numbers right-aligned. */
+/** Fixed-width text table, numbers right-aligned; every cell escaped for the terminal. */
 export function formatTable(headers: string[], rows: unknown[][]): string {
-  const text = rows.map((row) => row.map((v) => cell(v)));
+  const text = rows.map((row) => row.map((v) => terminalText(cell(v))));
   const widths = headers.map((h, i) => Math.max(h.length, ...text.map((r) => r[i]!.length)));
   const line = (values: string[], raw?: unknown[]) =>
     values

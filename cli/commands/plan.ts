@@ -34,7 +34,7 @@ import {
 import { QUANT_SCHEMES, type QuantScheme } from '../../lib/plan/quantize.ts';
 import { createStorage } from '../../storage/index.ts';
 import { encodeSafetensors } from '../../zoo/checkpoint-writer.ts';
-import { terminalLines } from '../terminal-text.ts';
+import { terminalLines, terminalText } from '../terminal-text.ts';
 
 const bitList = (value: string) => {
   const bits = value.split(',').map((s) => Number(s.trim()));
@@ -172,7 +172,9 @@ export function register(program: Command): void {
         keepFirstLast: !!opts.keepFirstLast,
       };
       const progress =
-        opts.format === 'table' ? (line: string) => process.stderr.write(`  ${line}\n`) : undefined;
+        opts.format === 'table'
+          ? (line: string) => process.stderr.write(`  ${terminalText(line)}\n`)
+          : undefined;
       let inputs: PlanInputs = {};
       let source = '';
       if (options.method === 'alpha') {
@@ -248,7 +250,7 @@ export function register(program: Command): void {
         process.stdout.write(
           `${terminalLines(formatPlanTable(result.plan, `${checkpointUri}${source ? ` (${source})` : ''}`))}\n`,
         );
-        if (opts.write) process.stdout.write(`  wrote ${opts.write}\n`);
+        if (opts.write) process.stdout.write(`  wrote ${terminalText(opts.write)}\n`);
       }
     });
 }

@@ -24,6 +24,7 @@ import {
   unpauseSchedule,
 } from '../../workers/schedule-client.ts';
 import { connectClient } from '../../workers/sweep-client.ts';
+import { terminalText } from '../terminal-text.ts';
 import { formatTable } from './leaderboard.ts';
 import { loadConfig } from './sweep.ts';
 
@@ -130,6 +131,30 @@ export async function createFromOptions(
   );
 }
 
+/** `schedule describe`'s table: sources, rules and webhook are user text, shown escaped. */
+export function formatScheduleDescription(
+  s: ScheduleSummary,
+  sweeps: {
+    id: string;
+    status: string;
+    createdAt: Date;
+    checkpointsTotal: number;
+    checkpointsDone: number;
+  }[],
+): string {
+  const lines = [
+    `schedule ${s.name} (${s.paused ? 'paused' : 'active'}): ${s.timing}`,
+    `sources: ${s.sources.join(' ')}`,
+    `alerts: ${s.alerts.length ? s.alerts.join('; ') : '-'}${s.webhook ? ` → ${s.webhook}` : ''}`,
+    `next run: ${iso(s.paused ? undefined : s.nextRuns[0])}; runs taken ${s.runsTaken}, skipped ${s.runsSkipped}`,
+  ].map(terminalText);
+  const table = formatTable(
+    ['sweep', 'status', 'started', 'checkpoints', 'succeeded'],
+    sweeps.map((w) => [w.id, w.status, iso(w.createdAt), w.checkpointsTotal, w.checkpointsDone]),
+  );
+  return [...lines, '', table].join('\n');
+}
+
 export function register(program: Command): void {
   const schedule = program
     .command('schedule')
@@ -198,18 +223,7 @@ export function register(program: Command): void {
           process.stdout.write(`${JSON.stringify({ ...summaryJson(s), sweeps: runs }, null, 2)}\n`);
           return;
         }
-        const lines = [
-          `schedule ${s.name} (${s.paused ? 'paused' : 'active'}): ${s.timing}`,
-          `sources: ${s.sources.join(' ')}`,
-          `alerts: ${s.alerts.length ? s.alerts.join('; ') : '-'}${s.webhook ? ` → ${s.webhook}` : ''}`,
-          `next run: ${iso(s.paused ? undefined : s.nextRuns[0])}; runs taken ${s.runsTaken}, skipped ${s.runsSkipped}`,
-          '',
-          formatTable(
-            ['sweep', 'status', 'started', 'checkpoints', 'succeeded'],
-            sweeps.map((w) => [w.id, w.status, iso(w.createdAt), w.checkpointsTotal, w.checkpointsDone]),
-          ),
-        ];
-        process.stdout.write(`${lines.join('\n')}\n`);
+        process.stdout.write(`${formatScheduleDescription(s, sweeps)}\n`);
       } finally {
         await prisma.$disconnect();
       }

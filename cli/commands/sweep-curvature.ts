@@ -9,6 +9,7 @@ import type { CurvatureMode } from '../../contracts/curvature.ts';
 import type { SweepCounts } from '../../contracts/sweep.ts';
 import type { PrismaClient } from '../../db/client.ts';
 import type { CurvatureRequest } from '../../workers/curvature-request.ts';
+import { terminalText } from '../terminal-text.ts';
 
 export interface CurvatureFlags {
   curvature: CurvatureMode;
@@ -93,14 +94,28 @@ export async function renderSweepCurvature(
     },
     orderBy: { checkpoint: { uri: 'asc' } },
   });
+  return formatSweepCurvature(rows);
+}
+
+/** One curvature row of a sweep, as `renderSweepCurvature` reads it. */
+export interface SweepCurvatureRow {
+  status: string;
+  error: string | null;
+  topEigenvalues: number[];
+  trace: number | null;
+  checkpoint: { uri: string };
+}
+
+/** The table; checkpoint URIs and error messages come from files, shown escaped. */
+export function formatSweepCurvature(rows: readonly SweepCurvatureRow[]): string {
   const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toPrecision(6));
   const lines = [
     `${'hessian λmax'.padStart(14)}  ${'trace'.padStart(12)}  ${'status'.padEnd(9)}  checkpoint`,
   ];
   for (const row of rows) {
-    const note = row.error ? `  (${row.error})` : '';
+    const note = row.error ? `  (${terminalText(row.error)})` : '';
     lines.push(
-      `${fmt(row.topEigenvalues[0]).padStart(14)}  ${fmt(row.trace).padStart(12)}  ${row.status.padEnd(9)}  ${row.checkpoint.uri}${note}`,
+      `${fmt(row.topEigenvalues[0]).padStart(14)}  ${fmt(row.trace).padStart(12)}  ${row.status.padEnd(9)}  ${terminalText(row.checkpoint.uri)}${note}`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -96,7 +96,7 @@ function progressPrinter() {
   let lastPrintedAt = 0;
   return {
     update(p: SweepProgress, stored?: LayerProgress) {
-      const line = progressLine(p, 30, stored);
+      const line = terminalText(progressLine(p, 30, stored));
       if (line === last) return;
       last = line;
       if (tty) process.stderr.write(`\r\x1b[2K${line}`);
@@ -163,7 +163,7 @@ export function register(program: Command): void {
               curvature,
             });
         process.stderr.write(
-          `sweep ${started.name} (id ${started.sweepId}, workflow ${started.workflowId})\n`,
+          `${terminalText(`sweep ${started.name} (id ${started.sweepId}, workflow ${started.workflowId})`)}\n`,
         );
         if (!options.wait) {
           process.stdout.write(`${started.sweepId}\n`);

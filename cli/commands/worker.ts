@@ -13,6 +13,7 @@ import { BadInputError } from '../../lib/errors.ts';
 import { createWorker, DEFAULT_SHUTDOWN_GRACE_MS } from '../../workers/create.ts';
 import { dependencyChecks, healthPortFromEnv, startHealthServer } from '../../workers/health.ts';
 import { OutageReportingLogger } from '../../workers/outage-log.ts';
+import { terminalLogFunction } from '../../workers/terminal-log.ts';
 
 export function parseConcurrency(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
@@ -79,7 +80,7 @@ export function register(program: Command): void {
           services,
           metrics,
           shutdownGraceMs,
-          logger: new OutageReportingLogger(new DefaultLogger('INFO')),
+          logger: new OutageReportingLogger(new DefaultLogger('INFO', terminalLogFunction)),
         });
         const health =
           metrics && healthPort !== undefined
