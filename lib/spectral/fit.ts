@@ -3,7 +3,7 @@
  * WeightWatcher uses:
  * - `fitPowerLawWW`: WeightWatcher's own WWFit (default): every sorted value but the largest is an
  *   xmin candidate (duplicates kept), α = 1 + n/Σln(x/xmin), D = max|T − k/n|, first minimal D;
- *   for fewer than 20 points its small-N variant (bias-corrected α, D − 0.868/√n objective).
+ *   for fewer than 20 points its small-N variant (bias-corrected α on tails of ≥ 8 points).
  * - `fitPowerLawPackage`: the `powerlaw` 1.x package (unique candidates, optional [lo, hi] range),
  *   used by xmin_peak / TPL / E_TPL.
  * α comes from suffix sums of logs in O(1) per candidate; D is pruned against the best D so far,
@@ -124,14 +124,20 @@ export function fitPowerLawWW(sorted: Float64Array): PowerLawFit | null {
   };
 }
 
-/** WWFit's small-N variant (WeightWatcher ≥ 0.7.7, fewer than 20 points). */
+/**
+ * WWFit's small-N variant (WeightWatcher 0.7.7, fewer than 20 points). Its candidate loop computes
+ * the bias-corrected α and D for tails of ≥ 8 points (skipped ones keep α = 0, D = 1) and picks
+ * the minimum of J = D − 0.868/√n, but WWFit's constructor then overwrites that choice with the
+ * first minimal D over all candidates (np.argmin(Ds)): the reported xmin, α, σ and D are that
+ * candidate's. J only decides which points the fit object keeps as its `data`, which no column
+ * reads. We reproduce the reported columns.
+ */
 function fitSmallN(sorted: Float64Array, logs: Float64Array, suffix: Float64Array): PowerLawFit {
   const total = sorted.length;
   const candidates = total - 1;
   const alphas = new Float64Array(candidates);
   const ds = new Float64Array(candidates).fill(1);
-  let best = -1;
-  let bestJ = Number.POSITIVE_INFINITY;
+  let anyJ = false;
   const noBound = { k: 0 };
   for (let i = 0; i < candidates; i++) {
     const n = total - i;
@@ -141,27 +147,22 @@ function fitSmallN(sorted: Float64Array, logs: Float64Array, suffix: Float64Arra
     const alpha = 1 + (n - 1) / s;
     alphas[i] = alpha;
     if (alpha <= 1) continue;
-    const d = ksDistance(logs, i, n, alpha, Number.POSITIVE_INFINITY, noBound);
-    ds[i] = d;
-    const j = d - 0.868 / Math.sqrt(n);
-    if (j < bestJ) {
-      bestJ = j;
-      best = i;
-    }
+    ds[i] = ksDistance(logs, i, n, alpha, Number.POSITIVE_INFINITY, noBound);
+    anyJ = true;
   }
-  if (best < 0) {
-    // No candidate survived: the whole sample is the tail.
+  if (!anyJ) {
+    // No candidate survived: WWFit scores the whole sample as the tail (unless its logs are flat).
     const n = total;
     const s = suffix[0]! - n * logs[0]!;
-    if (s <= 1e-12) {
-      return { alpha: 1, xmin: sorted[0]!, xmax: sorted[total - 1]!, D: 1, sigma: 0, nTail: n, xminIndex: 0 };
+    if (s > 1e-12) {
+      const alpha = 1 + (n - 1) / s;
+      alphas[0] = alpha;
+      ds[0] = ksDistance(logs, 0, n, alpha, Number.POSITIVE_INFINITY, noBound);
     }
-    const alpha = 1 + (n - 1) / s;
-    const d = ksDistance(logs, 0, n, alpha, Number.POSITIVE_INFINITY, noBound);
-    alphas[0] = alpha;
-    ds[0] = d;
-    best = 0;
   }
+  // np.argmin: the first minimal D.
+  let best = 0;
+  for (let i = 1; i < candidates; i++) if (ds[i]! < ds[best]!) best = i;
   const alpha = alphas[best]!;
   const n = total - best;
   return {

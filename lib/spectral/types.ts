@@ -15,7 +15,7 @@ export type { HillXminRule };
 
 /** WeightWatcher's analyze() options we mirror; defaults are WeightWatcher's. */
 export interface AnalysisConfig {
-  minEvals: number; // 10
+  minEvals: number; // 8 (WeightWatcher 0.7.7's DEFAULT_MIN_EVALS)
   maxEvals: number; // 15000
   maxN: number; // 50000
   fit: FitKind; // 'pl'

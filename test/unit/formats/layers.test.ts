@@ -44,7 +44,8 @@ describe('mapTensor', () => {
     ['4-D mask buffer named bias', info('h.0.attn.bias', [1, 1, 1024, 1024]), 'skipped'],
     ['layer norm', info('encoder.LayerNorm.weight', [384]), 'skipped'],
     ['integer buffer', info('embeddings.position_ids', [1, 512], { dtype: 'I64' }), 'skipped'],
-    ['depthwise by name', info('blocks.1.conv_dw.weight', [32, 1, 3, 3]), 'skipped'],
+    // A state dict has no graph: WeightWatcher analyzes a depthwise kernel as a conv2d (M = 1).
+    ['depthwise by name in a state dict', info('blocks.1.conv_dw.weight', [32, 1, 3, 3]), 'conv2d'],
     ['non-.weight key', info('attn.in_proj_weight', [2304, 768]), 'skipped'],
     ['degenerate', info('cls.weight', [1, 768]), 'skipped'],
   ];
@@ -58,6 +59,9 @@ describe('mapTensor', () => {
   it('follows reader hints (depthwise, bias, embedding op)', () => {
     const kernel = info('dw/depthwise_kernel', [3, 3, 32, 1]);
     expect(mapTensor(kernel, 'tfjs', { op: 'DepthwiseConv2D', depthwise: true }).analyzed).toBe(false);
+    expect(mapTensor(info('block/depthwise/kernel', [3, 3, 32, 1]), 'keras-h5', undefined).analyzed).toBe(
+      false,
+    );
     expect(mapTensor(info('x', [8, 8]), 'onnx', { op: 'Gemm', role: 'bias' }).analyzed).toBe(false);
     expect(mapTensor(info('table', [100, 16]), 'tfjs', { op: 'Embedding' }).layerType).toBe('embedding');
     expect(mapTensor(info('k', [3, 3, 8, 16]), 'tfjs', { op: 'Conv2D' }).layerType).toBe('conv2d');

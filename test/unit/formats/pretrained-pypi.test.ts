@@ -87,8 +87,11 @@ describe('pretrained PyPI models', () => {
       const analyzed = mapped.filter((m) => m.analyzed);
       expect(analyzed.length).toBeGreaterThan(10);
       if (model.format === 'pytorch') {
-        // Depthwise kernels are skipped; regular convolutions come out HWIO.
-        expect(mapped.some((m) => m.tensor.name.includes('_depthwise_conv') && !m.analyzed)).toBe(true);
+        // Depthwise kernels [C, 1, kh, kw] are conv2d layers of a state dict, as in WeightWatcher.
+        const depthwise = mapped.filter((m) => m.tensor.name.includes('_depthwise_conv.weight'));
+        expect(depthwise.length).toBeGreaterThan(0);
+        expect(depthwise.every((m) => m.analyzed && m.layerType === 'conv2d')).toBe(true);
+        // Regular convolutions come out HWIO.
         const conv = analyzed.find((m) => m.layerType === 'conv2d')!;
         const weights = await readLayerWeights(ckpt, conv);
         const [o, i, h, w] = conv.tensor.shape as [number, number, number, number];

@@ -224,9 +224,9 @@ describe('weightlens plan --write', () => {
     const low = await fail(['--max-bops', '1000']);
     expect(low.code).not.toBe(0);
     expect(low.stderr).toMatch(/--max-bops 1000 is below the minimum: the feasible range is \d+–\d+ BOPs/);
-    // conv2d_1 has no α (too few eigenvalues) and stays at 8 bits: the minimum is 4 + 2 + 3 + 4.
+    // Every layer has an α (conv2d_1: M·rf = 9 ≥ min_evals 8) and may go to 2 bits: the minimum is 1 + 2 + 3 + 4.
     const high = await fail(['--latency-table', table, '--max-latency', '1000']);
-    expect(high.stderr).toMatch(/--max-latency 1000 is above the maximum: the feasible range is 13–40/);
+    expect(high.stderr).toMatch(/--max-latency 1000 is above the maximum: the feasible range is 10–40/);
     const alone = await fail(['--max-latency', '20']);
     expect(alone.stderr).toMatch(/--max-latency and --latency-table go together/);
     const unknown = await fail(['--avg-bits', '4', '--prune-by', 'random', '--sparsity', '0.5']);

@@ -14,7 +14,7 @@ describe('parseAnalysisConfig / hashAnalysisConfig', () => {
   it("fills WeightWatcher's defaults", () => {
     const config = parseAnalysisConfig({});
     expect(config).toEqual(defaultAnalysisConfig);
-    expect(config.minEvals).toBe(10);
+    expect(config.minEvals).toBe(8);
     expect(config.maxEvals).toBe(15000);
     expect(config.maxN).toBe(50000);
   });
