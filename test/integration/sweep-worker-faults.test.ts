@@ -6,8 +6,9 @@
  * worker partitioned away mid-layer (each worker reaches Temporal, Postgres and S3 only through
  * TCP proxies this file controls, test/integration/tcp-partition.ts; cut = silence, no resets).
  * Each sweep ends `completed` with every layer stored once and equal (1e-9) to a clean sweep.
- * The first layer of every checkpoint is large enough to be mid-analysis when we strike; the
- * others are small, which keeps the file short.
+ * The first layer of every checkpoint is large enough to be mid-analysis when we strike (and to
+ * outlast the 1 s drain grace on an idle machine: a 1600² layer finished inside it); the others
+ * are small, which keeps the file short.
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -38,7 +39,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const BIG_LAYER = 'layers.0.weight';
 const shapes: [number, number][] = [
-  [1600, 1600],
+  [2400, 2400],
   [96, 48],
   [64, 32],
 ];
