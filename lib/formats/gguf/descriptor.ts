@@ -1,12 +1,9 @@
-import { conventionalModelNames, dtypesOf } from '../descriptor.ts';
-import type { FormatDescriptor } from '../types.ts';
+import { dtypesOf, extensionDescriptor } from '../descriptor.ts';
 import { GGML_TYPES } from './ggml-types.ts';
 
-export const ggufDescriptor: FormatDescriptor = {
-  fileNames: /\.gguf$/i,
-  conventionalNames: conventionalModelNames(['gguf']),
+export const ggufDescriptor = extensionDescriptor(['gguf'], {
   preference: 2,
   kernelLayout: 'OIHW',
   stateDict: true,
   dtypes: dtypesOf(GGML_TYPES),
-};
+});

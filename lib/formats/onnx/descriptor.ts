@@ -1,12 +1,9 @@
-import { conventionalModelNames, dtypesOf } from '../descriptor.ts';
-import type { FormatDescriptor } from '../types.ts';
+import { dtypesOf, extensionDescriptor } from '../descriptor.ts';
 import { ONNX_DTYPES } from './tensor-proto.ts';
 
-export const onnxDescriptor: FormatDescriptor = {
-  fileNames: /\.onnx$/i,
-  conventionalNames: conventionalModelNames(['onnx']),
+export const onnxDescriptor = extensionDescriptor(['onnx'], {
   preference: 3,
   kernelLayout: 'OIHW',
   stateDict: false,
   dtypes: dtypesOf(ONNX_DTYPES),
-};
+});

@@ -1,12 +1,9 @@
-import { conventionalModelNames, dtypesOf } from '../descriptor.ts';
-import type { FormatDescriptor } from '../types.ts';
+import { dtypesOf, extensionDescriptor } from '../descriptor.ts';
 import { TENSOR_TYPES } from './tensor-types.ts';
 
-export const tfliteDescriptor: FormatDescriptor = {
-  fileNames: /\.tflite$/i,
-  conventionalNames: conventionalModelNames(['tflite']),
+export const tfliteDescriptor = extensionDescriptor(['tflite'], {
   preference: 6,
   kernelLayout: 'OHWI',
   stateDict: false,
   dtypes: dtypesOf(TENSOR_TYPES),
-};
+});
