@@ -204,7 +204,14 @@ export async function readLayerWeights(ckpt: OpenedCheckpoint, mapped: MappedTen
     const { a, b, rank } = checkLoraFactors(mapped.lora, ckpt.uri);
     const scale = loraScale(ckpt.adapter, mapped.lora.module, rank, ckpt.uri);
     const [aData, bData] = await Promise.all([ckpt.readTensor(a), ckpt.readTensor(b)]);
-    return loraWeights(mapped.lora.module, aData, bData, a.shape[1]!, b.shape[0]!, rank, scale);
+    return loraWeights(mapped.lora.module, {
+      a: aData,
+      b: bData,
+      inDim: a.shape[1]!,
+      outDim: b.shape[0]!,
+      rank,
+      scale,
+    });
   }
   const stored = await ckpt.readTensor(tensor);
   const rank = tensor.shape.length;

@@ -12,15 +12,18 @@ export const LORA_DIRECT_MAX_ELEMENTS = 1 << 22;
 
 type Floats = Float32Array | Float64Array;
 
+/** A module's factors: ΔW = scale·B·A with B out×r and A r×in, both row-major. */
+export interface LoraFactors {
+  a: Floats;
+  b: Floats;
+  inDim: number;
+  outDim: number;
+  rank: number;
+  scale: number;
+}
+
 /** ΔW = scale·B·A in full (out×in, row-major). */
-export function loraProduct(
-  a: Floats,
-  b: Floats,
-  inDim: number,
-  outDim: number,
-  rank: number,
-  scale: number,
-): Float64Array {
+export function loraProduct({ a, b, inDim, outDim, rank, scale }: LoraFactors): Float64Array {
   const out = new Float64Array(outDim * inDim);
   for (let i = 0; i < outDim; i++) {
     const row = i * inDim;
@@ -59,14 +62,7 @@ function cholesky(g: Float64Array, r: number): Float64Array | undefined {
  * The r×r core C = scale·L_Bᵀ·L_A whose squared singular values are the nonzero eigenvalues of
  * ΔWᵀΔW; undefined when A or B is rank-deficient (then only the full product is exact).
  */
-export function loraCore(
-  a: Floats,
-  b: Floats,
-  inDim: number,
-  outDim: number,
-  rank: number,
-  scale: number,
-): Float64Array | undefined {
+export function loraCore({ a, b, inDim, outDim, rank, scale }: LoraFactors): Float64Array | undefined {
   const gB = new Float64Array(rank * rank); // BᵀB
   for (let i = 0; i < outDim; i++) {
     for (let p = 0; p < rank; p++) {
@@ -106,18 +102,14 @@ export function loraCore(
 /** The layer weights of module `name`'s ΔW: the full product when small (or rank-deficient), else the core. */
 export function loraWeights(
   name: string,
-  a: Floats,
-  b: Floats,
-  inDim: number,
-  outDim: number,
-  rank: number,
-  scale: number,
+  factors: LoraFactors,
   directMaxElements = LORA_DIRECT_MAX_ELEMENTS,
 ): LayerWeights {
+  const { inDim, outDim, rank, scale } = factors;
   const base = { name, layerType: 'lora' as const, shape: [outDim, inDim], lora: { rank, scale } };
-  const full = () => loraProduct(a, b, inDim, outDim, rank, scale);
+  const full = () => loraProduct(factors);
   if (outDim * inDim > directMaxElements && rank < Math.min(outDim, inDim)) {
-    const core = loraCore(a, b, inDim, outDim, rank, scale);
+    const core = loraCore(factors);
     if (core) return { ...base, data: core, lowRank: { core, rank, expand: full } };
   }
   return { ...base, data: full() };

@@ -96,8 +96,8 @@ describe('ΔW through the r×r core', () => {
   const b = Float32Array.from({ length: outDim * rank }, () => gaussian(random));
 
   it('gives the same ESD and metrics as the full product', async () => {
-    const direct = loraWeights('m', a, b, inDim, outDim, rank, scale);
-    const viaCore = loraWeights('m', a, b, inDim, outDim, rank, scale, 0);
+    const direct = loraWeights('m', { a, b, inDim, outDim, rank, scale });
+    const viaCore = loraWeights('m', { a, b, inDim, outDim, rank, scale }, 0);
     expect(direct.lowRank).toBeUndefined();
     expect(viaCore.lowRank?.core.length).toBe(rank * rank);
     const config = { ...defaultAnalysisConfig, minEvals: 2 };
@@ -123,8 +123,8 @@ describe('ΔW through the r×r core', () => {
   });
 
   it('the core squared singular values are the nonzero eigenvalues of (BᵀB)(AAᵀ)·scale²', () => {
-    const core = loraCore(a, b, inDim, outDim, rank, scale)!;
-    const full = loraProduct(a, b, inDim, outDim, rank, scale);
+    const core = loraCore({ a, b, inDim, outDim, rank, scale })!;
+    const full = loraProduct({ a, b, inDim, outDim, rank, scale });
     // trace(CᵀC) = ‖ΔW‖_F² and trace((CᵀC)²) = ‖ΔWᵀΔW‖_F² pin down the spectrum's first two moments.
     let coreF = 0;
     for (const v of core) coreF += v * v;
@@ -136,7 +136,7 @@ describe('ΔW through the r×r core', () => {
   it('falls back to the full product when a factor is rank-deficient', () => {
     const deficient = Float32Array.from(b);
     for (let i = 0; i < outDim; i++) deficient[i * rank + 2] = deficient[i * rank + 1]!;
-    const weights = loraWeights('m', a, deficient, inDim, outDim, rank, scale, 0);
+    const weights = loraWeights('m', { a, b: deficient, inDim, outDim, rank, scale }, 0);
     expect(weights.lowRank).toBeUndefined();
     expect(weights.data.length).toBe(outDim * inDim);
   });
