@@ -37,6 +37,15 @@ function scaleMin(bytes: Uint8Array, at: number, j: number): [number, number] {
   return [scale, min];
 }
 
+type Quad = [number, number, number, number];
+
+/** Scales and minimums of K-quant sub-blocks `sub` and `sub + 1`: [d1, min1, d2, min2]. */
+function subBlockPair(bytes: Uint8Array, scales: number, sub: number, d: number, dmin: number): Quad {
+  const [s1, m1] = scaleMin(bytes, scales, sub);
+  const [s2, m2] = scaleMin(bytes, scales, sub + 1);
+  return [d * s1, dmin * m1, d * s2, dmin * m2];
+}
+
 type BlockDecoder = (bytes: Uint8Array, at: number, out: Float32Array, o: number) => void;
 
 const DECODERS: Record<BlockDType, BlockDecoder> = {
@@ -92,12 +101,7 @@ const DECODERS: Record<BlockDType, BlockDecoder> = {
     const scales = at + 4;
     let q = at + 16;
     for (let chunk = 0, sub = 0; chunk < 256; chunk += 64, sub += 2, q += 32) {
-      const [s1, m1] = scaleMin(bytes, scales, sub);
-      const [s2, m2] = scaleMin(bytes, scales, sub + 1);
-      const d1 = d * s1;
-      const d2 = d * s2;
-      const min1 = dmin * m1;
-      const min2 = dmin * m2;
+      const [d1, min1, d2, min2] = subBlockPair(bytes, scales, sub, d, dmin);
       for (let l = 0; l < 32; l++) {
         out[o + chunk + l] = d1 * (bytes[q + l]! & 0x0f) - min1;
         out[o + chunk + 32 + l] = d2 * (bytes[q + l]! >> 4) - min2;
@@ -113,12 +117,7 @@ const DECODERS: Record<BlockDType, BlockDecoder> = {
     let bit1 = 1;
     let bit2 = 2;
     for (let chunk = 0, sub = 0; chunk < 256; chunk += 64, sub += 2, ql += 32, bit1 <<= 2, bit2 <<= 2) {
-      const [s1, m1] = scaleMin(bytes, scales, sub);
-      const [s2, m2] = scaleMin(bytes, scales, sub + 1);
-      const d1 = d * s1;
-      const d2 = d * s2;
-      const min1 = dmin * m1;
-      const min2 = dmin * m2;
+      const [d1, min1, d2, min2] = subBlockPair(bytes, scales, sub, d, dmin);
       for (let l = 0; l < 32; l++) {
         const high = bytes[qh + l]!;
         out[o + chunk + l] = d1 * ((bytes[ql + l]! & 0x0f) + (high & bit1 ? 16 : 0)) - min1;

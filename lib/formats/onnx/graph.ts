@@ -44,21 +44,28 @@ export async function scanOnnxModel(source: ProtoSource, file: string): Promise<
   for await (const field of scanFields(source, 0, source.size, { file })) {
     if (field.number !== 7) continue;
     if (++graphs > 1) throw new BadInputError('malformed ONNX: more than one main graph', { file });
-    await scanGraph(source, field.offset, field.offset + field.length, '', 0, model, { file });
+    const span = { start: field.offset, end: field.offset + field.length };
+    await scanGraph({ source, model, context: { file } }, span, '', 0);
   }
   if (graphs === 0) throw new BadInputError('not an ONNX model: no graph', { file });
   return model;
 }
 
-async function scanGraph(
-  source: ProtoSource,
-  start: number,
-  end: number,
-  scope: string,
-  depth: number,
-  model: ScannedModel,
-  context: ErrorContext,
-): Promise<void> {
+/** What stays the same while one model is scanned. */
+interface ModelScan {
+  source: ProtoSource;
+  model: ScannedModel;
+  context: ErrorContext;
+}
+
+/** A message's bytes [start, end) in the source. */
+interface Span {
+  start: number;
+  end: number;
+}
+
+async function scanGraph(scan: ModelScan, { start, end }: Span, scope: string, depth: number): Promise<void> {
+  const { source, model, context } = scan;
   if (depth > MAX_GRAPH_DEPTH)
     throw new BadInputError(`subgraphs nested deeper than ${MAX_GRAPH_DEPTH}`, context);
   for await (const field of scanFields(source, start, end, context)) {
@@ -66,22 +73,15 @@ async function scanGraph(
       const proto = await parseTensorProto(source, field.offset, field.offset + field.length, context);
       model.tensors.push({ proto, scope, graphName: proto.name });
     } else if (field.number === 1) {
-      await scanNode(source, field.offset, field.offset + field.length, scope, depth, model, context);
+      await scanNode(scan, { start: field.offset, end: field.offset + field.length }, scope, depth);
     }
   }
 }
 
-async function scanNode(
-  source: ProtoSource,
-  start: number,
-  end: number,
-  scope: string,
-  depth: number,
-  model: ScannedModel,
-  context: ErrorContext,
-): Promise<void> {
+async function scanNode(scan: ModelScan, { start, end }: Span, scope: string, depth: number): Promise<void> {
+  const { source, model, context } = scan;
   const node: OnnxNode = { opType: '', name: '', inputs: [], outputs: [], group: 1, scope };
-  const attributes: { start: number; end: number }[] = [];
+  const attributes: Span[] = [];
   for await (const field of scanFields(source, start, end, context)) {
     switch (field.number) {
       case 1:
@@ -106,36 +106,23 @@ async function scanNode(
   // Attributes after the node's names are known: they name Constant outputs and subgraph scopes.
   const nodeLabel = node.name || `${node.opType}:${node.outputs[0] ?? model.nodes.length}`;
   for (const attribute of attributes) {
-    await scanAttribute(
-      source,
-      attribute.start,
-      attribute.end,
-      node,
-      nodeLabel,
-      scope,
-      depth,
-      model,
-      context,
-    );
+    await scanAttribute(scan, attribute, { node, label: nodeLabel, scope }, depth);
   }
   model.nodes.push(node);
 }
 
 async function scanAttribute(
-  source: ProtoSource,
-  start: number,
-  end: number,
-  node: OnnxNode,
-  nodeLabel: string,
-  scope: string,
+  scan: ModelScan,
+  { start, end }: Span,
+  owner: { node: OnnxNode; label: string; scope: string },
   depth: number,
-  model: ScannedModel,
-  context: ErrorContext,
 ): Promise<void> {
+  const { source, model, context } = scan;
+  const { node, label: nodeLabel, scope } = owner;
   let name = '';
   let intValue: number | undefined;
-  const tensors: { start: number; end: number }[] = [];
-  const graphs: { start: number; end: number }[] = [];
+  const tensors: Span[] = [];
+  const graphs: Span[] = [];
   for await (const field of scanFields(source, start, end, context)) {
     if (field.number === 1) name = await readString(source, field, context);
     else if (field.number === 3) intValue = varintToSafeInteger(field.varint, context, 'attribute value');
@@ -160,6 +147,6 @@ async function scanAttribute(
     const range = graphs[i]!;
     const suffix = graphs.length > 1 ? `${name}/${i}` : name;
     const childScope = scope ? `${scope}/${nodeLabel}/${suffix}` : `${nodeLabel}/${suffix}`;
-    await scanGraph(source, range.start, range.end, childScope, depth + 1, model, context);
+    await scanGraph(scan, range, childScope, depth + 1);
   }
 }
