@@ -6,11 +6,11 @@
  * come with `pytorch_model.bin.index.json`. Legacy (pre-zip) files are refused with a hint.
  */
 import { BadInputError, UnsupportedError } from '../../errors.ts';
-import { ReaderCache } from '../checks.ts';
+import { ReaderCache, readPlainTensor } from '../checks.ts';
 import { mapLimited } from '../concurrency.ts';
 import { decodePlain, elementBytes, elementCount } from '../dtypes.ts';
 import { leadingSlice } from '../experts.ts';
-import { readShardIndex } from '../safetensors/sharded.ts';
+import { readShardedTensors } from '../safetensors/sharded.ts';
 import { gatherStrided, rowMajorStrides } from '../strided.ts';
 import type { FormatReader, ObjectOpener, OpenedCheckpoint, RangeReader, TensorInfo } from '../types.ts';
 import { basename, extension } from '../uri.ts';
@@ -186,12 +186,11 @@ async function readTorchTensor(
   readers: ReaderCache,
   strides: Strides,
 ): Promise<Float32Array | Float64Array> {
-  const context = { file: info.uri, tensor: info.name };
-  const count = elementCount(info.shape, context);
-  const reader = await readers.get(info.uri);
-  const bytes = await reader.read(info.byteOffset, info.byteLength);
   const stride = strides.get(info.name);
-  if (!stride) return decodePlain(info.dtype, bytes, count, context);
+  if (!stride) return readPlainTensor(info, readers);
+  const context = { file: info.uri, tensor: info.name };
+  elementCount(info.shape, context);
+  const bytes = await (await readers.get(info.uri)).read(info.byteOffset, info.byteLength);
   const spanElements = info.byteLength / elementBytes(info.dtype)!;
   return gatherStrided(decodePlain(info.dtype, bytes, spanElements, context), info.shape, stride);
 }
@@ -206,32 +205,9 @@ export const pytorchReader: FormatReader = {
   async open(uri: string, opener: ObjectOpener): Promise<OpenedCheckpoint> {
     const readers = new ReaderCache(opener);
     const strides: Strides = new Map();
-    let tensors: TensorInfo[] = [];
-    if (isIndexName(uri)) {
-      const index = await readShardIndex(await readers.get(uri));
-      for (const shardName of index.shards) {
-        const shardTensors = await readTorchZip(
-          (await readers.sibling(uri, shardName, { file: uri })).reader,
-          strides,
-        );
-        const wanted = index.tensorsByShard.get(shardName)!;
-        const found = new Set(shardTensors.map((t) => t.name));
-        for (const name of wanted) {
-          if (!found.has(name)) {
-            throw new BadInputError(
-              `index maps the tensor to shard "${shardName}", which does not contain it`,
-              {
-                file: uri,
-                tensor: name,
-              },
-            );
-          }
-        }
-        tensors.push(...shardTensors.filter((t) => wanted.has(t.name)));
-      }
-    } else {
-      tensors = await readTorchZip(await readers.get(uri), strides);
-    }
+    const tensors = isIndexName(uri)
+      ? await readShardedTensors(uri, readers, (shard) => readTorchZip(shard, strides))
+      : await readTorchZip(await readers.get(uri), strides);
     return {
       format: 'pytorch',
       uri,

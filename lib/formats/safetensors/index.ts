@@ -11,7 +11,7 @@ import { leadingSlice } from '../experts.ts';
 import type { FormatReader, ObjectOpener, OpenedCheckpoint, RangeReader, TensorInfo } from '../types.ts';
 import { basename } from '../uri.ts';
 import { safetensorsDescriptor } from './descriptor.ts';
-import { readShardIndex } from './sharded.ts';
+import { readShardedTensors } from './sharded.ts';
 
 /** The safetensors reference implementation refuses headers above 100 MB; so do we. */
 export const MAX_SAFETENSORS_HEADER_BYTES = 100_000_000;
@@ -188,32 +188,9 @@ export const safetensorsReader: FormatReader = {
   },
   async open(uri: string, opener: ObjectOpener): Promise<OpenedCheckpoint> {
     const readers = new ReaderCache(opener);
-    let tensors: TensorInfo[];
-    if (isIndexName(uri)) {
-      const index = await readShardIndex(await readers.get(uri));
-      tensors = [];
-      for (const shardName of index.shards) {
-        const header = await readSafetensorsHeader(
-          (await readers.sibling(uri, shardName, { file: uri })).reader,
-        );
-        const wanted = index.tensorsByShard.get(shardName)!;
-        for (const t of header.tensors) if (wanted.has(t.name)) tensors.push(t);
-        const found = new Set(header.tensors.map((t) => t.name));
-        for (const name of wanted) {
-          if (!found.has(name)) {
-            throw new BadInputError(
-              `index maps the tensor to shard "${shardName}", which does not contain it`,
-              {
-                file: uri,
-                tensor: name,
-              },
-            );
-          }
-        }
-      }
-    } else {
-      tensors = (await readSafetensorsHeader(await readers.get(uri))).tensors;
-    }
+    const tensors = isIndexName(uri)
+      ? await readShardedTensors(uri, readers, async (shard) => (await readSafetensorsHeader(shard)).tensors)
+      : (await readSafetensorsHeader(await readers.get(uri))).tensors;
     return {
       format: 'safetensors',
       uri,

@@ -3,8 +3,8 @@
  * {"metadata": {...}, "weight_map": {"tensor name": "shard file name"}}.
  */
 import { BadInputError } from '../../errors.ts';
-import { decodeUtf8, isRecord, parseJson } from '../checks.ts';
-import type { RangeReader } from '../types.ts';
+import { decodeUtf8, isRecord, parseJson, type ReaderCache } from '../checks.ts';
+import type { RangeReader, TensorInfo } from '../types.ts';
 
 /** An index is a small JSON file; anything this large is not one. */
 export const MAX_INDEX_BYTES = 64 * 1024 * 1024;
@@ -49,4 +49,33 @@ export async function readShardIndex(reader: RangeReader): Promise<ShardIndex> {
     tensorsByShard,
     metadata: isRecord(json.metadata) ? json.metadata : {},
   };
+}
+
+/**
+ * The tensors of the sharded checkpoint indexed by `uri`: each shard's tensors (read by
+ * `readShard`) that the index maps to it, in shard order. A tensor the index maps to a shard
+ * that does not hold it is an error naming both.
+ */
+export async function readShardedTensors(
+  uri: string,
+  readers: ReaderCache,
+  readShard: (reader: RangeReader) => Promise<TensorInfo[]>,
+): Promise<TensorInfo[]> {
+  const index = await readShardIndex(await readers.get(uri));
+  const tensors: TensorInfo[] = [];
+  for (const shardName of index.shards) {
+    const shardTensors = await readShard((await readers.sibling(uri, shardName, { file: uri })).reader);
+    const wanted = index.tensorsByShard.get(shardName)!;
+    const found = new Set(shardTensors.map((t) => t.name));
+    for (const name of wanted) {
+      if (!found.has(name)) {
+        throw new BadInputError(`index maps the tensor to shard "${shardName}", which does not contain it`, {
+          file: uri,
+          tensor: name,
+        });
+      }
+    }
+    tensors.push(...shardTensors.filter((t) => wanted.has(t.name)));
+  }
+  return tensors;
 }
