@@ -11,13 +11,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { type AnalyzeProgress, analyzeCheckpoint, type CheckpointReport } from '../../lib/analyze.ts';
-import { BadInputError, errorLine } from '../../lib/errors.ts';
+import { BadInputError } from '../../lib/errors.ts';
 import { discoverCheckpoints } from '../../lib/formats/discover.ts';
 import { LAYER_METRICS } from '../../lib/metrics/registry.ts';
 import { parseAnalysisConfig } from '../../lib/spectral/index.ts';
 import { esdPlotSvg } from '../../lib/spectral/plot-svg.ts';
 import type { LayerAnalysis, LayerMetrics } from '../../lib/spectral/types.ts';
 import { createStorage } from '../../storage/index.ts';
+import { type CheckpointFailure, reportCheckpointFailure } from '../checkpoint-failure.ts';
 import { terminalText } from '../terminal-text.ts';
 import { ESTIMATORS_HELP } from './estimator-options.ts';
 
@@ -43,12 +44,6 @@ interface AnalyzeOptions {
 type JsonReport = Omit<CheckpointReport, 'skipped' | 'expertGroups'> &
   Partial<Pick<CheckpointReport, 'expertGroups'>>;
 
-/** A checkpoint that could not be analyzed at all (JSON: in place of its report). */
-export interface CheckpointFailure {
-  checkpoint: { uri: string; format: string };
-  error: string;
-}
-
 /**
  * A checkpoint none of whose layers was analyzed has no summary: failed, as a sweep marks it
  * (its report, with the per-layer errors, is still printed).
@@ -59,12 +54,6 @@ function nothingAnalyzed(report: CheckpointReport): string | undefined {
   return first
     ? `${report.checkpoint.uri}: no layer could be analyzed (${report.errors.length} failed; first: ${first.error})`
     : `${report.checkpoint.uri}: no analyzable layer (${report.skipped.length} tensors skipped by the layer filters)`;
-}
-
-/** One line naming the checkpoint, whatever the error says. */
-export function failureLine(uri: string, err: unknown): string {
-  const line = errorLine(err);
-  return line.includes(uri) ? line : `${uri}: ${line}`;
 }
 
 /** Identity columns, the registry's table metrics, then the warning. */
@@ -239,11 +228,7 @@ export function register(program: Command): void {
             process.exitCode = 1;
           }
         } catch (err) {
-          if (process.env.WEIGHTLENS_DEBUG) console.error(err);
-          const error = failureLine(checkpoint.uri, err);
-          process.stderr.write(`weightlens: ${terminalText(error)}\n`);
-          results.push({ checkpoint: { uri: checkpoint.uri, format: checkpoint.format }, error });
-          process.exitCode = 1;
+          results.push(reportCheckpointFailure(checkpoint, err));
         }
       }
       const reports = results.filter((r): r is CheckpointReport => !('error' in r));

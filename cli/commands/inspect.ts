@@ -1,7 +1,8 @@
 /**
  * `weightlens inspect <uri> [--format table|json]`: a checkpoint's format, metadata and tensors,
  * with the layer mapper's verdict per tensor. Reads headers only (no tensor data). A directory or
- * prefix holding several checkpoints prints each (JSON: an array).
+ * prefix holding several checkpoints prints each (JSON: an array); one that cannot be read is a
+ * stderr line and `{checkpoint, error}` in its place, the others still printed, exit status 1.
  */
 import { type Command, Option } from 'commander';
 import { discoverCheckpoints } from '../../lib/formats/discover.ts';
@@ -9,6 +10,11 @@ import { openCheckpoint } from '../../lib/formats/index.ts';
 import { mapTensors } from '../../lib/formats/layers.ts';
 import type { CheckpointMetadata, DiscoveredCheckpoint, ObjectOpener } from '../../lib/formats/types.ts';
 import { createStorage } from '../../storage/index.ts';
+import {
+  type CheckpointFailure,
+  isCheckpointFailure,
+  reportCheckpointFailure,
+} from '../checkpoint-failure.ts';
 import { terminalText } from '../terminal-text.ts';
 
 export interface InspectedTensor {
@@ -84,13 +90,30 @@ export function register(program: Command): void {
     .action(async (uri: string, options: { format: 'table' | 'json' }) => {
       const storage = createStorage();
       const checkpoints = await discoverCheckpoints(uri, storage);
-      const reports: InspectReport[] = [];
-      for (const checkpoint of checkpoints) reports.push(await inspectCheckpoint(checkpoint, storage));
+      // Each checkpoint on its own: one that cannot be read is reported, the others still listed.
+      const entries: (InspectReport | CheckpointFailure)[] = [];
+      for (const checkpoint of checkpoints) {
+        try {
+          entries.push(await inspectCheckpoint(checkpoint, storage));
+        } catch (err) {
+          entries.push(reportCheckpointFailure(checkpoint, err));
+        }
+      }
+      const reports = entries.filter((e): e is InspectReport => !isCheckpointFailure(e));
       if (options.format === 'json') {
-        const json = reports.length === 1 ? reports[0] : reports;
-        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
-      } else {
-        process.stdout.write(`${reports.map(formatInspectTable).join('\n\n')}\n`);
+        if (entries.length === 1 && reports.length === 1) {
+          process.stdout.write(`${JSON.stringify(reports[0], null, 2)}\n`);
+        } else if (entries.length !== 1) {
+          process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+        }
+      } else if (reports.length > 0) {
+        const failed = entries.length - reports.length;
+        const tables = reports.map(formatInspectTable);
+        if (failed > 0)
+          tables.push(
+            `${reports.length} of ${entries.length} checkpoints inspected, ${failed} failed (see stderr)`,
+          );
+        process.stdout.write(`${tables.join('\n\n')}\n`);
       }
     });
 }
