@@ -14,19 +14,33 @@ import {
   upsertCheckpointSummary,
 } from '../db/results.ts';
 import { updateSweepCheckpoint } from '../db/sweeps.ts';
-import { BadInputError } from '../lib/errors.ts';
+import { checkBaseContent, planLayersAgainstBase } from '../lib/deltas.ts';
 import { openCheckpoint } from '../lib/formats/index.ts';
 import type { OpenedCheckpoint } from '../lib/formats/types.ts';
-import { planLayers } from '../lib/layer-plan.ts';
 import { countFlags, storedFlags } from '../lib/spectral/flags.ts';
 import { summarizeLayers } from '../lib/spectral/index.ts';
-import type { LayerMetrics } from '../lib/spectral/types.ts';
+import type { AnalysisConfig, LayerMetrics } from '../lib/spectral/types.ts';
 import type { ActivityDeps } from './deps.ts';
 import { checkpointCompleteness, isReusableLayerRow, mappingFailures } from './failures.ts';
 
 /** The checkpoint's parsed headers, shared by the activities of one worker (bounded LRU by checkpoint id). */
 export function openCached(deps: ActivityDeps, checkpointId: string, uri: string): Promise<OpenedCheckpoint> {
   return deps.openedCheckpoints.get(checkpointId, () => openCheckpoint(uri, deps.storage));
+}
+
+/**
+ * The base checkpoint of a delta analysis (config.base), cached like the checkpoints under its
+ * uri and configured content hash; undefined without a base.
+ */
+export async function openBaseCached(
+  deps: ActivityDeps,
+  config: AnalysisConfig,
+): Promise<OpenedCheckpoint | undefined> {
+  const uri = config.base;
+  if (!uri) return undefined;
+  return deps.openedCheckpoints.get(`base\0${uri}\0${config.baseContentHash ?? ''}`, () =>
+    openCheckpoint(uri, deps.storage),
+  );
 }
 
 export function createCheckpointActivities(
@@ -36,17 +50,12 @@ export function createCheckpointActivities(
     inspectCheckpoint: (input) =>
       mappingFailures(async () => {
         const { sweepId, checkpointId, configHash, config } = input;
-        // Deltas against a base are computed by the local analysis only (lib/deltas.ts); a sweep must
-        // not store plain results under a base-keyed config hash.
-        if (config.base) {
-          throw new BadInputError(
-            'a base checkpoint (--base) is not supported by sweeps yet; use analyze --base',
-            {
-              file: input.uri,
-            },
-          );
-        }
-        const ckpt = await openCached(deps, checkpointId, input.uri);
+        // A base overwritten since the sweep started must not be compared under the old key.
+        await checkBaseContent(config, deps.storage);
+        const [ckpt, base] = await Promise.all([
+          openCached(deps, checkpointId, input.uri),
+          openBaseCached(deps, config),
+        ]);
         const stored = new Map(
           (await checkpointLayerRows(deps.prisma, checkpointId, configHash)).map((row) => [
             row.layerName,
@@ -56,7 +65,7 @@ export function createCheckpointActivities(
         let reused = 0;
         let reusedFailed = 0;
         const layers: LayerPlan[] = [];
-        const plan = planLayers(ckpt, config);
+        const plan = planLayersAgainstBase(ckpt, base, config);
         const skipped = plan.skipped.map((s) => ({
           layerName: s.name,
           layerId: s.layerId,

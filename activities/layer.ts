@@ -17,12 +17,12 @@ import {
   upsertFailedLayers,
   upsertSucceededLayers,
 } from '../db/results.ts';
+import { planLayersAgainstBase, readPlannedWeights } from '../lib/deltas.ts';
 import { BadInputError, type FailureKind, failureKindOf, isBadInput } from '../lib/errors.ts';
-import { readLayerWeights } from '../lib/formats/layers.ts';
-import { type PlannedLayer, planLayers } from '../lib/layer-plan.ts';
+import type { PlannedLayer } from '../lib/layer-plan.ts';
 import { analyzeLayer } from '../lib/spectral/index.ts';
 import type { LayerWeights } from '../lib/types.ts';
-import { openCached } from './checkpoint.ts';
+import { openBaseCached, openCached } from './checkpoint.ts';
 import { untilAborted } from './compute-slots.ts';
 import type { ActivityDeps } from './deps.ts';
 import { failureText, isReusableLayerRow, mappingFailures, recordedFailure } from './failures.ts';
@@ -138,8 +138,13 @@ async function analyzeBatch(
   try {
     let plannedByName: Map<string, PlannedLayer> | undefined;
     const readWeights = async (layer: LayerPlan): Promise<LayerWeights> => {
-      const ckpt = await openCached(deps, checkpointId, input.uri);
-      plannedByName ??= new Map(planLayers(ckpt, input.config).layers.map((p) => [p.name, p]));
+      const [ckpt, base] = await Promise.all([
+        openCached(deps, checkpointId, input.uri),
+        openBaseCached(deps, input.config),
+      ]);
+      plannedByName ??= new Map(
+        planLayersAgainstBase(ckpt, base, input.config).layers.map((p) => [p.name, p]),
+      );
       const planned = plannedByName.get(layer.layerName);
       if (!planned) {
         throw new BadInputError('tensor is no longer an analyzable layer of the checkpoint', {
@@ -147,7 +152,7 @@ async function analyzeBatch(
           tensor: layer.tensorName,
         });
       }
-      return readLayerWeights(ckpt, planned.mapped);
+      return readPlannedWeights(ckpt, base, planned);
     };
     const toCompute = input.layers.filter((layer) => {
       const row = existing.get(layer.layerName);

@@ -5,14 +5,12 @@
  * spectrum) is reported in `errors` and left out of the summary, not fatal.
  */
 
-import { type DeltaLayer, pairWithBase, readDeltaWeights } from './deltas.ts';
+import { checkBaseContent, planLayersAgainstBase, readPlannedWeights } from './deltas.ts';
 import { errorLine } from './errors.ts';
 import { openCheckpoint } from './formats/index.ts';
-import { readLayerWeights } from './formats/layers.ts';
 import { readSidecarMetadata } from './formats/metadata.ts';
 import type { CheckpointFormat, CheckpointMetadata, ObjectOpener } from './formats/types.ts';
 import { dirname } from './formats/uri.ts';
-import { type PlannedLayer, planLayers } from './layer-plan.ts';
 import { type ExpertGroupSummary, summarizeExpertGroups } from './spectral/expert-groups.ts';
 import { analyzeLayer, summarizeLayers } from './spectral/index.ts';
 import type { AnalysisConfig, LayerAnalysis, LayerMetrics, ModelSummary } from './spectral/types.ts';
@@ -62,10 +60,10 @@ export async function analyzeCheckpoint(
   const ckpt = await openCheckpoint(uri, opener);
   const metadata =
     options.metadata ?? (await readSidecarMetadata(dirname(uri), dirname(uri), opener).catch(() => ({})));
+  await checkBaseContent(config, opener);
   const base = config.base ? await openCheckpoint(config.base, opener) : undefined;
-  const planned = planLayers(ckpt, config);
-  const plan = base ? pairWithBase(planned, base) : planned;
-  const selected: PlannedLayer[] = plan.layers;
+  const plan = planLayersAgainstBase(ckpt, base, config);
+  const selected = plan.layers;
   const skipped: CheckpointReport['skipped'] = plan.skipped.map((s) => ({ layer: s.name, reason: s.reason }));
   const layers: LayerMetrics[] = [];
   const errors: CheckpointReport['errors'] = [];
@@ -73,10 +71,7 @@ export async function analyzeCheckpoint(
   for (const layer of selected) {
     onProgress?.({ done, total: selected.length, layer: layer.name });
     try {
-      const weights =
-        base && 'baseTensor' in layer
-          ? await readDeltaWeights(ckpt, base, layer as DeltaLayer)
-          : await readLayerWeights(ckpt, layer.mapped);
+      const weights = await readPlannedWeights(ckpt, base, layer);
       const analysis = await analyzeLayer(weights, config, layer.layerId);
       layers.push(analysis.metrics);
       await options.onLayer?.(analysis);

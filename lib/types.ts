@@ -6,9 +6,10 @@
 /**
  * WeightWatcher's layer types, plus `expert`: one expert's matrix of a fused mixture-of-experts
  * tensor (E, rows, cols), analyzed like a dense matrix; and `lora`: a LoRA module's update
- * ΔW = scale·B·A (lib/formats/adapters.ts).
+ * ΔW = scale·B·A (lib/formats/adapters.ts); `lora_merged`: with a base checkpoint, the merged
+ * W_base + ΔW of a LoRA module (lib/deltas.ts).
  */
-export type LayerType = 'dense' | 'conv1d' | 'conv2d' | 'embedding' | 'expert' | 'lora';
+export type LayerType = 'dense' | 'conv1d' | 'conv2d' | 'embedding' | 'expert' | 'lora' | 'lora_merged';
 
 /**
  * A weight tensor brought to the canonical layout the spectral code expects.

@@ -11,6 +11,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { type AnalyzeProgress, analyzeCheckpoint, type CheckpointReport } from '../../lib/analyze.ts';
+import { resolveBaseCheckpoint } from '../../lib/deltas.ts';
 import { BadInputError } from '../../lib/errors.ts';
 import { discoverCheckpoints } from '../../lib/formats/discover.ts';
 import { LAYER_METRICS } from '../../lib/metrics/registry.ts';
@@ -149,15 +150,6 @@ function safeFileName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 150);
 }
 
-/** The one checkpoint `--base` names (a file, or a directory/prefix holding exactly one). */
-async function baseCheckpointUri(base: string, storage: ReturnType<typeof createStorage>): Promise<string> {
-  const found = await discoverCheckpoints(base, storage);
-  if (found.length !== 1) {
-    throw new BadInputError(`--base must name one checkpoint, found ${found.length}`, { file: base });
-  }
-  return found[0]!.uri;
-}
-
 export function register(program: Command): void {
   program
     .command('analyze')
@@ -188,8 +180,11 @@ export function register(program: Command): void {
     .option('--base <uri>', 'analyze W − W_base against this base checkpoint (fine-tune deltas)')
     .action(async (uri: string, options: AnalyzeOptions) => {
       const storage = createStorage();
+      const base =
+        options.base === undefined ? undefined : await resolveBaseCheckpoint(options.base, storage);
       const config = parseAnalysisConfig({
-        base: options.base === undefined ? null : await baseCheckpointUri(options.base, storage),
+        base: base?.uri ?? null,
+        baseContentHash: base?.contentHash ?? null,
         minEvals: options.minEvals,
         maxEvals: options.maxEvals,
         maxN: options.maxN,

@@ -12,10 +12,13 @@ import type { SweepProgress } from '../../contracts/sweep.ts';
 import { createPrismaClient } from '../../db/client.ts';
 import { formatEta, type LayerProgress, sweepLayerProgress } from '../../db/layer-progress.ts';
 import { failedSweepCheckpoints, incompleteSweepCheckpoints } from '../../db/sweeps.ts';
-import { resolveServices } from '../../infra/config.ts';
+import { resolveServices, type Services } from '../../infra/config.ts';
+import { s3StorageOptions } from '../../infra/paths.ts';
+import { resolveBaseCheckpoint } from '../../lib/deltas.ts';
 import { BadInputError, ConfigError } from '../../lib/errors.ts';
 import { defaultAnalysisConfig, parseAnalysisConfig } from '../../lib/spectral/index.ts';
 import type { AnalysisConfig } from '../../lib/spectral/types.ts';
+import { createStorage } from '../../storage/index.ts';
 import { createWorker, type RunningWorker } from '../../workers/create.ts';
 import { resolveSweepCurvature } from '../../workers/curvature-request.ts';
 import { awaitSweep, connectClient, resumeSweep, startSweep } from '../../workers/sweep-client.ts';
@@ -41,6 +44,7 @@ interface SweepOptions extends CurvatureFlags {
   concurrency?: string;
   estimators?: string;
   hillXmin?: string;
+  base?: string;
 }
 
 export async function loadConfig(file: string | undefined): Promise<AnalysisConfig> {
@@ -117,6 +121,21 @@ async function gpuWorkerDied(child: WorkerChild): Promise<never> {
   throw new ConfigError(`the curvature (gpu queue) worker exited (${how}):\n${child.output().trim()}`);
 }
 
+/**
+ * `--base`: the one checkpoint it names and its content hash join the config (and so its hash:
+ * another base, or the same one changed, recomputes). A base given in --config is resolved too.
+ */
+async function withBase(
+  config: AnalysisConfig,
+  base: string | undefined,
+  services: Services,
+): Promise<AnalysisConfig> {
+  const uri = base ?? config.base;
+  if (!uri) return config;
+  const resolved = await resolveBaseCheckpoint(uri, createStorage({ s3: s3StorageOptions(services.s3) }));
+  return parseAnalysisConfig({ ...config, base: resolved.uri, baseContentHash: resolved.contentHash });
+}
+
 export function register(program: Command): void {
   const command = program
     .command('sweep')
@@ -128,7 +147,11 @@ export function register(program: Command): void {
     .option('--config <file>', 'analysis options as JSON (WeightWatcher names, e.g. {"minEvals": 50})')
     .option('--wait', 'follow the sweep with a progress bar and print the leaderboard at the end')
     .option('--estimators <list>', ESTIMATORS_HELP)
-    .option('--hill-xmin <rule>', 'x_min rule of alpha_hill: xmin_mid (default) or xmin_peak');
+    .option('--hill-xmin <rule>', 'x_min rule of alpha_hill: xmin_mid (default) or xmin_peak')
+    .option(
+      '--base <uri>',
+      'analyze W − W_base against this base checkpoint (fine-tune deltas; LoRA adapters also W_base + ΔW)',
+    );
   addCurvatureOptions(command)
     .option('--local-worker', 'run a worker in this process while waiting (default with a local Temporal)')
     .option('--no-local-worker', 'never run a worker in this process')
@@ -136,9 +159,10 @@ export function register(program: Command): void {
     .action(async (uris: string[], options: SweepOptions) => {
       // Checked before any service starts.
       const curvature = resolveSweepCurvature(curvatureRequestFromFlags(options));
-      const config = withEstimatorFlags(await loadConfig(options.config), options);
+      const configured = withEstimatorFlags(await loadConfig(options.config), options);
       const concurrency = parseConcurrency(options.concurrency);
       const services = await resolveServices({ start: true });
+      const config = await withBase(configured, options.base, services);
       // Embedded default: a local Temporal has no other workers unless the user started some.
       const inProcessWorker = options.wait === true && (options.localWorker ?? !process.env.TEMPORAL_ADDRESS);
       const prisma = createPrismaClient(services.databaseUrl);

@@ -116,6 +116,23 @@ export function toLayerRow(row: Record<string, unknown>): LayerRow {
   };
 }
 
+/**
+ * The base checkpoint results of `configHash` are relative to (fine-tune deltas: ΔW = W − W_base),
+ * from the analysis config of a sweep that used it; null for plain results.
+ */
+async function configBase(
+  db: Db,
+  configHash: string,
+): Promise<{ uri: string; contentHash: string | null } | null> {
+  const sweep = await db.sweep.findFirst({ where: { configHash }, select: { config: true } });
+  const config = sweep?.config;
+  if (!isRecord(config) || typeof config.base !== 'string') return null;
+  return {
+    uri: config.base,
+    contentHash: typeof config.baseContentHash === 'string' ? config.baseContentHash : null,
+  };
+}
+
 export async function fetchCheckpointDetail(db: Db, checkpointId: string, requestedConfig: string | null) {
   const checkpoint = await db.checkpoint.findUnique({
     where: { id: checkpointId },
@@ -145,6 +162,7 @@ export async function fetchCheckpointDetail(db: Db, checkpointId: string, reques
           orderBy: [{ layerId: 'asc' }, { layerName: 'asc' }],
           select: LAYER_SELECT,
         });
+  const base = configHash === null ? null : await configBase(db, configHash);
   const metadata = isRecord(checkpoint.metadata) ? checkpoint.metadata : {};
   const metadataName = typeof metadata.name === 'string' ? metadata.name : null;
   return {
@@ -152,6 +170,7 @@ export async function fetchCheckpointDetail(db: Db, checkpointId: string, reques
     name: checkpointDisplayName(checkpoint.uri, metadataName),
     configHash,
     configs,
+    base,
     summary: checkpoint.summaries.find((summary) => summary.configHash === configHash) ?? null,
     layers: layers.map((row) => toLayerRow(row as Record<string, unknown>)),
     curvatures: checkpoint.curvatures.map(

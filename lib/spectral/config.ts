@@ -25,11 +25,17 @@ export const defaultAnalysisConfig: AnalysisConfig = Object.freeze({
   estimators: Object.freeze([]) as unknown as Estimator[],
   hillXmin: 'xmin_mid',
   base: null,
+  baseContentHash: null,
 }) as AnalysisConfig;
 
 export const ESTIMATORS: readonly Estimator[] = ['detx', 'farms', 'hill', 'traps'];
 /** Options added after results were first stored: hashed only when set, so older keys stay valid. */
-const HASHED_WHEN_SET: readonly (keyof AnalysisConfig)[] = ['estimators', 'hillXmin', 'base'];
+const HASHED_WHEN_SET: readonly (keyof AnalysisConfig)[] = [
+  'estimators',
+  'hillXmin',
+  'base',
+  'baseContentHash',
+];
 
 const FIT_KINDS: readonly FitKind[] = ['pl', 'tpl', 'e_tpl'];
 const FIX_FINGERS: readonly FixFingers[] = ['xmin_peak', 'clip_xmax'];
@@ -123,6 +129,12 @@ export function parseAnalysisConfig(partial: unknown): AnalysisConfig {
         : typeof record.base === 'string' && record.base.trim() !== ''
           ? record.base
           : fail('base must be a checkpoint URI'),
+    baseContentHash:
+      record.baseContentHash === undefined || record.baseContentHash === null
+        ? null
+        : typeof record.baseContentHash === 'string' && /^[0-9a-f]{16,128}$/.test(record.baseContentHash)
+          ? record.baseContentHash
+          : fail('baseContentHash must be a hex digest'),
   };
   // WeightWatcher's own parameter checks.
   if (config.minEvals >= config.maxEvals)
@@ -132,6 +144,7 @@ export function parseAnalysisConfig(partial: unknown): AnalysisConfig {
     fail('fit e_tpl cannot be combined with clip_xmax');
   if (config.estimators.includes('traps') && !config.randomize)
     fail('estimator traps scores the randomized ESD: it needs randomize');
+  if (config.baseContentHash !== null && config.base === null) fail('baseContentHash needs a base');
   if (!config.pool) fail('pool=false (one row per conv2d kernel position) is not supported');
   if (config.layers !== null) {
     try {

@@ -39,6 +39,12 @@ export interface AnalysisConfig {
    * (WeightWatcher's base_model), null = the weights themselves. Part of the config hash when set.
    */
   base: string | null; // null
+  /**
+   * The base's content hash when the analysis was configured (set by the CLI's --base): part of
+   * the config hash, so a base overwritten in place recomputes; the activities refuse a base whose
+   * content no longer matches (lib/deltas.ts checkBaseContent).
+   */
+  baseContentHash: string | null; // null
 }
 
 /**

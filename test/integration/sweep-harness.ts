@@ -88,7 +88,7 @@ export function testS3Client(services: Services): S3Client {
 export async function uploadZoo(
   services: Services,
   prefix: string,
-  zoo: SyntheticCheckpoint[],
+  zoo: Pick<SyntheticCheckpoint, 'dir' | 'files'>[],
 ): Promise<string> {
   const client = testS3Client(services);
   try {

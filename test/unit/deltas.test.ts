@@ -1,46 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeCheckpoint } from '../../lib/analyze.ts';
+import { resolveBaseCheckpoint } from '../../lib/deltas.ts';
 import { defaultAnalysisConfig, hashAnalysisConfig, parseAnalysisConfig } from '../../lib/spectral/index.ts';
-import { buildSafetensors } from './formats/builders.ts';
+import { deltaNormRatio, deltaPair, PLANTED_DELTA_ALPHAS as planted } from './formats/delta-builders.ts';
 import { MemoryObjectOpener } from './formats/memory-opener.ts';
-import { paretoSingularValues } from './formats/moe-builders.ts';
-import { gaussian, matrixWithSingularValues, seededRandom } from './linalg/known-spectrum.ts';
 
-const [rows, cols] = [400, 200];
-const planted = { 'layers.0.q.weight': 2.5, 'layers.1.q.weight': 4.0 };
-
-function gaussianMatrix(seed: number, scale: number): Float32Array {
-  const random = seededRandom(seed);
-  return Float32Array.from({ length: rows * cols }, () => scale * gaussian(random));
-}
-
-/** A base checkpoint and a fine-tune whose per-tensor update W − W_base has a planted ESD exponent. */
 function checkpoints() {
-  const base = Object.keys(planted).map((name, i) => ({
-    name,
-    data: gaussianMatrix(10 + i, 1),
-    shape: [rows, cols],
-  }));
-  const tuned = base.map(({ name, data, shape }, i) => {
-    const delta = matrixWithSingularValues(
-      rows,
-      cols,
-      paretoSingularValues(cols, planted[name as keyof typeof planted], 40 + i),
-      50 + i,
-      3,
-    );
-    return { name, shape, data: Float32Array.from(data, (v, k) => v + delta[k]!) };
-  });
+  const { base, tuned, baseBytes, tunedBytes } = deltaPair();
   const opener = new MemoryObjectOpener({
-    'mem://base/model.safetensors': buildSafetensors([
-      ...base,
-      { name: 'head.weight', shape: [cols, 64], data: gaussianMatrix(3, 1).subarray(0, cols * 64) },
-    ]),
-    'mem://tuned/model.safetensors': buildSafetensors([
-      ...tuned,
-      { name: 'head.weight', shape: [cols, 100], data: gaussianMatrix(4, 1).subarray(0, cols * 100) },
-      { name: 'extra.weight', shape: [cols, 100], data: gaussianMatrix(5, 1).subarray(0, cols * 100) },
-    ]),
+    'mem://base/model.safetensors': baseBytes,
+    'mem://tuned/model.safetensors': tunedBytes,
   });
   return { opener, base, tuned };
 }
@@ -53,18 +22,12 @@ describe('fine-tune deltas (--base)', () => {
     expect(report.errors).toEqual([]);
     expect(report.layers.map((r) => r.name)).toEqual(Object.keys(planted));
     for (const [i, row] of report.layers.entries()) {
-      const alpha = planted[row.name as keyof typeof planted];
+      const alpha = planted[row.name]!;
       const standardError = (row.alpha - 1) / Math.sqrt(row.num_pl_spikes);
       expect(Math.abs(row.alpha - alpha), `${row.name} α=${row.alpha}, planted ${alpha}`).toBeLessThan(
         3 * standardError,
       );
-      let deltaSquares = 0;
-      let baseSquares = 0;
-      base[i]!.data.forEach((b, k) => {
-        deltaSquares += (tuned[i]!.data[k]! - b) ** 2;
-        baseSquares += b * b;
-      });
-      expect(row.delta_norm_ratio as number).toBeCloseTo(Math.sqrt(deltaSquares / baseSquares), 10);
+      expect(row.delta_norm_ratio as number).toBeCloseTo(deltaNormRatio(tuned[i]!.data, base[i]!.data), 10);
     }
     const reasons = new Map(report.skipped.map((s) => [s.layer, s.reason]));
     expect(reasons.get('head.weight')).toBe("shape [200, 100] differs from the base's [200, 64]");
@@ -89,5 +52,23 @@ describe('fine-tune deltas (--base)', () => {
     const b = hashAnalysisConfig(parseAnalysisConfig({ base: 's3://b/base-b/model.safetensors' }));
     expect(new Set([plain, a, b]).size).toBe(3);
     expect(() => parseAnalysisConfig({ base: 42 })).toThrow(/base must be a checkpoint URI/);
+  });
+
+  it('a base overwritten in place since the analysis was configured is refused (its content hash is in the key)', async () => {
+    const { opener } = checkpoints();
+    const resolved = await resolveBaseCheckpoint('mem://base/model.safetensors', opener);
+    const config = parseAnalysisConfig({ base: resolved.uri, baseContentHash: resolved.contentHash });
+    expect(hashAnalysisConfig(config)).not.toBe(
+      hashAnalysisConfig(parseAnalysisConfig({ base: resolved.uri })),
+    );
+    await expect(analyzeCheckpoint('mem://tuned/model.safetensors', opener, config)).resolves.toBeDefined();
+    const changed = new MemoryObjectOpener({
+      'mem://base/model.safetensors': deltaPair(77).baseBytes,
+      'mem://tuned/model.safetensors': deltaPair().tunedBytes,
+    });
+    await expect(analyzeCheckpoint('mem://tuned/model.safetensors', changed, config)).rejects.toThrow(
+      /base checkpoint changed since the analysis was configured/,
+    );
+    expect(() => parseAnalysisConfig({ baseContentHash: resolved.contentHash })).toThrow(/needs a base/);
   });
 });

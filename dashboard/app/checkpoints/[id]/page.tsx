@@ -135,6 +135,16 @@ export default async function CheckpointPage(props: {
           <> · known test accuracy {formatNumber(checkpoint.knownTestAccuracy, 4)}</>
         )}
       </p>
+      {detail.base && (
+        <p data-testid="checkpoint-base">
+          Relative to base <code>{detail.base.uri}</code>
+          {detail.base.contentHash && (
+            <span className="muted"> (content {detail.base.contentHash.slice(0, 12)})</span>
+          )}
+          : rows are ΔW = W − W_base of the tensors both have with one shape (‖ΔW‖/‖W_base‖ in the table);
+          LoRA modules are ΔW (<code>lora</code>) and the merged W_base + ΔW (<code>lora_merged</code>).
+        </p>
+      )}
       {detail.configs.length > 1 && (
         <p>
           Analysis config:{' '}
