@@ -5,17 +5,25 @@
  * config hash (everything recomputed, against that base); the first base again reuses everything;
  * the dashboard's checkpoint query names the base the results are relative to.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
 import { fetchCheckpointDetail } from '../../db/dashboard/checkpoint.ts';
+import { analyzeCheckpoint } from '../../lib/analyze.ts';
+import { resolveBaseCheckpoint } from '../../lib/deltas.ts';
+import { parseAnalysisConfig } from '../../lib/spectral/index.ts';
+import { FileStorage } from '../../storage/file.ts';
 import {
   deltaNormRatio,
   deltaPair,
   PLANTED_DELTA_ALPHAS as planted,
 } from '../unit/formats/delta-builders.ts';
+import { FIXTURES_DIR } from '../unit/formats/fixture-helpers.ts';
 import { runCli } from './cli-helpers.ts';
 import { servicesEnv, uploadZoo } from './sweep-harness.ts';
 
+const LORA_DIR = `${FIXTURES_DIR}lora-merged`;
 const services = inject('services');
 const env = servicesEnv(services);
 const run = `${Date.now()}-${process.pid}`;
@@ -31,26 +39,21 @@ beforeAll(async () => {
     { dir: 'tuned', files: [{ name: 'model.safetensors', bytes: pair.tunedBytes }] },
     { dir: 'base-a', files: [{ name: 'model.safetensors', bytes: pair.baseBytes }] },
     { dir: 'base-b', files: [{ name: 'model.safetensors', bytes: otherBase.baseBytes }] },
+    ...['adapter/adapter_model.safetensors', 'adapter/adapter_config.json', 'base/model.safetensors'].map(
+      (file) => ({
+        dir: `lora-${path.dirname(file)}`,
+        files: [{ name: path.basename(file), bytes: readFileSync(`${LORA_DIR}/${file}`) }],
+      }),
+    ),
   ]);
 });
 afterAll(async () => {
   await prisma?.$disconnect();
 });
 
-async function sweepWithBase(name: string, base: string) {
+async function sweepWithBase(name: string, base: string, source = `${root}/tuned`) {
   const swept = await runCli(
-    [
-      'sweep',
-      `${root}/tuned`,
-      '--base',
-      base,
-      '--wait',
-      '--local-worker',
-      '--concurrency',
-      '1',
-      '--name',
-      name,
-    ],
+    ['sweep', source, '--base', base, '--wait', '--local-worker', '--concurrency', '1', '--name', name],
     env,
   );
   expect(swept.code, swept.stderr).toBe(0);
@@ -114,5 +117,45 @@ describe('sweep --base (fine-tune deltas through Temporal, S3 and Postgres)', ()
     expect(detail?.base?.uri).toBe(`${root}/base-b/model.safetensors`);
     const plain = await fetchCheckpointDetail(prisma, checkpointId, 'no-such-config');
     expect(plain?.base).toBeNull();
+  });
+
+  it('a LoRA adapter swept against its base stores the ΔW rows and the merged W_base + ΔW rows', async () => {
+    const swept = await sweepWithBase(`lora-base-${run}`, `${root}/lora-base`, `${root}/lora-adapter`);
+    const want = JSON.parse(readFileSync(`${LORA_DIR}/expected.json`, 'utf8')) as {
+      lora: Record<string, unknown>;
+      merged: Record<string, { delta_norm_ratio: number }>;
+    };
+    const succeeded = swept.rows.filter((row) => row.status === 'succeeded');
+    const ofType = (type: string) =>
+      succeeded.filter((row) => row.layerType === type).map((row) => row.layerName);
+    expect(ofType('lora').sort()).toEqual(Object.keys(want.lora).sort());
+    expect(ofType('lora_merged')).toEqual(Object.keys(want.merged));
+    // The worker computes what the local analysis (analyze --base) computes on the same files.
+    const storage = new FileStorage();
+    const localBase = await resolveBaseCheckpoint(`${LORA_DIR}/base`, storage);
+    const local = await analyzeCheckpoint(
+      `${LORA_DIR}/adapter/adapter_model.safetensors`,
+      storage,
+      parseAnalysisConfig({ base: localBase.uri, baseContentHash: localBase.contentHash }),
+    );
+    for (const row of succeeded) {
+      const same = local.layers.find((r) => r.name === row.layerName)!;
+      expect([row.layerType, row.layerId, row.alpha], row.layerName).toEqual([
+        same.layer_type,
+        same.layer_id,
+        same.alpha,
+      ]);
+    }
+    for (const [name, merged] of Object.entries(want.merged)) {
+      const row = succeeded.find((r) => r.layerName === name)!;
+      expect(row.deltaNormRatio!).toBeCloseTo(merged.delta_norm_ratio, 9);
+    }
+    const skipped = new Map(
+      swept.rows.filter((row) => row.status === 'skipped').map((row) => [row.layerName, row.error]),
+    );
+    expect(skipped.get('model.layers.0.mlp.down_proj.weight')).toMatch(
+      /^merged W \+ ΔW: the base's \[160, 96\]/,
+    );
+    expect(skipped.get('model.layers.0.self_attn.v_proj.weight')).toMatch(/is not in the base s3:/);
   });
 });
