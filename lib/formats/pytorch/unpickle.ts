@@ -42,17 +42,38 @@ const MAX_KEY_CHARS = 4096;
 const latin1 = new TextDecoder('latin1');
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** The pickle ended before its STOP: a reader holding only a prefix of the file may read more. */
+export class TruncatedPickleError extends BadInputError {}
+
 export function unpickle(bytes: Uint8Array, context: ErrorContext): PickleValue {
+  return unpickleAt(bytes, 0, context).value;
+}
+
+/**
+ * One pickle starting at byte `start` (legacy torch files are several pickles back to back):
+ * its value and the offset just past its STOP.
+ */
+export function unpickleAt(
+  bytes: Uint8Array,
+  start: number,
+  context: ErrorContext,
+): { value: PickleValue; end: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const stack: StackItem[] = [];
   const memo = new Map<number, PickleValue>();
-  let pos = 0;
+  let pos = start;
 
   const fail = (message: string): never => {
     throw new BadInputError(`malformed pickle at byte ${pos}: ${message}`, context);
   };
   const need = (n: number): void => {
-    if (n < 0 || pos + n > bytes.byteLength) fail(`needs ${n} more bytes but the pickle ends`);
+    if (n < 0) fail(`needs ${n} more bytes`);
+    if (pos + n > bytes.byteLength) {
+      throw new TruncatedPickleError(
+        `malformed pickle at byte ${pos}: needs ${n} more bytes but the pickle ends`,
+        context,
+      );
+    }
   };
   const take = (n: number): Uint8Array => {
     need(n);
@@ -62,7 +83,8 @@ export function unpickle(bytes: Uint8Array, context: ErrorContext): PickleValue 
   };
   const readLine = (): string => {
     const end = bytes.indexOf(0x0a, pos);
-    if (end < 0) fail('unterminated line');
+    if (end < 0)
+      throw new TruncatedPickleError(`malformed pickle at byte ${pos}: unterminated line`, context);
     const text = latin1.decode(bytes.subarray(pos, end));
     pos = end + 1;
     return text;
@@ -139,7 +161,7 @@ export function unpickle(bytes: Uint8Array, context: ErrorContext): PickleValue 
         take(8);
         break;
       case 0x2e: // STOP
-        return pop();
+        return { value: pop(), end: pos };
       case 0x28: // MARK
         stack.push(MARK);
         break;

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BadInputError, UnsupportedError } from '../../../lib/errors.ts';
+import { BadInputError } from '../../../lib/errors.ts';
 import { openCheckpoint } from '../../../lib/formats/index.ts';
 import { unpickle } from '../../../lib/formats/pytorch/unpickle.ts';
 import { FileStorage } from '../../../storage/file.ts';
@@ -31,10 +31,10 @@ describe('pytorch reader over torch.save fixtures', () => {
     expect(storage.stats.bytesRead - before).toBe(5 * 16 * 4);
   });
 
-  it('refuses legacy (non-zip) files with the re-save hint', async () => {
-    const err = await openCheckpoint(`${dir}legacy.pt`, new FileStorage()).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UnsupportedError);
-    expect((err as Error).message).toContain('_use_new_zipfile_serialization=True');
+  it('reads legacy (non-zip) files (pytorch-legacy.test.ts has their fixtures)', async () => {
+    const ckpt = await openCheckpoint(`${dir}legacy.pt`, new FileStorage());
+    expect(ckpt.tensors.map((t) => [t.name, t.shape])).toEqual([['w', [2, 2]]]);
+    expect([...(await ckpt.readTensor(ckpt.tensors[0]!))]).toEqual([1, 1, 1, 1]);
   });
 
   it.each([
