@@ -1,12 +1,14 @@
 /**
  * `npm run experiment:trends` — do the data-free metrics predict measured test accuracy on the
- * trained zoo? Sweeps the zoo and its shuffled-entries control through the real pipeline
- * (`weightlens sweep … --wait`, then `weightlens leaderboard --format json`), correlates, and
- * writes docs/experiments/trends.md, trends.json and SVG plots.
+ * trained zoo, and the published or measured quality order of pretrained series? Sweeps the zoo,
+ * its shuffled-entries control and the pretrained series (zoo/trends/pretrained-series.ts; the
+ * ESRGAN PSNR comes from `npm run experiment:esrgan-psnr`, run first when its report is missing)
+ * through the real pipeline (`weightlens sweep … --wait`, then `weightlens leaderboard --format
+ * json`), correlates, and writes docs/experiments/trends.md, trends.json and SVG plots.
  *
- *   npm run experiment:trends                       # sweep both, write the report
- *   npm run experiment:trends -- --reuse-sweeps A,B # read existing sweeps A (trained), B (control)
- *   npm run experiment:trends -- --local            # development only: no pipeline
+ *   npm run experiment:trends                         # sweep all three, write the report
+ *   npm run experiment:trends -- --reuse-sweeps A,B,C # read existing sweeps: trained, control, pretrained
+ *   npm run experiment:trends -- --local              # development only: no pipeline, no pretrained
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../lib/errors.ts';
 import { DEFAULT_TRAINED_ZOO_DIR, MANIFEST_PATH, type TrainedZooManifest } from './manifest.ts';
+import type { EsrganPsnrReport } from './sr/esrgan-models.ts';
 import {
   ALL_METRICS,
   groupCorrelations,
@@ -31,6 +34,13 @@ import {
   runWeightlens,
   sweepAndRead,
 } from './trends/pipeline.ts';
+import {
+  type PretrainedSeries,
+  pretrainedSeries,
+  type SeriesResult,
+  seriesCorrelations,
+  seriesPaths,
+} from './trends/pretrained-series.ts';
 import { renderReport } from './trends/report.ts';
 import { writeShuffledCheckpoint } from './trends/shuffled-control.ts';
 import { scatterSvg } from './trends/svg.ts';
@@ -61,9 +71,42 @@ function log(line: string): void {
 }
 
 async function readSweep(name: string): Promise<Rows> {
-  return rowsByCheckpointDir(
-    parseLeaderboard(await runWeightlens(['leaderboard', '--sweep', name, '--format', 'json'])),
+  return rowsByCheckpointDir(await readLeaderboard(name));
+}
+
+async function readLeaderboard(name: string): Promise<LeaderboardEntry[]> {
+  return parseLeaderboard(await runWeightlens(['leaderboard', '--sweep', name, '--format', 'json']));
+}
+
+/** The measured ESRGAN PSNR; the measurement runs first when its report is missing. */
+function esrganPsnr(outDir: string): EsrganPsnrReport {
+  const file = join(outDir, 'esrgan-psnr.json');
+  if (!existsSync(file)) {
+    log(`no ${file}: running npm run experiment:esrgan-psnr first`);
+    const tsx = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
+    const run = spawnSync(tsx, [join(REPO_ROOT, 'zoo', 'esrgan-psnr.ts'), '--out', outDir], {
+      cwd: REPO_ROOT,
+      stdio: 'inherit',
+    });
+    if (run.status !== 0) throw new ConfigError(`experiment:esrgan-psnr failed (exit ${run.status})`);
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as EsrganPsnrReport;
+}
+
+/** Pretrained rows by checkpoint file path (the leaderboard's file:// URI without the scheme). */
+function rowsByPath(rows: LeaderboardEntry[]) {
+  return new Map(rows.map((r) => [r.uri.replace(/^file:\/\//, ''), r.metrics]));
+}
+
+function pretrainedNotes(series: PretrainedSeries[], results: SeriesResult[]): string[] {
+  const missing = results.flatMap((r) =>
+    r.members.filter((m) => m.metrics === null).map((m) => `${r.series}/${m.name}`),
   );
+  return [
+    `Series: ${series.map((s) => `${s.series} (${s.members.map((m) => m.name).join(' < ')} by quality)`).join('; ')}.`,
+    'Formats: EfficientNet-Lite torch .pth (zip pickles), BlazePose TFLite, MoveNet tfjs graph models, ESRGAN tfjs layers models: all read by the pipeline.',
+    missing.length ? `No pipeline result for: ${missing.join(', ')}.` : 'Every member has a pipeline result.',
+  ];
 }
 
 function buildPoints(manifest: TrainedZooManifest, ids: string[], trained: Rows, control: Rows): ZooPoint[] {
@@ -101,6 +144,7 @@ async function main(): Promise<void> {
       'control-dir': { type: 'string', default: DEFAULT_CONTROL_DIR },
       out: { type: 'string', default: REPORT_DIR },
       'reuse-sweeps': { type: 'string' },
+      'skip-pretrained': { type: 'boolean', default: false },
       local: { type: 'boolean', default: false },
     },
   });
@@ -118,42 +162,69 @@ async function main(): Promise<void> {
 
   let trained: Rows;
   let control: Rows;
-  const sweeps: { trained: string | null; control: string | null } = { trained: null, control: null };
+  const sweeps: { trained: string | null; control: string | null; pretrained: string | null } = {
+    trained: null,
+    control: null,
+    pretrained: null,
+  };
+  const withPretrained = !values.local && !values['skip-pretrained'];
+  const series = withPretrained ? pretrainedSeries(esrganPsnr(values.out)) : [];
+  let pretrainedRows: LeaderboardEntry[] = [];
+  const sweepSeconds: Record<string, number> = {};
+  const configFile = join(values['control-dir'], 'trends-analysis-config.json');
+  const timedSweep = async (sources: string[], name: string) => {
+    const started = performance.now();
+    const result = await sweepAndRead(sources, name, configFile);
+    sweepSeconds[result.name] = Math.round((performance.now() - started) / 1000);
+    log(`sweep ${result.name}: ${sweepSeconds[result.name]} s`);
+    return result;
+  };
   if (values.local) {
     log('LOCAL mode: analyzing in this process (not the pipeline)');
     trained = await analyzeDirectoryLocally(zooDir, ids);
     control = await analyzeDirectoryLocally(values['control-dir'], ids);
   } else if (values['reuse-sweeps']) {
-    const [a, b] = values['reuse-sweeps'].split(',');
-    if (!a || !b) throw new ConfigError('--reuse-sweeps needs "trainedSweep,controlSweep"');
+    const [a, b, c] = values['reuse-sweeps'].split(',');
+    if (!a || !b || (withPretrained && !c))
+      throw new ConfigError(
+        '--reuse-sweeps needs "trainedSweep,controlSweep,pretrainedSweep" (the third only without --skip-pretrained)',
+      );
     sweeps.trained = a;
     sweeps.control = b;
     trained = await readSweep(a);
     control = await readSweep(b);
+    if (withPretrained && c) {
+      sweeps.pretrained = c;
+      pretrainedRows = await readLeaderboard(c);
+    }
   } else {
     const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 13);
     sweeps.trained = `trends-trained-${stamp}`;
     sweeps.control = `trends-shuffled-${stamp}`;
-    // randomize: WeightWatcher's correlation-trap check; mpFit: needed for mp_softrank.
-    const configFile = join(values['control-dir'], 'trends-analysis-config.json');
     writeFileSync(configFile, `${JSON.stringify(TRENDS_ANALYSIS_OPTIONS)}\n`);
     log(`sweeping ${ids.length} checkpoints of ${zooDir} as ${sweeps.trained}`);
-    const trainedSweep = await sweepAndRead(
+    const trainedSweep = await timedSweep(
       ids.map((id) => join(zooDir, id)),
       sweeps.trained,
-      configFile,
     );
     sweeps.trained = trainedSweep.name;
     trained = rowsByCheckpointDir(trainedSweep.rows);
     log(`sweeping their shuffled copies in ${values['control-dir']} as ${sweeps.control}`);
-    const controlSweep = await sweepAndRead(
+    const controlSweep = await timedSweep(
       ids.map((id) => join(values['control-dir'], id)),
       sweeps.control,
-      configFile,
     );
     sweeps.control = controlSweep.name;
     control = rowsByCheckpointDir(controlSweep.rows);
+    if (withPretrained) {
+      const paths = seriesPaths(series);
+      log(`sweeping ${paths.length} pretrained checkpoints of ${series.length} series`);
+      const pretrainedSweep = await timedSweep(paths, `trends-pretrained-${stamp}`);
+      sweeps.pretrained = pretrainedSweep.name;
+      pretrainedRows = pretrainedSweep.rows;
+    }
   }
+  const pretrained = seriesCorrelations(series, rowsByPath(pretrainedRows));
 
   const points = buildPoints(manifest, ids, trained, control);
   const groups = groupCorrelations(points);
@@ -205,6 +276,9 @@ async function main(): Promise<void> {
       .sort((a, b) => a.id.localeCompare(b.id)),
     layersAnalyzed: rows.reduce((s, r) => s + r.layers_analyzed, 0),
     layersFailed: rows.reduce((s, r) => s + r.layers_failed, 0),
+    pretrained,
+    pretrainedNotes: withPretrained ? pretrainedNotes(series, pretrained) : [],
+    sweepSeconds,
   };
   writeFileSync(join(values.out, 'trends.md'), renderReport(context, ALL_METRICS));
   writeFileSync(join(values.out, 'trends.json'), `${JSON.stringify(context, null, 2)}\n`);

@@ -13,9 +13,14 @@ import { kendallTauB, spearmanRho } from '../../lib/stats/rank-correlation.ts';
 
 /**
  * Analysis options of every sweep of the experiment (WeightWatcher defaults otherwise): randomize
- * for WeightWatcher's correlation-trap check, mpFit because mp_softrank needs the MP fit.
+ * for WeightWatcher's correlation-trap check, mpFit because mp_softrank needs the MP fit, and every
+ * estimator (Hill and FARMS α beside plain α; detX/ERG and trap severity stored with them).
  */
-export const TRENDS_ANALYSIS_OPTIONS = { randomize: true, mpFit: true } as const;
+export const TRENDS_ANALYSIS_OPTIONS = {
+  randomize: true,
+  mpFit: true,
+  estimators: ['detx', 'farms', 'hill', 'traps'],
+} as const;
 
 /** Summary metrics as the leaderboard reports them (the metric registry's checkpoint metrics). */
 export const SUMMARY_METRIC_NAMES = CHECKPOINT_METRIC_NAMES;
