@@ -4,6 +4,7 @@ import { renderReport } from '../../../zoo/trends/report.ts';
 import {
   correlationTrapLines,
   countedGroups,
+  estimatorClaims,
   meanAlignedTau,
   paperClaims,
   randomizedControl,
@@ -100,5 +101,30 @@ describe('trends report: randomized-ESD control', () => {
     );
     expect(md).toContain('## Randomized-ESD control');
     expect(md).toMatch(/fmnist-mlp\/label_noise\*\* \(n=2\): too few checkpoints/);
+    // No full-training-set run and no pretrained sweep: the report says so.
+    expect(md).toMatch(/## Not measured\n\n- Converged runs .*: none\./);
+    expect(md).toMatch(/- Pretrained series: not swept in this run/);
+  });
+});
+
+describe('trends report: estimators against plain α', () => {
+  it('compares FARMS and Hill with α over the counted groups', () => {
+    // FARMS follows accuracy the theory's way, Hill the opposite way, α the theory's way.
+    const points = zoo().map((p) => ({
+      ...p,
+      trained: { ...p.trained, alpha_farms: 3 - p.accuracy, alpha_hill: p.accuracy },
+    }));
+    const text = estimatorClaims(groupCorrelations(points)).join('\n');
+    expect(text).toMatch(/α 1\.00, Hill α -1\.00, FARMS α 1\.00;/);
+    expect(text).toMatch(
+      /here alpha_farms 1\.00 vs α 1\.00 over all 2 counted groups \(about as good as plain α\)/,
+    );
+    expect(text).toMatch(/Hill: alpha_hill -1\.00 vs α 1\.00 .*\(worse than plain α\)/);
+  });
+
+  it('says when an estimator has no values', () => {
+    expect(estimatorClaims(groupCorrelations(zoo())).join('\n')).toMatch(
+      /alpha_farms: no values in this sweep/,
+    );
   });
 });
