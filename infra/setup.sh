@@ -10,7 +10,7 @@ BIN_CACHE="${WEIGHTLENS_BIN_CACHE:-$HOME/.cache/weightlens/bin}"
 TEMPORAL_VERSION=v1.5.1
 VERSITYGW_VERSION=v1.7.0
 HELM_VERSION=v3.21.4
-APT_PACKAGES=(libopenblas-dev liblapacke-dev chromium dataset-fashion-mnist)
+APT_PACKAGES=(libopenblas-dev liblapacke-dev chromium dataset-fashion-mnist time)
 
 step() { printf '\n== setup: %s (%ss)\n' "$1" "$SECONDS"; }
 warn() { printf 'setup: WARNING: %s\n' "$1" >&2; }
