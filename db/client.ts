@@ -8,6 +8,14 @@ import { PrismaClient } from '../generated/prisma/client.ts';
 export type { CheckpointSummary, PrismaClient } from '../generated/prisma/client.ts';
 export { Prisma } from '../generated/prisma/client.ts';
 
-export function createPrismaClient(databaseUrl: string): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
+/**
+ * `connectTimeoutMs`: give up opening a connection after this long (pg waits forever by default,
+ * which a black-holed database turns into a request that never ends).
+ */
+export function createPrismaClient(
+  databaseUrl: string,
+  options: { connectTimeoutMs?: number } = {},
+): PrismaClient {
+  const config = { connectionString: databaseUrl, connectionTimeoutMillis: options.connectTimeoutMs };
+  return new PrismaClient({ adapter: new PrismaPg(config) });
 }

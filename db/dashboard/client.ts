@@ -8,8 +8,11 @@ export type Db = PrismaClient;
 
 const globalHolder = globalThis as typeof globalThis & { weightlensDashboardDb?: PrismaClient };
 
+/** A page waits at most this long for a database connection, then shows the error page. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 export function createDb(databaseUrl: string): PrismaClient {
-  return createPrismaClient(databaseUrl);
+  return createPrismaClient(databaseUrl, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
 }
 
 export function db(): PrismaClient {
