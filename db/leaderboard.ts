@@ -21,6 +21,7 @@ import {
 import { checkpointDisplayName } from './checkpoint-name.ts';
 import { Prisma, type PrismaClient } from './client.ts';
 import type { FamilyRanked } from './family-rank.ts';
+import { inFamilies, sweepSummaries } from './result-filters.ts';
 import { scheduleCheckpoints } from './schedules.ts';
 
 export { checkpointDisplayName, DEFAULT_RANK_METRIC };
@@ -137,10 +138,7 @@ function escapeLike(text: string): string {
 
 async function scopeCondition(prisma: PrismaClient, scope: LeaderboardScope): Promise<Prisma.Sql | null> {
   if ('sweepId' in scope) {
-    // A sweep's results are the summaries of its checkpoints under its own config.
-    return Prisma.sql`EXISTS (SELECT 1 FROM "SweepCheckpoint" sc
-        WHERE sc."checkpointId" = c.id AND sc."sweepId" = ${scope.sweepId})
-      AND s."configHash" = (SELECT w."configHash" FROM "Sweep" w WHERE w.id = ${scope.sweepId})`;
+    return sweepSummaries(scope.sweepId);
   }
   if ('scheduleName' in scope) {
     // Each checkpoint under the configuration of the run that saw it last.
@@ -156,7 +154,7 @@ async function whereClause(prisma: PrismaClient, query: LeaderboardQuery): Promi
   const conditions: Prisma.Sql[] = [];
   const scope = await scopeCondition(prisma, query.scope);
   if (scope) conditions.push(scope);
-  if (query.family) conditions.push(Prisma.sql`c.family = ${query.family}`);
+  if (query.family) conditions.push(inFamilies(query.family));
   const search = query.search?.trim();
   if (search) {
     const pattern = `%${escapeLike(search)}%`;

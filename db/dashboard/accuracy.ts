@@ -18,6 +18,7 @@ import { kendallTauB, spearmanRho } from '../../lib/stats/rank-correlation.ts';
 import { checkpointDisplayName } from '../checkpoint-name.ts';
 import { Prisma } from '../client.ts';
 import { familyOf } from '../family-rank.ts';
+import { sweepFamilyConditions } from '../result-filters.ts';
 import type { Db } from './client.ts';
 
 /** Enough for any realistic zoo; τ is O(n²) and the scatter is SVG. */
@@ -70,15 +71,7 @@ export async function fetchAccuracyPoints(
   db: Db,
   options: { sweepId: string | null; family: string | null; layerMetrics?: readonly AccuracyMetricName[] },
 ): Promise<AccuracyPoint[]> {
-  const conditions = [Prisma.sql`c."knownTestAccuracy" IS NOT NULL`];
-  if (options.sweepId !== null) {
-    conditions.push(
-      Prisma.sql`s."configHash" = (SELECT w."configHash" FROM "Sweep" w WHERE w.id = ${options.sweepId})`,
-    );
-    conditions.push(Prisma.sql`EXISTS (SELECT 1 FROM "SweepCheckpoint" sc
-      WHERE sc."sweepId" = ${options.sweepId} AND sc."checkpointId" = c.id)`);
-  }
-  if (options.family !== null) conditions.push(Prisma.sql`c.family = ${options.family}`);
+  const conditions = [Prisma.sql`c."knownTestAccuracy" IS NOT NULL`, ...sweepFamilyConditions(options)];
   const rows = await db.$queryRaw<RawAccuracyRow[]>`
     SELECT DISTINCT ON (c.id) c.id AS "checkpointId", s."configHash", c.uri, c.metadata->>'name' AS "metadataName",
       c.family, c."knownTestAccuracy" AS accuracy, ${METRIC_SELECT}

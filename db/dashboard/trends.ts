@@ -6,6 +6,7 @@
 
 import { SUMMARY_METRICS, type SummaryMetric } from '../../lib/metrics/display.ts';
 import { Prisma } from '../client.ts';
+import { inFamilies, sweepSummaries } from '../result-filters.ts';
 import type { Db } from './client.ts';
 
 /** Layer metrics the heatmap offers: WeightWatcher name → LayerResult column (whitelist for SQL). */
@@ -42,11 +43,7 @@ export interface HeatmapCell {
 
 /** Per checkpoint, the summary to plot: the sweep's config, else the newest summary. */
 function chosenSummaries(sweepId: string | null): Prisma.Sql {
-  const sweepFilter =
-    sweepId === null
-      ? Prisma.empty
-      : Prisma.sql`WHERE s."configHash" = (SELECT w."configHash" FROM "Sweep" w WHERE w.id = ${sweepId})
-          AND EXISTS (SELECT 1 FROM "SweepCheckpoint" sc WHERE sc."sweepId" = ${sweepId} AND sc."checkpointId" = s."checkpointId")`;
+  const sweepFilter = sweepId === null ? Prisma.empty : Prisma.sql`WHERE ${sweepSummaries(sweepId)}`;
   return Prisma.sql`(SELECT DISTINCT ON (s."checkpointId") s.* FROM "CheckpointSummary" s ${sweepFilter}
     ORDER BY s."checkpointId", s."computedAt" DESC)`;
 }
@@ -60,7 +57,7 @@ export async function fetchTrend(
   const rows = await db.$queryRaw<TrendPoint[]>`
     SELECT c.id AS "checkpointId", c.family, c.run, c.step, c.epoch, ${column} AS value
     FROM ${chosenSummaries(options.sweepId)} s JOIN "Checkpoint" c ON c.id = s."checkpointId"
-    WHERE c.family IN (${Prisma.join(options.families)}) AND ${column} IS NOT NULL
+    WHERE ${inFamilies(options.families)} AND ${column} IS NOT NULL
       AND (c.step IS NOT NULL OR c.epoch IS NOT NULL)
     ORDER BY c.family, c.run, c.step NULLS LAST, c.epoch NULLS LAST`;
   return rows;
@@ -77,7 +74,7 @@ export async function fetchHeatmap(
       SELECT c.id, c.step, s."configHash",
         row_number() OVER (ORDER BY c.step) AS position, count(*) OVER () AS "stepsTotal"
       FROM ${chosenSummaries(options.sweepId)} s JOIN "Checkpoint" c ON c.id = s."checkpointId"
-      WHERE c.family = ${options.family} AND c.step IS NOT NULL
+      WHERE ${inFamilies(options.family)} AND c.step IS NOT NULL
     ), sampled AS (
       SELECT * FROM chosen
       WHERE "stepsTotal" <= ${HEATMAP_MAX_STEPS}
