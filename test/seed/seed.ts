@@ -9,6 +9,7 @@ import { Prisma, type PrismaClient } from '../../db/client.ts';
 import { encodeEsd } from '../../lib/esd-artifact.ts';
 import { ALPHA_BAND } from '../../lib/metrics/display.ts';
 import { seededRandom } from '../../lib/random.ts';
+import { parseWarning } from '../../lib/spectral/flags.ts';
 import { type SyntheticLayer, syntheticLayer } from './synthetic.ts';
 
 /** Where eigenvalue blobs go; returns the URI stored in LayerResult.esdUri. */
@@ -73,6 +74,12 @@ function toColumns(row: object, now: string): Record<string, unknown> {
   return out;
 }
 
+/** Column defaults json_populate_recordset does not apply (an absent field is NULL). */
+const TABLE_DEFAULTS: Partial<Record<BulkTable, object>> = {
+  LayerResult: { errorFinal: false, flags: [] },
+  CurvatureResult: { errorFinal: false },
+};
+
 /**
  * Insert rows as one JSON parameter per batch (json_populate_recordset). Prisma's createMany binds
  * one parameter per cell and took ~4 ms per row on the shared 2-core machine; this is ~100× faster,
@@ -80,8 +87,11 @@ function toColumns(row: object, now: string): Record<string, unknown> {
  */
 async function insertRows(db: PrismaClient, table: BulkTable, rows: object[]): Promise<void> {
   const now = new Date().toISOString();
+  const defaults = TABLE_DEFAULTS[table] ?? {};
   for (let start = 0; start < rows.length; start += BATCH) {
-    const json = JSON.stringify(rows.slice(start, start + BATCH).map((row) => toColumns(row, now)));
+    const json = JSON.stringify(
+      rows.slice(start, start + BATCH).map((row) => toColumns({ ...defaults, ...row }, now)),
+    );
     const name = Prisma.raw(`"${table}"`);
     await db.$executeRaw`INSERT INTO ${name} SELECT * FROM json_populate_recordset(NULL::${name}, ${json}::json)`;
   }
@@ -156,6 +166,7 @@ export async function seedDashboardData(db: PrismaClient, options: SeedOptions):
         rf: 1,
         ...synthetic.metrics,
         warning,
+        flags: parseWarning(warning),
         metrics: {
           warning,
           bulk_max: synthetic.bulkMax,
