@@ -72,6 +72,25 @@ export interface SweepCounts {
   curvatureFailed: number;
 }
 
+/** Every counter at zero: where a new sweep starts. */
+export function emptySweepCounts(): SweepCounts {
+  return {
+    total: 0,
+    started: 0,
+    succeeded: 0,
+    failed: 0,
+    incomplete: 0,
+    layersComputed: 0,
+    layersReused: 0,
+    layersFailed: 0,
+    layersSkipped: 0,
+    curvatureComputed: 0,
+    curvatureReused: 0,
+    curvatureSkipped: 0,
+    curvatureFailed: 0,
+  };
+}
+
 export interface SweepWorkflowInput {
   sweepId: string;
   sources: string[];

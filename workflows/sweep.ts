@@ -22,9 +22,9 @@ import { type CheckpointWorkflowResult, checkpointWorkflowId } from '../contract
 import { TASK_QUEUES } from '../contracts/queues.ts';
 import {
   defaultSweepTuning,
+  emptySweepCounts,
   type SourceError,
   type SweepActivities,
-  type SweepCounts,
   type SweepItem,
   type SweepPhase,
   type SweepWorkflowInput,
@@ -46,24 +46,6 @@ function discoveryActivities(outageBudgetMs: number) {
   );
 }
 
-function emptyCounts(): SweepCounts {
-  return {
-    total: 0,
-    started: 0,
-    succeeded: 0,
-    failed: 0,
-    incomplete: 0,
-    layersComputed: 0,
-    layersReused: 0,
-    layersFailed: 0,
-    layersSkipped: 0,
-    curvatureComputed: 0,
-    curvatureReused: 0,
-    curvatureSkipped: 0,
-    curvatureFailed: 0,
-  };
-}
-
 const CURVATURE_COUNTER = {
   computed: 'curvatureComputed',
   reused: 'curvatureReused',
@@ -76,7 +58,7 @@ export async function sweepWorkflow(input: SweepWorkflowInput): Promise<SweepWor
   const activities = sweepActivities(tuning.outageBudgetMs);
   const discovery = discoveryActivities(tuning.outageBudgetMs);
   // Counters carried from a run of an older version may lack the curvature ones.
-  const counts = { ...emptyCounts(), ...input.carried?.counts };
+  const counts = { ...emptySweepCounts(), ...input.carried?.counts };
   const curvature = input.curvature === 'off' ? undefined : input.curvature;
   const runs = input.carried?.runs ?? 0;
   let cursor = input.carried?.cursor ?? null;

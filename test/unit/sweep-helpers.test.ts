@@ -7,6 +7,7 @@ import { isReusableLayerRow } from '../../activities/failures.ts';
 import { formatLeaderboardCsv, formatTable } from '../../cli/commands/leaderboard.ts';
 import { progressLine } from '../../cli/commands/sweep.ts';
 import { checkpointWorkflowId } from '../../contracts/checkpoint.ts';
+import { emptySweepCounts } from '../../contracts/sweep.ts';
 import { formatEta, layerEtaSeconds } from '../../db/layer-progress.ts';
 import { checkpointDisplayName, type LeaderboardRow } from '../../db/leaderboard.ts';
 import { decodeMetrics, encodeMetrics } from '../../db/results.ts';
@@ -167,19 +168,9 @@ describe('rendering', () => {
 
 describe('layer progress', () => {
   const progress = {
+    ...emptySweepCounts(),
     total: 2,
     started: 1,
-    succeeded: 0,
-    failed: 0,
-    incomplete: 0,
-    layersComputed: 0,
-    layersReused: 0,
-    layersFailed: 0,
-    layersSkipped: 0,
-    curvatureComputed: 0,
-    curvatureReused: 0,
-    curvatureSkipped: 0,
-    curvatureFailed: 0,
     phase: 'analyzing' as const,
     running: 1,
     runs: 0,
