@@ -3,37 +3,14 @@
  * own (an empty `.safetensors` among good ones is one stderr line and rc 1, the good ones' results
  * unchanged), and names with terminal controls are escaped in the table but exact in the JSON.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../integration/cli-helpers.ts';
 import { buildSafetensors } from '../formats/builders.ts';
 
-const launcher = fileURLToPath(new URL('../../../bin/weightlens.mjs', import.meta.url));
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function analyze(...args: string[]): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [launcher, 'analyze', ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const analyze = (...args: string[]) => runCli(['analyze', ...args]);
 
 function values(count: number, seed: number): Float32Array {
   let s = seed;

@@ -1,29 +1,12 @@
 /** `weightlens inspect` as a user runs it: the real CLI in child processes over committed fixtures. */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatInspectTable, inspectCheckpoint } from '../../../cli/commands/inspect.ts';
 import { discoverCheckpoints } from '../../../lib/formats/discover.ts';
 import { FileStorage } from '../../../storage/file.ts';
+import { runCli } from '../../integration/cli-helpers.ts';
 import { FIXTURES_DIR } from './fixture-helpers.ts';
 
-const launcher = fileURLToPath(new URL('../../../bin/weightlens.mjs', import.meta.url));
-
-function inspect(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [launcher, 'inspect', ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const inspect = (...args: string[]) => runCli(['inspect', ...args]);
 
 describe('weightlens inspect', () => {
   it('prints the documented JSON, and one error line naming the file for a hostile pickle', async () => {
