@@ -73,6 +73,8 @@ export async function analyzeCheckpoint(
     try {
       const weights = await readPlannedWeights(ckpt, base, layer);
       const analysis = await analyzeLayer(weights, config, layer.layerId);
+      // Tied weights (same stored bytes) are one row, marked with the other names.
+      if (layer.mapped.tiedWith) analysis.metrics.tied_with = layer.mapped.tiedWith.join(', ');
       layers.push(analysis.metrics);
       await options.onLayer?.(analysis);
     } catch (err) {

@@ -95,7 +95,31 @@ export function mapTensor(
 
 /** Every tensor of the checkpoint, analyzed or skipped with a reason, in the reader's order. */
 export function mapTensors(ckpt: OpenedCheckpoint): MappedTensor[] {
-  return mapLoraModules(ckpt.tensors.map((t) => mapTensor(t, ckpt.format, ckpt.layerHints?.get(t.name))));
+  return markTiedTensors(
+    mapLoraModules(ckpt.tensors.map((t) => mapTensor(t, ckpt.format, ckpt.layerHints?.get(t.name)))),
+  );
+}
+
+/**
+ * Tied weights: analyzed tensors whose stored bytes are the same (same object, member, range,
+ * dtype and shape — torch saves a tied `lm_head.weight` as a second view of the embedding's
+ * storage). The first is analyzed and lists the others in `tiedWith`; the others are skipped as
+ * tied to it, so the matrix is analyzed (and averaged into the summary) once.
+ */
+export function markTiedTensors(mapped: MappedTensor[]): MappedTensor[] {
+  const first = new Map<string, MappedTensor>();
+  return mapped.map((m) => {
+    if (!m.analyzed || m.lora || m.experts || m.tensor.byteLength === 0) return m;
+    const t = m.tensor;
+    const key = JSON.stringify([t.uri, t.member ?? null, t.byteOffset, t.byteLength, t.dtype, t.shape]);
+    const owner = first.get(key);
+    if (!owner) {
+      first.set(key, m);
+      return m;
+    }
+    owner.tiedWith = [...(owner.tiedWith ?? []), t.name];
+    return skipped(t, `tied to ${owner.tensor.name} (the same stored bytes): analyzed once, as that layer`);
+  });
 }
 
 /** Stored layout of a tensor's 4-D kernel: what the reader said, else the format's convention. */

@@ -109,6 +109,11 @@ export interface MappedTensor {
   experts?: { count: number; index?: number };
   /** A LoRA module (layerType 'lora'): its factor tensors, as found. */
   lora?: LoraModule;
+  /**
+   * Other names of this analyzed tensor's stored bytes (tied weights, e.g. `lm_head.weight` saved
+   * as a view of `model.embed_tokens.weight`): skipped as tied, the matrix is analyzed once.
+   */
+  tiedWith?: string[];
 }
 
 /** What the file itself says about a tensor's role (tfjs class names, ONNX op types...). */
