@@ -7,11 +7,23 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { SweepWorkflowResult } from '../../contracts/sweep.ts';
+import type { SweepTuning, SweepWorkflowResult } from '../../contracts/sweep.ts';
 import { exportS3Env, type Services } from '../../infra/config.ts';
 import { s3Client } from '../../infra/s3.ts';
 import type { sweepWorkflow } from '../../workflows/sweep.ts';
 import type { SyntheticCheckpoint } from './sweep-fixtures.ts';
+
+/**
+ * One layer activity per layer and one checkpoint at a time, so a sweep is mid-way when a fault
+ * strikes; gpuMinDim 0 keeps the layers on the cpu workers under test even if a gpu worker
+ * polled recently.
+ */
+export const ONE_LAYER_AT_A_TIME: Partial<SweepTuning> = {
+  maxParallelCheckpoints: 1,
+  maxParallelLayers: 1,
+  layerBatchFlops: 0,
+  gpuMinDim: 0,
+};
 
 const launcher = fileURLToPath(new URL('../../bin/weightlens.mjs', import.meta.url));
 
@@ -68,6 +80,20 @@ export async function startWorkerProcess(
   });
   await ready;
   return { child, pid: child.pid!, output: () => output, exited };
+}
+
+/** `count` worker processes with the same options, started together. */
+export function startWorkerProcesses(
+  services: Services,
+  count: number,
+  options: Parameters<typeof startWorkerProcess>[1] = {},
+): Promise<WorkerProcess[]> {
+  return Promise.all(Array.from({ length: count }, () => startWorkerProcess(services, options)));
+}
+
+/** Stop every worker of `workers` (see stopWorkerProcess). */
+export async function stopWorkerProcesses(workers: readonly WorkerProcess[]): Promise<void> {
+  await Promise.all(workers.map((w) => stopWorkerProcess(w)));
 }
 
 /** SIGTERM (graceful) and wait; SIGKILL if it does not stop in time. */

@@ -18,8 +18,9 @@ import { defaultAnalysisConfig } from '../../lib/spectral/index.ts';
 import { connectClient, resumeSweep, type StartedSweep, startSweep } from '../../workers/sweep-client.ts';
 import { type SyntheticCheckpoint, syntheticZoo } from './sweep-fixtures.ts';
 import {
-  startWorkerProcess,
-  stopWorkerProcess,
+  ONE_LAYER_AT_A_TIME,
+  startWorkerProcesses,
+  stopWorkerProcesses,
   sweepResult,
   uploadZoo,
   type WorkerProcess,
@@ -37,19 +38,12 @@ const stackState = inject('stackState');
 const runId = randomUUID().slice(0, 8);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// One layer activity per layer and one checkpoint at a time: the sweep is mid-way when we strike.
 const shapes: [number, number][] = [
   [192, 96],
   [160, 80],
   [128, 64],
 ];
-// gpuMinDim 0: these layers stay on the cpu workers under test even if a gpu worker polled recently.
-const tuning: Partial<SweepTuning> = {
-  maxParallelCheckpoints: 1,
-  maxParallelLayers: 1,
-  layerBatchFlops: 0,
-  gpuMinDim: 0,
-};
+const tuning = ONE_LAYER_AT_A_TIME;
 const zoo: SyntheticCheckpoint[] = syntheticZoo(6, { seed: 23, shapes });
 
 let prisma: PrismaClient;
@@ -104,7 +98,7 @@ async function layersStored(started: StartedSweep): Promise<number> {
 beforeAll(async () => {
   prisma = createPrismaClient(services.databaseUrl);
   temporal = await connectClient(services);
-  workers.push(...(await Promise.all([startWorkerProcess(services), startWorkerProcess(services)])));
+  workers.push(...(await startWorkerProcesses(services, 2)));
   const started = await sweep([await uploadZoo(services, `outage-${runId}/clean`, zoo)]);
   const result = await sweepResult(started.handle);
   expect(result.status).toBe('completed');
@@ -117,43 +111,33 @@ afterAll(async () => {
   // Whatever happened above, leave the shared stack running for the next test file.
   await startPostgres(stackState);
   await startS3(stackState);
-  await Promise.all(workers.map((w) => stopWorkerProcess(w)));
+  await stopWorkerProcesses(workers);
   await temporal?.close();
   await prisma?.$disconnect();
 });
 
 describe('outages of dependencies never lose or falsify results', () => {
-  it('Postgres down 60 s mid-sweep: completed, identical to the clean sweep', async () => {
-    const started = await sweep([await uploadZoo(services, `outage-${runId}/postgres`, zoo)]);
-    await waitFor('a few layers stored', async () => (await layersStored(started)) >= 3);
-    const marks = workers.map((w) => w.output().length);
-    await stopPostgres(stackState);
-    await sleep(60_000);
-    await startPostgres(stackState);
-    const result = await sweepResult(started.handle);
-    expect(result.status).toBe('completed');
-    expect(result.succeeded).toBe(zoo.length);
-    expect(result.failed + result.incomplete + result.layersFailed).toBe(0);
-    await expectSameAsReference(started);
-    for (const worker of workers) expect(worker.child.exitCode, worker.output()).toBeNull();
-    expectOutageReportedOnce(marks);
-  });
-
-  it('S3 down 60 s mid-sweep: completed, identical to the clean sweep', async () => {
-    const started = await sweep([await uploadZoo(services, `outage-${runId}/s3`, zoo)]);
-    await waitFor('a few layers stored', async () => (await layersStored(started)) >= 3);
-    const marks = workers.map((w) => w.output().length);
-    await stopS3(stackState);
-    await sleep(60_000);
-    await startS3(stackState);
-    const result = await sweepResult(started.handle);
-    expect(result.status).toBe('completed');
-    expect(result.succeeded).toBe(zoo.length);
-    expect(result.failed + result.incomplete + result.layersFailed).toBe(0);
-    await expectSameAsReference(started);
-    for (const worker of workers) expect(worker.child.exitCode, worker.output()).toBeNull();
-    expectOutageReportedOnce(marks);
-  });
+  const outages = [
+    { dependency: 'Postgres', prefix: 'postgres', stop: stopPostgres, start: startPostgres },
+    { dependency: 'S3', prefix: 's3', stop: stopS3, start: startS3 },
+  ];
+  for (const outage of outages) {
+    it(`${outage.dependency} down 60 s mid-sweep: completed, identical to the clean sweep`, async () => {
+      const started = await sweep([await uploadZoo(services, `outage-${runId}/${outage.prefix}`, zoo)]);
+      await waitFor('a few layers stored', async () => (await layersStored(started)) >= 3);
+      const marks = workers.map((w) => w.output().length);
+      await outage.stop(stackState);
+      await sleep(60_000);
+      await outage.start(stackState);
+      const result = await sweepResult(started.handle);
+      expect(result.status).toBe('completed');
+      expect(result.succeeded).toBe(zoo.length);
+      expect(result.failed + result.incomplete + result.layersFailed).toBe(0);
+      await expectSameAsReference(started);
+      for (const worker of workers) expect(worker.child.exitCode, worker.output()).toBeNull();
+      expectOutageReportedOnce(marks);
+    });
+  }
 
   it('layers given up after the outage budget leave the checkpoint incomplete, unranked; resume completes it', async () => {
     const started = await sweep([await uploadZoo(services, `outage-${runId}/partial`, zoo)], {
