@@ -3,6 +3,7 @@
  * `createActivities(deps)` shape). The workflows see them only through `SweepActivities`.
  * The `gpu` queue's curvature activity lives in curvature.ts (it loads tfjs; not imported here).
  */
+import type { PlanActivities } from '../contracts/plan.ts';
 import type { ScheduleActivities } from '../contracts/schedule.ts';
 import type { SweepActivities } from '../contracts/sweep.ts';
 import { createCheckpointActivities } from './checkpoint.ts';
@@ -10,6 +11,7 @@ import { createCurvaturePlanActivities } from './curvature-plan.ts';
 import type { ActivityDeps } from './deps.ts';
 import { createGpuRoutingActivities } from './gpu-routing.ts';
 import { createLayerActivities } from './layer.ts';
+import { createPlanActivities } from './plan.ts';
 import { createScheduleActivities } from './schedule.ts';
 import { createSweepLevelActivities } from './sweep.ts';
 
@@ -21,7 +23,9 @@ export function gpuSpectralActivities(deps: ActivityDeps) {
   return { analyzeLayerBatch };
 }
 
-export function createSweepActivities(deps: ActivityDeps): SweepActivities & ScheduleActivities {
+export function createSweepActivities(
+  deps: ActivityDeps,
+): SweepActivities & ScheduleActivities & PlanActivities {
   return {
     ...createSweepLevelActivities(deps),
     ...createCheckpointActivities(deps),
@@ -29,5 +33,6 @@ export function createSweepActivities(deps: ActivityDeps): SweepActivities & Sch
     ...createCurvaturePlanActivities(deps),
     ...createScheduleActivities(deps),
     ...createGpuRoutingActivities(),
+    ...createPlanActivities(deps),
   };
 }

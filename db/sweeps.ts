@@ -61,6 +61,11 @@ function checkpointRow(found: DiscoveredCheckpoint): Prisma.CheckpointCreateMany
   };
 }
 
+/** Record discovered checkpoints outside any sweep (idempotent), e.g. the checkpoint of a plan. */
+export async function recordCheckpoints(prisma: PrismaClient, found: DiscoveredCheckpoint[]): Promise<void> {
+  await prisma.checkpoint.createMany({ data: found.map(checkpointRow), skipDuplicates: true });
+}
+
 /**
  * Record discovered checkpoints and their membership in the sweep (idempotent: a retried
  * discovery inserts nothing twice). Returns how many checkpoints the sweep now has.

@@ -33,6 +33,10 @@ export function dashboardUrl(sweepId: string): string {
   return `http://${DEFAULT_DASHBOARD_HOST}:${DEFAULT_DASHBOARD_PORT}/?sweep=${encodeURIComponent(sweepId)}`;
 }
 
+export function planDashboardUrl(planId: string): string {
+  return `http://${DEFAULT_DASHBOARD_HOST}:${DEFAULT_DASHBOARD_PORT}/plans/${encodeURIComponent(planId)}`;
+}
+
 export function register(program: Command): void {
   program
     .command('dashboard')

@@ -32,6 +32,7 @@ import {
   type PruneAllocation,
 } from '../../lib/plan/plan.ts';
 import { QUANT_SCHEMES, type QuantScheme } from '../../lib/plan/quantize.ts';
+import { ALPHA_SOURCE } from '../../lib/plan/stored.ts';
 import { createStorage } from '../../storage/index.ts';
 import { encodeSafetensors } from '../../zoo/checkpoint-writer.ts';
 import { terminalLines, terminalText } from '../terminal-text.ts';
@@ -151,26 +152,24 @@ export function register(program: Command): void {
     .option('--seed <n>', 'hawq: seed of probes and data-free inputs', number, 1)
     .addOption(new Option('--format <f>', 'output format').choices(['table', 'json']).default('table'))
     .option('--write <file>', 'write the planned checkpoint (safetensors, fake-quantized float32)')
+    .option('--stack', 'plan in the system: the plan workflow over stored results, stored in Postgres')
+    .option('--local-worker', 'with --stack: run a worker in this process (default with a local Temporal)')
+    .option('--no-local-worker', 'with --stack: never run a worker in this process')
     .action(async (uri: string, opts) => {
       const storage = createStorage();
+      if (opts.stack) {
+        // The worker and Temporal client load only for --stack.
+        const { planInStack } = await import('./plan-stack.ts');
+        const stacked = await planInStack(uri, planOptions(opts), opts);
+        printPlan(stacked.checkpoint, stacked.inputs, stacked.plan, opts.format);
+        return;
+      }
       const found = await discoverCheckpoints(uri, storage);
       if (found.length !== 1) {
         throw new BadInputError(`expected one checkpoint, found ${found.length}`, { file: uri });
       }
       const checkpointUri = found[0]!.uri;
-      const options: PlanOptions = {
-        method: opts.method as PlanMethod,
-        bits: opts.bits,
-        avgBits: opts.avgBits,
-        maxBytes: opts.maxBytes,
-        maxBops: opts.maxBops,
-        maxLatency: opts.maxLatency,
-        sparsity: opts.sparsity,
-        pruneBy: opts.pruneBy as PruneAllocation | undefined,
-        scheme: opts.scheme as QuantScheme,
-        epsilon: opts.epsilon,
-        keepFirstLast: !!opts.keepFirstLast,
-      };
+      const options = planOptions(opts);
       const progress =
         opts.format === 'table'
           ? (line: string) => process.stderr.write(`  ${terminalText(line)}\n`)
@@ -179,7 +178,7 @@ export function register(program: Command): void {
       let source = '';
       if (options.method === 'alpha') {
         inputs = await alphaInputs(checkpointUri, storage);
-        source = 'α from the spectral analysis';
+        source = ALPHA_SOURCE;
       } else if (options.method === 'hawq' || options.method === 'zeroq') {
         const modelUri = modelJsonBeside(checkpointUri);
         if (!(await storage.exists(modelUri))) {
@@ -242,15 +241,34 @@ export function register(program: Command): void {
         await mkdir(pathDirname(opts.write), { recursive: true });
         await writeFile(opts.write, bytes);
       }
-      if (opts.format === 'json') {
-        process.stdout.write(
-          `${JSON.stringify({ checkpoint: checkpointUri, inputs: source, ...result.plan })}\n`,
-        );
-      } else {
-        process.stdout.write(
-          `${terminalLines(formatPlanTable(result.plan, `${checkpointUri}${source ? ` (${source})` : ''}`))}\n`,
-        );
-        if (opts.write) process.stdout.write(`  wrote ${terminalText(opts.write)}\n`);
-      }
+      printPlan(checkpointUri, source, result.plan, opts.format);
+      if (opts.write && opts.format !== 'json') process.stdout.write(`  wrote ${terminalText(opts.write)}\n`);
     });
+}
+
+/** The plan options from the command's flags (the same in local and stack mode). */
+function planOptions(opts: Record<string, unknown>): PlanOptions {
+  return {
+    method: opts.method as PlanMethod,
+    bits: opts.bits as number[],
+    avgBits: opts.avgBits as number | undefined,
+    maxBytes: opts.maxBytes as number | undefined,
+    maxBops: opts.maxBops as number | undefined,
+    maxLatency: opts.maxLatency as number | undefined,
+    sparsity: opts.sparsity as number | undefined,
+    pruneBy: opts.pruneBy as PruneAllocation | undefined,
+    scheme: opts.scheme as QuantScheme,
+    epsilon: opts.epsilon as number,
+    keepFirstLast: !!opts.keepFirstLast,
+  };
+}
+
+function printPlan(checkpointUri: string, source: string, plan: Plan, format: string): void {
+  if (format === 'json') {
+    process.stdout.write(`${JSON.stringify({ checkpoint: checkpointUri, inputs: source, ...plan })}\n`);
+  } else {
+    process.stdout.write(
+      `${terminalLines(formatPlanTable(plan, `${checkpointUri}${source ? ` (${source})` : ''}`))}\n`,
+    );
+  }
 }

@@ -47,6 +47,10 @@ export interface CheckpointPlan {
   ckpt: OpenedCheckpoint;
   plan: Plan;
   planned: PlannedTensor[];
+  /** What the plan was solved from (perturbations, inputs), for re-solving under other budgets. */
+  layers: PlanLayerInput[];
+  /** The pruning ratios the plan realises, per layer. */
+  ratios: number[];
   /** Metadata of the source file worth keeping in a written copy (kernel_layout). */
   keptMetadata: Record<string, string>;
 }
@@ -153,7 +157,7 @@ export async function planCheckpoint(
   const plan = await planLayers(layers, realised, options);
   const keptMetadata: Record<string, string> = {};
   if (tfLayout) keptMetadata.kernel_layout = 'HWIO';
-  return { ckpt, plan, planned, keptMetadata };
+  return { ckpt, plan, planned, layers, ratios: realised, keptMetadata };
 }
 
 export interface OutputTensor {

@@ -17,20 +17,17 @@ import type { PlanInputs, PlannedTensor } from './checkpoint.ts';
 import { fp32Bops } from './cost.ts';
 import { magnitudePrune } from './prune.ts';
 import type { QuantScheme } from './quantize.ts';
+import { alphaFromLayerRows } from './stored.ts';
 import { type KlLayer, klSensitivities } from './zeroq.ts';
 
 /** α of every layer the spectral analysis covers; the others are named with the reason. */
 export async function alphaInputs(uri: string, opener: ObjectOpener): Promise<PlanInputs> {
   const report = await analyzeCheckpoint(uri, opener, parseAnalysisConfig({}));
-  const alpha = new Map<string, number>();
-  const missing = new Map<string, string>();
-  for (const row of report.layers) {
-    if (Number.isFinite(row.alpha)) alpha.set(row.name, row.alpha);
-    else missing.set(row.name, 'α is not finite');
-  }
-  for (const s of report.skipped) missing.set(s.layer, `no α: ${s.reason}`);
-  for (const e of report.errors) missing.set(e.layer, `no α: ${e.error}`);
-  return { alpha, missing };
+  return alphaFromLayerRows([
+    ...report.layers.map((row) => ({ name: row.name, status: 'succeeded', alpha: row.alpha, error: null })),
+    ...report.skipped.map((s) => ({ name: s.layer, status: 'skipped', alpha: null, error: s.reason })),
+    ...report.errors.map((e) => ({ name: e.layer, status: 'failed', alpha: null, error: e.error })),
+  ]);
 }
 
 export interface TraceInputOptions {
