@@ -115,6 +115,16 @@ function succeededRowData(row: SucceededLayer) {
   };
 }
 
+/** The LayerResult row the pipeline writes for a succeeded layer (the seed writes the same shape). */
+export function succeededLayerRow(row: SucceededLayer) {
+  return {
+    checkpointId: row.checkpointId,
+    layerName: row.layerName,
+    configHash: row.configHash,
+    ...succeededRowData(row),
+  };
+}
+
 /**
  * Records a succeeded layer unless it already has a succeeded row: the first result stored is
  * final (a superseded attempt — a worker cut off by a partition that reconnects and finishes — never
@@ -141,12 +151,7 @@ export async function upsertSucceededLayer(prisma: PrismaClient, row: SucceededL
 export async function upsertSucceededLayers(prisma: PrismaClient, rows: SucceededLayer[]): Promise<void> {
   if (rows.length === 0) return;
   const created = await prisma.layerResult.createMany({
-    data: rows.map((row) => ({
-      checkpointId: row.checkpointId,
-      layerName: row.layerName,
-      configHash: row.configHash,
-      ...succeededRowData(row),
-    })),
+    data: rows.map(succeededLayerRow),
     skipDuplicates: true,
   });
   if (created.count === rows.length) return;
@@ -177,9 +182,8 @@ export async function upsertFailedLayers(prisma: PrismaClient, rows: FailedLayer
   return recorded;
 }
 
-/** False when the layer already has a succeeded row (kept). */
-export async function upsertFailedLayer(prisma: PrismaClient, row: FailedLayer): Promise<boolean> {
-  const data = {
+function failedRowData(row: FailedLayer) {
+  return {
     layerId: row.layerId,
     layerType: row.layerType,
     status: row.status,
@@ -187,6 +191,21 @@ export async function upsertFailedLayer(prisma: PrismaClient, row: FailedLayer):
     ...failureColumns(row),
     worker: row.worker ?? null,
   };
+}
+
+/** The LayerResult row the pipeline writes for a failed or skipped layer. */
+export function failedLayerRow(row: FailedLayer) {
+  return {
+    checkpointId: row.checkpointId,
+    layerName: row.layerName,
+    configHash: row.configHash,
+    ...failedRowData(row),
+  };
+}
+
+/** False when the layer already has a succeeded row (kept). */
+export async function upsertFailedLayer(prisma: PrismaClient, row: FailedLayer): Promise<boolean> {
+  const data = failedRowData(row);
   const key = { checkpointId: row.checkpointId, layerName: row.layerName, configHash: row.configHash };
   // Never overwrite a succeeded result with a late failure from a superseded attempt.
   const updated = await prisma.layerResult.updateMany({

@@ -1,15 +1,18 @@
 /**
  * Fill a database with sweeps of synthetic checkpoints shaped like the pipeline's output: one
  * completed sweep (families × training steps, per-layer results, summaries, curvature, ESDs in
- * storage) and one running sweep with failed and running items. Rows go through the Prisma client,
- * in batches, so 1,000 checkpoints × 100 layers seed in seconds.
+ * storage) and one running sweep with failed and running items. Layer rows are shaped by the
+ * pipeline's own db/results.ts functions (succeededLayerRow, failedLayerRow) and inserted in JSON
+ * batches, so 1,000 checkpoints × 100 layers seed in seconds.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Prisma, type PrismaClient } from '../../db/client.ts';
+import { failedLayerRow, succeededLayerRow } from '../../db/results.ts';
 import { encodeEsd } from '../../lib/esd-artifact.ts';
 import { ALPHA_BAND } from '../../lib/metrics/display.ts';
+import { columnOf, LAYER_METRICS } from '../../lib/metrics/registry.ts';
 import { seededRandom } from '../../lib/random.ts';
-import { parseWarning } from '../../lib/spectral/flags.ts';
+import type { LayerMetrics } from '../../lib/spectral/types.ts';
 import { type SyntheticLayer, syntheticLayer } from './synthetic.ts';
 
 /** Where eigenvalue blobs go; returns the URI stored in LayerResult.esdUri. */
@@ -57,6 +60,26 @@ function layerName(index: number): string {
 
 function mean(values: number[]): number | null {
   return values.length === 0 ? null : values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+/** The pipeline's metrics row of a synthetic layer: every registry column by its WeightWatcher name. */
+function seededMetrics(
+  synthetic: SyntheticLayer,
+  layerId: number,
+  name: string,
+  warning: string,
+): LayerMetrics {
+  const columns = synthetic.metrics as Record<string, number>;
+  const values: Record<string, number | string | null> = {
+    layer_id: layerId,
+    name,
+    layer_type: 'dense',
+    rf: 1,
+    warning,
+    bulk_max: synthetic.bulkMax,
+  };
+  for (const metric of LAYER_METRICS) values[metric.name] ??= columns[columnOf(metric.name)] ?? null;
+  return values as LayerMetrics;
 }
 
 /** Bulk tables written by JSON batches; the whitelist keeps table names out of user input. */
@@ -135,17 +158,19 @@ export async function seedDashboardData(db: PrismaClient, options: SeedOptions):
       const layerFails = !hostile && index % 97 === 5 && layer === options.layersPerCheckpoint - 1;
       if (layerFails) {
         failed++;
-        layerRows.push({
-          checkpointId: id,
-          configHash,
-          layerName: nameOfLayer,
-          layerId: layer,
-          layerType: 'dense',
-          status: 'failed',
-          error: `BadInput: ${nameOfLayer}: weights contain NaN`,
-          errorKind: 'BadInput',
-          errorFinal: true,
-        });
+        layerRows.push(
+          failedLayerRow({
+            checkpointId: id,
+            configHash,
+            layerName: nameOfLayer,
+            layerId: layer,
+            layerType: 'dense',
+            status: 'failed',
+            error: `BadInput: ${nameOfLayer}: weights contain NaN`,
+            failure: { kind: 'BadInput', final: true },
+            worker: 'seed',
+          }),
+        );
         continue;
       }
       const synthetic = syntheticLayer(random, N, M, alpha);
@@ -156,24 +181,21 @@ export async function seedDashboardData(db: PrismaClient, options: SeedOptions):
           : synthetic.metrics.alpha > ALPHA_BAND.high
             ? 'under-trained'
             : '';
-      const row: Prisma.LayerResultCreateManyInput = {
+      const row: Prisma.LayerResultCreateManyInput = succeededLayerRow({
         checkpointId: id,
         configHash,
         layerName: nameOfLayer,
         layerId: layer,
         layerType: 'dense',
-        status: 'succeeded',
-        rf: 1,
-        ...synthetic.metrics,
-        warning,
-        flags: parseWarning(warning),
-        metrics: {
-          warning,
-          bulk_max: synthetic.bulkMax,
-        },
+        metrics: seededMetrics(synthetic, layer, nameOfLayer, warning),
+        esdUri: '',
+        quantization: null,
         durationMs: 20 + Math.round(random() * 200),
         worker: 'seed',
-      };
+        eigenBackend: 'seed',
+      });
+      // Set once its ESD is stored; layers past esdCheckpoints have none.
+      row.esdUri = null;
       layerRows.push(row);
       if (options.esdSink && index < options.esdCheckpoints) {
         esdWrites.push({ key: `${prefix}/esd/${id}/${layer}.f64`, layer: synthetic, row });
