@@ -93,6 +93,15 @@ function esrganPsnr(outDir: string): EsrganPsnrReport {
   return JSON.parse(readFileSync(file, 'utf8')) as EsrganPsnrReport;
 }
 
+/** A re-render of stored sweeps keeps the wall times the run that made them recorded. */
+function previousSweepSeconds(outDir: string, sweeps: Record<string, string | null>): Record<string, number> {
+  const file = join(outDir, 'trends.json');
+  if (!existsSync(file)) return {};
+  const previous = JSON.parse(readFileSync(file, 'utf8')) as { sweepSeconds?: Record<string, number> };
+  const names = new Set(Object.values(sweeps));
+  return Object.fromEntries(Object.entries(previous.sweepSeconds ?? {}).filter(([name]) => names.has(name)));
+}
+
 /** Pretrained rows by checkpoint file path (the leaderboard's file:// URI without the scheme). */
 function rowsByPath(rows: LeaderboardEntry[]) {
   return new Map(rows.map((r) => [r.uri.replace(/^file:\/\//, ''), r.metrics]));
@@ -278,7 +287,8 @@ async function main(): Promise<void> {
     layersFailed: rows.reduce((s, r) => s + r.layers_failed, 0),
     pretrained,
     pretrainedNotes: withPretrained ? pretrainedNotes(series, pretrained) : [],
-    sweepSeconds,
+    sweepSeconds: Object.keys(sweepSeconds).length ? sweepSeconds : previousSweepSeconds(values.out, sweeps),
+    missingCheckpoints: manifest.checkpoints.map((c) => c.id).filter((id) => !ids.includes(id)),
   };
   writeFileSync(join(values.out, 'trends.md'), renderReport(context, ALL_METRICS));
   writeFileSync(join(values.out, 'trends.json'), `${JSON.stringify(context, null, 2)}\n`);

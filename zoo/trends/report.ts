@@ -40,6 +40,8 @@ export interface ReportContext {
   pretrainedNotes?: string[];
   /** Wall seconds of each sweep this run made (absent when sweeps were reused). */
   sweepSeconds?: Record<string, number>;
+  /** Manifest checkpoints absent from the zoo directory (not trained there). */
+  missingCheckpoints?: string[];
 }
 
 export type Verdict = 'agrees' | 'opposite' | 'none';
@@ -47,6 +49,11 @@ export type Verdict = 'agrees' | 'opposite' | 'none';
 /** What the issue asks for that this run has no numbers for, said plainly. */
 function notMeasured(ctx: ReportContext): string[] {
   const lines: string[] = [];
+  if (ctx.missingCheckpoints?.length)
+    lines.push(
+      `- ${ctx.missingCheckpoints.length} checkpoints of zoo/trained-manifest.json were not in the zoo directory when ` +
+        `this run swept it (not trained there; \`npx tsx zoo/train.ts --resume\` trains them): ${ctx.missingCheckpoints.join(', ')}.`,
+    );
   const converged = ctx.points.filter((p) => Number(p.hyperparameters.train_subsample) >= 60_000);
   if (!converged.length)
     lines.push(
