@@ -209,11 +209,13 @@ export async function leaderboardPage(
         rank() OVER (PARTITION BY c.family ORDER BY ${metricColumn} ${rankDirection} NULLS LAST) AS "rankInFamily",
         count(*) OVER () AS total
       FROM "CheckpointSummary" s JOIN "Checkpoint" c ON c.id = s."checkpointId"
-      LEFT JOIN LATERAL (
-        SELECT cr."topEigenvalues"[1] AS top, cr.trace FROM "CurvatureResult" cr
-        WHERE cr."checkpointId" = c.id AND cr.status = 'succeeded'
-        ORDER BY cr."createdAt" DESC LIMIT 1
-      ) cur ON true
+      LEFT JOIN (
+        -- Each checkpoint's latest succeeded curvature in one pass (a LATERAL subquery per row
+        -- scanned the table once per checkpoint: 2/3 of the query's time at 600 checkpoints).
+        SELECT DISTINCT ON (cr."checkpointId") cr."checkpointId", cr."topEigenvalues"[1] AS top, cr.trace
+        FROM "CurvatureResult" cr WHERE cr.status = 'succeeded'
+        ORDER BY cr."checkpointId", cr."createdAt" DESC
+      ) cur ON cur."checkpointId" = c.id
       ${where}
     ), grouped AS (
       SELECT ranked.*, min(rank) OVER (PARTITION BY family) AS "familyBest" FROM ranked
