@@ -16,9 +16,9 @@ import { formatNumber } from '../../dashboard/view/format.ts';
 import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
 import { NO_FAMILY } from '../../db/family-rank.ts';
 import { applyMigrations } from '../../infra/migrate.ts';
+import { recreateDatabase } from '../seed/scratch-database.ts';
 import { freePort } from './cli-helpers.ts';
 import { launchChromium, screenshot, watchedPage } from './dashboard-fixtures.ts';
-import { recreateDatabase } from './scratch-database.ts';
 
 const services = inject('services');
 const CONFIG = 'accuracy-config';
