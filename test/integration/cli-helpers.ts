@@ -3,8 +3,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-/** The `weightlens` launcher script (bin/weightlens.mjs), for tests that wrap it in another command. */
-export const cliLauncher = fileURLToPath(new URL('../../bin/weightlens.mjs', import.meta.url));
+const cliLauncher = fileURLToPath(new URL('../../bin/weightlens.mjs', import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -12,17 +11,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/**
- * Run `command` to its end, collecting its output; `env` is added to this process's environment.
- * With `killAfterMs`, a process still running then is SIGKILLed (a hang shows as a null code).
- */
-export function runCommand(
-  command: string,
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; killAfterMs?: number } = {},
-): Promise<CliResult> {
+/** Run `command` to its end, collecting its output; `env` is added to this process's environment. */
+export function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: { ...process.env, ...options.env } });
+    const child = spawn(command, args, { env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -31,21 +23,14 @@ export function runCommand(
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
-    const timer =
-      options.killAfterMs === undefined
-        ? undefined
-        : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);
     child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
 /** The real `weightlens` CLI in a child process. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return runCommand(process.execPath, [cliLauncher, ...args], { env });
+  return runCommand(process.execPath, [cliLauncher, ...args], env);
 }
 
 /** A port nobody listens on right now (the OS picks it). */
