@@ -6,39 +6,18 @@ import { describe, expect, it } from 'vitest';
 import { formatLeaderboardTable, renderLeaderboard } from '../../cli/commands/leaderboard.ts';
 import { ACROSS_FAMILIES_NOTE } from '../../db/family-rank.ts';
 import type { LeaderboardRow } from '../../db/leaderboard.ts';
+import { leaderboardRow } from './leaderboard-row.ts';
 
 function row(rank: number, rankInFamily: number, family: string | null, checkpoint: string): LeaderboardRow {
-  return {
+  return leaderboardRow({
     rank,
     rank_in_family: rankInFamily,
     checkpoint,
-    checkpoint_id: checkpoint,
-    config_hash: 'c',
-    uri: `file:///${checkpoint}`,
     family,
-    run: null,
-    step: null,
-    epoch: null,
     score: rank,
-    metric: 'alpha_weighted',
     alpha: 3,
     alpha_weighted: rank,
-    log_norm: null,
-    log_alpha_norm: null,
-    log_spectral_norm: null,
-    stable_rank: null,
-    mp_softrank: null,
-    alpha_hill: null,
-    alpha_farms: null,
-    layers_analyzed: 1,
-    layers_failed: 0,
-    over_trained: 0,
-    under_trained: 0,
-    correlation_traps: 0,
-    known_test_accuracy: null,
-    hessian_top: null,
-    hessian_trace: null,
-  };
+  });
 }
 
 describe('leaderboard table', () => {

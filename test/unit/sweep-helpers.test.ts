@@ -9,11 +9,12 @@ import { progressLine } from '../../cli/commands/sweep.ts';
 import { checkpointWorkflowId } from '../../contracts/checkpoint.ts';
 import { emptySweepCounts } from '../../contracts/sweep.ts';
 import { formatEta, layerEtaSeconds } from '../../db/layer-progress.ts';
-import { checkpointDisplayName, type LeaderboardRow } from '../../db/leaderboard.ts';
+import { checkpointDisplayName } from '../../db/leaderboard.ts';
 import { decodeMetrics, encodeMetrics } from '../../db/results.ts';
 import { checkpointIdOf } from '../../db/sweeps.ts';
 import { normalizeSource } from '../../workers/sweep-client.ts';
 import { layerTimeoutMs } from '../../workflows/checkpoint.ts';
+import { leaderboardRow } from './leaderboard-row.ts';
 
 describe('layer timeouts', () => {
   const plan = (shape: number[], layerType: 'dense' | 'conv2d' | 'conv1d' = 'dense') => ({
@@ -106,37 +107,18 @@ describe('rendering', () => {
     expect(table[0]).toBe('name       value');
     expect(table[2]).toBe('a          1.500');
     expect(table[3]).toBe('long name     10');
-    const row = {
-      rank: 1,
+    const row = leaderboardRow({
       checkpoint: 'a,b',
       checkpoint_id: 'id',
-      config_hash: 'c',
       uri: 'file:///a,b',
       family: 'f "x"',
-      run: null,
       step: 3,
-      epoch: null,
       score: 2.5,
-      metric: 'alpha_weighted',
       alpha: 2,
       alpha_weighted: 2.5,
-      log_norm: null,
-      log_alpha_norm: null,
-      log_spectral_norm: null,
-      stable_rank: null,
-      mp_softrank: null,
-      alpha_hill: null,
-      alpha_farms: null,
       layers_analyzed: 3,
-      layers_failed: 0,
-      over_trained: 0,
-      under_trained: 0,
-      correlation_traps: 0,
       known_test_accuracy: 0.9,
-      hessian_top: null,
-      hessian_trace: null,
-      rank_in_family: 1,
-    } satisfies LeaderboardRow;
+    });
     const [, line] = formatLeaderboardCsv([row]).trim().split('\n');
     expect(line!.startsWith('1,1,"a,b","file:///a,b","f ""x""",3,2.5,alpha_weighted,2,2.5,,')).toBe(true);
   });
