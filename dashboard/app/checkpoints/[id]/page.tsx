@@ -7,6 +7,7 @@ import {
   type LayerRow,
 } from '../../../../db/dashboard/checkpoint.ts';
 import { db } from '../../../../db/dashboard/client.ts';
+import { checkpointPlans } from '../../../../db/plans.ts';
 import { isLayerMetric, LAYER_METRIC_NAMES, type LayerMetric } from '../../../../lib/metrics/display.ts';
 import { AlphaByLayerChart } from '../../../components/charts/alpha-by-layer.tsx';
 import { EsdHistogramChart } from '../../../components/charts/esd-histogram.tsx';
@@ -100,6 +101,7 @@ export default async function CheckpointPage(props: {
   );
   if (!detail) notFound();
   const { checkpoint, summary, layers } = detail;
+  const plans = await checkpointPlans(db(), checkpoint.id);
   const layerParam = firstParam(searchParams, 'layer');
   const analyzed = layers.filter((layer) => layer.status === 'succeeded');
   const selected =
@@ -171,6 +173,24 @@ export default async function CheckpointPage(props: {
               style={{ marginRight: '0.75rem' }}
             >
               {sweep.name} ({sweep.itemStatus})
+            </Link>
+          ))}
+        </p>
+      )}
+      {plans.length > 0 && (
+        <p className="muted" data-testid="checkpoint-plans">
+          Plans:{' '}
+          {plans.map((plan) => (
+            <Link
+              prefetch={false}
+              key={plan.id}
+              href={`/plans/${encodeURIComponent(plan.id)}`}
+              data-testid="plan-link"
+              style={{ marginRight: '0.75rem' }}
+            >
+              {plan.method}
+              {plan.avgBits !== null ? ` ${plan.avgBits.toFixed(2)} bits` : ''}
+              {plan.sparsity ? `, ${(plan.sparsity * 100).toFixed(0)}% sparse` : ''} ({plan.status})
             </Link>
           ))}
         </p>
