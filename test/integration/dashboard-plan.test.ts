@@ -18,9 +18,9 @@ import { createPlanRecord, failPlanRecord, storePlanResult } from '../../db/plan
 import { applyMigrations } from '../../infra/migrate.ts';
 import { type Plan, type PlanLayerInput, type PlanOptions, planLayers } from '../../lib/plan/plan.ts';
 import { budgetFrontier, type FrontierPoint } from '../../lib/plan/stored.ts';
+import { recreateDatabase } from '../seed/scratch-database.ts';
 import { freePort } from './cli-helpers.ts';
 import { launchChromium, screenshot, watchedPage } from './dashboard-fixtures.ts';
-import { recreateDatabase } from './scratch-database.ts';
 
 const services = inject('services');
 const CHECKPOINT = 'plan-ckpt';
