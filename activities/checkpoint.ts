@@ -17,6 +17,7 @@ import { updateSweepCheckpoint } from '../db/sweeps.ts';
 import { checkBaseContent, planLayersAgainstBase } from '../lib/deltas.ts';
 import { openCheckpoint } from '../lib/formats/index.ts';
 import type { OpenedCheckpoint } from '../lib/formats/types.ts';
+import { summarizeExpertGroups } from '../lib/spectral/expert-groups.ts';
 import { countFlags, storedFlags } from '../lib/spectral/flags.ts';
 import { summarizeLayers } from '../lib/spectral/index.ts';
 import type { AnalysisConfig, LayerMetrics } from '../lib/spectral/types.ts';
@@ -156,6 +157,7 @@ export function createCheckpointActivities(
           scoreMetric: 'alpha_weighted',
           layersAnalyzed: analyzed.length,
           layersFailed: failed.length,
+          expertGroups: summarizeExpertGroups(metrics),
           ...countFlags(analyzed.map(storedFlags)),
         });
         await updateSweepCheckpoint(deps.prisma, sweepId, checkpointId, {

@@ -12,6 +12,7 @@ import {
   LAYER_METRICS,
   type LayerMetricColumn,
 } from '../lib/metrics/registry.ts';
+import type { ExpertGroupSummary } from '../lib/spectral/expert-groups.ts';
 import { parseWarning } from '../lib/spectral/flags.ts';
 import type { LayerMetrics, ModelSummary } from '../lib/spectral/types.ts';
 import type { Prisma, PrismaClient } from './client.ts';
@@ -251,7 +252,12 @@ export interface SummaryRow {
   overTrained: number;
   underTrained: number;
   correlationTraps: number;
+  /** α over the experts of each fused expert tensor (lib/spectral/expert-groups.ts); stored in `metrics`. */
+  expertGroups?: ExpertGroupSummary[];
 }
+
+/** Key of the expert-group summaries in CheckpointSummary.metrics (a list; decodeMetrics skips it). */
+export const EXPERT_GROUPS_KEY = 'expert_groups';
 
 export async function upsertCheckpointSummary(prisma: PrismaClient, row: SummaryRow): Promise<void> {
   const s = row.summary;
@@ -264,7 +270,10 @@ export async function upsertCheckpointSummary(prisma: PrismaClient, row: Summary
     overTrained: row.overTrained,
     underTrained: row.underTrained,
     correlationTraps: row.correlationTraps,
-    metrics: encodeMetrics(s),
+    metrics:
+      row.expertGroups && row.expertGroups.length > 0
+        ? { ...encodeMetrics(s), [EXPERT_GROUPS_KEY]: row.expertGroups.map((group) => ({ ...group })) }
+        : encodeMetrics(s),
     computedAt: new Date(),
   };
   await prisma.checkpointSummary.upsert({

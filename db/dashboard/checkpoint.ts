@@ -3,8 +3,11 @@
  * the chosen config (indexed by checkpointId+configHash), curvature rows and sweep memberships.
  */
 
+import { parseExpertRowName } from '../../lib/formats/experts.ts';
 import { LAYER_METRICS, type LayerMetric } from '../../lib/metrics/display.ts';
+import type { ExpertGroupSummary } from '../../lib/spectral/expert-groups.ts';
 import { checkpointDisplayName } from '../checkpoint-name.ts';
+import { EXPERT_GROUPS_KEY } from '../results.ts';
 import type { Db } from './client.ts';
 
 export interface LayerRow {
@@ -133,6 +136,45 @@ async function configBase(
   };
 }
 
+/** One cell of the layer × expert α heatmap: a stored expert row. */
+export interface ExpertCell {
+  group: string;
+  expert: number;
+  layerId: number;
+  alpha: number | null;
+}
+
+const GROUP_NUMBERS = ['experts', 'alpha_mean', 'alpha_std', 'alpha_min', 'alpha_max'] as const;
+
+/** The stored expert-group summaries of a checkpoint summary's `metrics` (malformed entries left out). */
+export function storedExpertGroups(metrics: unknown): ExpertGroupSummary[] {
+  const list = isRecord(metrics) ? metrics[EXPERT_GROUPS_KEY] : undefined;
+  if (!Array.isArray(list)) return [];
+  return list.filter(
+    (entry): entry is ExpertGroupSummary =>
+      isRecord(entry) &&
+      typeof entry.group === 'string' &&
+      GROUP_NUMBERS.every((key) => typeof entry[key] === 'number'),
+  );
+}
+
+/** The expert rows of a layer table as heatmap cells (layer = fused tensor, column = expert index). */
+export function expertCells(layers: readonly LayerRow[]): ExpertCell[] {
+  const cells: ExpertCell[] = [];
+  for (const layer of layers) {
+    if (layer.layerType !== 'expert') continue;
+    const parsed = parseExpertRowName(layer.layerName);
+    if (!parsed) continue;
+    cells.push({
+      group: parsed.group,
+      expert: parsed.index,
+      layerId: layer.layerId,
+      alpha: layer.status === 'succeeded' ? layer.values.alpha : null,
+    });
+  }
+  return cells;
+}
+
 export async function fetchCheckpointDetail(db: Db, checkpointId: string, requestedConfig: string | null) {
   const checkpoint = await db.checkpoint.findUnique({
     where: { id: checkpointId },
@@ -163,6 +205,8 @@ export async function fetchCheckpointDetail(db: Db, checkpointId: string, reques
           select: LAYER_SELECT,
         });
   const base = configHash === null ? null : await configBase(db, configHash);
+  const layerRows = layers.map((row) => toLayerRow(row as Record<string, unknown>));
+  const summary = checkpoint.summaries.find((row) => row.configHash === configHash) ?? null;
   const metadata = isRecord(checkpoint.metadata) ? checkpoint.metadata : {};
   const metadataName = typeof metadata.name === 'string' ? metadata.name : null;
   return {
@@ -171,8 +215,10 @@ export async function fetchCheckpointDetail(db: Db, checkpointId: string, reques
     configHash,
     configs,
     base,
-    summary: checkpoint.summaries.find((summary) => summary.configHash === configHash) ?? null,
-    layers: layers.map((row) => toLayerRow(row as Record<string, unknown>)),
+    summary,
+    layers: layerRows,
+    expertGroups: storedExpertGroups(summary?.metrics),
+    expertCells: expertCells(layerRows),
     curvatures: checkpoint.curvatures.map(
       (row): CurvatureRow => ({
         configHash: row.configHash,

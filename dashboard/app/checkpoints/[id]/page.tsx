@@ -12,6 +12,7 @@ import { isLayerMetric, LAYER_METRIC_NAMES, type LayerMetric } from '../../../..
 import { AlphaByLayerChart } from '../../../components/charts/alpha-by-layer.tsx';
 import { EsdHistogramChart } from '../../../components/charts/esd-histogram.tsx';
 import { CurvatureTable, SummaryCards } from '../../../components/checkpoint-tables.tsx';
+import { ExpertHeatmap } from '../../../components/expert-heatmap.tsx';
 import { type CompactLayerRow, LayerTable } from '../../../components/layer-table.tsx';
 import { esdPlotData, readEigenvalues } from '../../../view/esd.ts';
 import type { EsdPlotData } from '../../../view/esd-types.ts';
@@ -207,6 +208,9 @@ export default async function CheckpointPage(props: {
           </p>
         )}
       </div>
+      {detail.expertCells.length > 0 && (
+        <ExpertHeatmap cells={detail.expertCells} groups={detail.expertGroups} />
+      )}
       {detail.curvatures.length > 0 && <CurvatureTable rows={detail.curvatures} />}
       <h2>Layers ({layers.length})</h2>
       <LayerTable
