@@ -35,6 +35,7 @@ import { QUANT_SCHEMES, type QuantScheme } from '../../lib/plan/quantize.ts';
 import { ALPHA_SOURCE } from '../../lib/plan/stored.ts';
 import { createStorage } from '../../storage/index.ts';
 import { encodeSafetensors } from '../../zoo/checkpoint-writer.ts';
+import { type CheckpointFailure, reportCheckpointFailure } from '../checkpoint-failure.ts';
 import { terminalLines, terminalText } from '../terminal-text.ts';
 
 const bitList = (value: string) => {
@@ -112,7 +113,10 @@ export function register(program: Command): void {
   program
     .command('plan')
     .description('mixed-precision quantization / pruning plan of a checkpoint (HAWQ, α-guided, uniform)')
-    .argument('<checkpoint-uri>', 'one checkpoint (file or directory; path, file:// or s3://)')
+    .argument(
+      '<checkpoint-uri>',
+      'a checkpoint, or a directory/prefix of them each planned on its own (path, file:// or s3://)',
+    )
     .addOption(
       new Option('--method <m>', 'sensitivity: Hessian traces, ZeroQ KL, data-free α, or uniform')
         .choices(['hawq', 'zeroq', 'alpha', 'uniform'])
@@ -165,85 +169,135 @@ export function register(program: Command): void {
         return;
       }
       const found = await discoverCheckpoints(uri, storage);
-      if (found.length !== 1) {
-        throw new BadInputError(`expected one checkpoint, found ${found.length}`, { file: uri });
+      if (found.length === 0) throw new BadInputError('no checkpoint found', { file: uri });
+      if (found.length === 1) {
+        const { source, plan } = await planLocal(found[0]!.uri, opts, storage);
+        printPlan(found[0]!.uri, source, plan, opts.format);
+        if (opts.write && opts.format !== 'json')
+          process.stdout.write(`  wrote ${terminalText(opts.write)}\n`);
+        return;
       }
-      const checkpointUri = found[0]!.uri;
-      const options = planOptions(opts);
-      const progress =
-        opts.format === 'table'
-          ? (line: string) => process.stderr.write(`  ${terminalText(line)}\n`)
-          : undefined;
-      let inputs: PlanInputs = {};
-      let source = '';
-      if (options.method === 'alpha') {
-        inputs = await alphaInputs(checkpointUri, storage);
-        source = ALPHA_SOURCE;
-      } else if (options.method === 'hawq' || options.method === 'zeroq') {
-        const modelUri = modelJsonBeside(checkpointUri);
-        if (!(await storage.exists(modelUri))) {
-          throw new BadInputError(`${options.method} needs a TF.js layers model.json beside the checkpoint`, {
-            file: checkpointUri,
-          });
-        }
-        const { ckpt, planned } = await plannedTensors(checkpointUri, storage);
-        const data = {
-          data: opts.data,
-          distilled: opts.distilled,
-          random: opts.random,
-          samples: opts.samples,
-          seed: opts.seed,
-        };
-        if (options.method === 'hawq') {
-          const traced = await traceInputs(
-            modelUri,
-            planned.map((p) => p.tensor.name),
-            storage,
-            {
-              data,
-              probes: opts.probes,
-              onProgress: progress,
-            },
-          );
-          inputs = traced;
-          source = `Hessian traces on ${traced.source}, ${opts.probes} probes per layer, backend ${traced.backend}`;
-        } else {
-          const measured = await klInputs(modelUri, ckpt, planned, storage, {
-            data,
-            probes: 0,
-            bits: options.bits,
-            scheme: options.scheme,
-            pruneCounts: await plannedPruneCounts(ckpt, planned, options),
-            onProgress: progress,
-          });
-          inputs = measured;
-          source = `ZeroQ KL on ${measured.source}, backend ${measured.backend}`;
-        }
-      }
-      if ((opts.maxLatency === undefined) !== (opts.latencyTable === undefined)) {
-        throw new BadInputError('--max-latency and --latency-table go together');
-      }
-      if (opts.maxBops !== undefined || opts.latencyTable !== undefined) {
-        inputs = { ...inputs, ...(await costInputs(checkpointUri, opts, options.bits)) };
-      }
-      if (options.method !== 'alpha' && (options.sparsity ?? 0) > 0 && options.pruneBy === 'alpha') {
-        inputs = { ...inputs, alpha: (await alphaInputs(checkpointUri, storage)).alpha };
-      }
-      const result = await planCheckpoint(checkpointUri, storage, options, inputs);
       if (opts.write) {
-        const tensors = await applyPlan(result);
-        const bytes = encodeSafetensors(tensors, {
-          ...result.keptMetadata,
-          weightlens_plan: JSON.stringify(result.plan),
-          weightlens_quantization: `fake-quantized float32: ${result.plan.scheme} per-output-channel uniform, (code - zero point) * scale`,
-          weightlens_source: checkpointUri,
+        throw new BadInputError(`--write names one file, but ${found.length} checkpoints were found`, {
+          file: uri,
         });
-        await mkdir(pathDirname(opts.write), { recursive: true });
-        await writeFile(opts.write, bytes);
       }
-      printPlan(checkpointUri, source, result.plan, opts.format);
-      if (opts.write && opts.format !== 'json') process.stdout.write(`  wrote ${terminalText(opts.write)}\n`);
+      // Each checkpoint on its own, as analyze <dir>: a failed one is reported, the others planned.
+      const entries: (ReturnType<typeof planJson> | CheckpointFailure)[] = [];
+      const tables: string[] = [];
+      for (const checkpoint of found) {
+        try {
+          const { source, plan } = await planLocal(checkpoint.uri, opts, storage);
+          entries.push(planJson(checkpoint.uri, source, plan));
+          tables.push(planText(checkpoint.uri, source, plan));
+        } catch (err) {
+          entries.push(reportCheckpointFailure(checkpoint, err));
+        }
+      }
+      if (opts.format === 'json') {
+        process.stdout.write(`${JSON.stringify(entries)}\n`);
+        return;
+      }
+      const failed = found.length - tables.length;
+      if (failed > 0)
+        tables.push(`${tables.length} of ${found.length} checkpoints planned, ${failed} failed (see stderr)`);
+      process.stdout.write(`${tables.join('\n\n')}\n`);
     });
+}
+
+/** The flags local mode reads beside the plan options. */
+interface LocalPlanFlags {
+  format: string;
+  data?: string;
+  distilled?: boolean;
+  random?: boolean;
+  samples: number;
+  seed: number;
+  probes: number;
+  maxBops?: number;
+  maxLatency?: number;
+  latencyTable?: string;
+  write?: string;
+  [flag: string]: unknown;
+}
+
+/** Plan one checkpoint in local mode (its inputs computed here); writes `--write` when given. */
+async function planLocal(
+  checkpointUri: string,
+  opts: LocalPlanFlags,
+  storage: ReturnType<typeof createStorage>,
+): Promise<{ source: string; plan: Plan }> {
+  const options = planOptions(opts);
+  const progress =
+    opts.format === 'table' ? (line: string) => process.stderr.write(`  ${terminalText(line)}\n`) : undefined;
+  let inputs: PlanInputs = {};
+  let source = '';
+  if (options.method === 'alpha') {
+    inputs = await alphaInputs(checkpointUri, storage);
+    source = ALPHA_SOURCE;
+  } else if (options.method === 'hawq' || options.method === 'zeroq') {
+    const modelUri = modelJsonBeside(checkpointUri);
+    if (!(await storage.exists(modelUri))) {
+      throw new BadInputError(`${options.method} needs a TF.js layers model.json beside the checkpoint`, {
+        file: checkpointUri,
+      });
+    }
+    const { ckpt, planned } = await plannedTensors(checkpointUri, storage);
+    const data = {
+      data: opts.data,
+      distilled: opts.distilled,
+      random: opts.random,
+      samples: opts.samples,
+      seed: opts.seed,
+    };
+    if (options.method === 'hawq') {
+      const traced = await traceInputs(
+        modelUri,
+        planned.map((p) => p.tensor.name),
+        storage,
+        {
+          data,
+          probes: opts.probes,
+          onProgress: progress,
+        },
+      );
+      inputs = traced;
+      source = `Hessian traces on ${traced.source}, ${opts.probes} probes per layer, backend ${traced.backend}`;
+    } else {
+      const measured = await klInputs(modelUri, ckpt, planned, storage, {
+        data,
+        probes: 0,
+        bits: options.bits,
+        scheme: options.scheme,
+        pruneCounts: await plannedPruneCounts(ckpt, planned, options),
+        onProgress: progress,
+      });
+      inputs = measured;
+      source = `ZeroQ KL on ${measured.source}, backend ${measured.backend}`;
+    }
+  }
+  if ((opts.maxLatency === undefined) !== (opts.latencyTable === undefined)) {
+    throw new BadInputError('--max-latency and --latency-table go together');
+  }
+  if (opts.maxBops !== undefined || opts.latencyTable !== undefined) {
+    inputs = { ...inputs, ...(await costInputs(checkpointUri, opts, options.bits)) };
+  }
+  if (options.method !== 'alpha' && (options.sparsity ?? 0) > 0 && options.pruneBy === 'alpha') {
+    inputs = { ...inputs, alpha: (await alphaInputs(checkpointUri, storage)).alpha };
+  }
+  const result = await planCheckpoint(checkpointUri, storage, options, inputs);
+  if (opts.write) {
+    const tensors = await applyPlan(result);
+    const bytes = encodeSafetensors(tensors, {
+      ...result.keptMetadata,
+      weightlens_plan: JSON.stringify(result.plan),
+      weightlens_quantization: `fake-quantized float32: ${result.plan.scheme} per-output-channel uniform, (code - zero point) * scale`,
+      weightlens_source: checkpointUri,
+    });
+    await mkdir(pathDirname(opts.write), { recursive: true });
+    await writeFile(opts.write, bytes);
+  }
+  return { source, plan: result.plan };
 }
 
 /** The plan options from the command's flags (the same in local and stack mode). */
@@ -263,12 +317,18 @@ function planOptions(opts: Record<string, unknown>): PlanOptions {
   };
 }
 
+function planJson(checkpointUri: string, source: string, plan: Plan) {
+  return { checkpoint: checkpointUri, inputs: source, ...plan };
+}
+
+function planText(checkpointUri: string, source: string, plan: Plan): string {
+  return terminalLines(formatPlanTable(plan, `${checkpointUri}${source ? ` (${source})` : ''}`));
+}
+
 function printPlan(checkpointUri: string, source: string, plan: Plan, format: string): void {
-  if (format === 'json') {
-    process.stdout.write(`${JSON.stringify({ checkpoint: checkpointUri, inputs: source, ...plan })}\n`);
-  } else {
-    process.stdout.write(
-      `${terminalLines(formatPlanTable(plan, `${checkpointUri}${source ? ` (${source})` : ''}`))}\n`,
-    );
-  }
+  const text =
+    format === 'json'
+      ? JSON.stringify(planJson(checkpointUri, source, plan))
+      : planText(checkpointUri, source, plan);
+  process.stdout.write(`${text}\n`);
 }

@@ -1,5 +1,5 @@
 /**
- * Issue 18.4 for `inspect <dir>` (as `analyze <dir>` in analyze-isolation.test.ts): through the real
+ * Issue 18.4 for `inspect <dir>` and `plan <dir>` (as `analyze <dir>` in analyze-isolation.test.ts): through the real
  * CLI, each bad checkpoint is one stderr line naming it and `{checkpoint, error}` in its place in
  * JSON, the others are still reported exactly as in a run without the bad one, and the exit status
  * says that one failed.
@@ -38,7 +38,7 @@ function zoo(name: string, withBad: boolean): string {
 
 interface Entry {
   uri?: string;
-  checkpoint?: { uri: string };
+  checkpoint?: string | { uri: string };
   error?: string;
 }
 
@@ -65,7 +65,7 @@ describe('weightlens inspect <dir> isolates checkpoints', () => {
     expect(stderr[1]).toContain(join(mixed, 'c.safetensors'));
 
     const entries = relative(together.stdout, mixed);
-    expect(entries.map((e) => e.uri ?? e.checkpoint?.uri)).toEqual([
+    expect(entries.map((e) => e.uri ?? (e.checkpoint as { uri: string }).uri)).toEqual([
       '<dir>/a.safetensors',
       '<dir>/b.safetensors',
       '<dir>/c.safetensors',
@@ -79,5 +79,45 @@ describe('weightlens inspect <dir> isolates checkpoints', () => {
     expect(table.stdout).toContain(join(mixed, 'a.safetensors'));
     expect(table.stdout).toContain(join(mixed, 'd.safetensors'));
     expect(table.stdout).toContain('2 of 4 checkpoints inspected, 2 failed');
+  });
+});
+
+describe('weightlens plan <dir> isolates checkpoints', () => {
+  it('two bad checkpoints among good ones: a line each, rc 1, the good plans unchanged', async () => {
+    const good = zoo('plan-good', false);
+    const mixed = zoo('plan-mixed', true);
+    const args = ['--method', 'uniform', '--bits', '4,8', '--avg-bits', '6'];
+    const [alone, together, table, write] = await Promise.all([
+      runCli(['plan', good, ...args, '--format', 'json'], {}),
+      runCli(['plan', mixed, ...args, '--format', 'json'], {}),
+      runCli(['plan', mixed, ...args], {}),
+      runCli(['plan', good, ...args, '--write', join(root, 'out.safetensors')], {}),
+    ]);
+    expect(alone.code, alone.stderr).toBe(0);
+    expect(alone.stderr).toBe('');
+    expect(together.code).toBe(1);
+    const stderr = together.stderr.trim().split('\n');
+    expect(stderr).toHaveLength(2);
+    expect(stderr[0]).toContain(join(mixed, 'b.safetensors'));
+    expect(stderr[1]).toContain(join(mixed, 'c.safetensors'));
+
+    const entries = relative(together.stdout, mixed);
+    expect(entries.map((e) => (typeof e.checkpoint === 'string' ? e.checkpoint : e.checkpoint?.uri))).toEqual(
+      ['<dir>/a.safetensors', '<dir>/b.safetensors', '<dir>/c.safetensors', '<dir>/d.safetensors'],
+    );
+    expect(entries[1]!.error).toMatch(/^<dir>\/b\.safetensors: /);
+    expect(entries[2]!.error).toMatch(/^<dir>\/c\.safetensors: /);
+    const plans = relative(alone.stdout, good);
+    expect(plans).toHaveLength(2);
+    expect(entries.filter((e) => e.error === undefined)).toEqual(plans);
+
+    expect(table.code).toBe(1);
+    expect(table.stdout).toContain(join(mixed, 'a.safetensors'));
+    expect(table.stdout).toContain(join(mixed, 'd.safetensors'));
+    expect(table.stdout).toContain('2 of 4 checkpoints planned, 2 failed');
+
+    // One --write file cannot hold several checkpoints' plans.
+    expect(write.code).toBe(1);
+    expect(write.stderr).toMatch(/--write names one file, but 2 checkpoints were found/);
   });
 });
