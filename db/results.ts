@@ -23,10 +23,13 @@ export interface LayerKey {
   configHash: string;
 }
 
-/** The compound unique key only (callers pass whole rows; Prisma rejects extra fields here). */
+/** The key fields only (callers pass whole rows; Prisma rejects extra fields in a key). */
+function keyOf({ checkpointId, layerName, configHash }: LayerKey): LayerKey {
+  return { checkpointId, layerName, configHash };
+}
+
 function whereKey(key: LayerKey) {
-  const { checkpointId, layerName, configHash } = key;
-  return { checkpointId_layerName_configHash: { checkpointId, layerName, configHash } };
+  return { checkpointId_layerName_configHash: keyOf(key) };
 }
 
 export async function findLayerResult(prisma: PrismaClient, key: LayerKey) {
@@ -118,12 +121,7 @@ function succeededRowData(row: SucceededLayer) {
 
 /** The LayerResult row the pipeline writes for a succeeded layer (the seed writes the same shape). */
 export function succeededLayerRow(row: SucceededLayer) {
-  return {
-    checkpointId: row.checkpointId,
-    layerName: row.layerName,
-    configHash: row.configHash,
-    ...succeededRowData(row),
-  };
+  return { ...keyOf(row), ...succeededRowData(row) };
 }
 
 /**
@@ -134,7 +132,7 @@ export function succeededLayerRow(row: SucceededLayer) {
  */
 export async function upsertSucceededLayer(prisma: PrismaClient, row: SucceededLayer): Promise<boolean> {
   const data = succeededRowData(row);
-  const key = { checkpointId: row.checkpointId, layerName: row.layerName, configHash: row.configHash };
+  const key = keyOf(row);
   const updated = await prisma.layerResult.updateMany({
     where: { ...key, status: { not: 'succeeded' } },
     data,
@@ -196,18 +194,13 @@ function failedRowData(row: FailedLayer) {
 
 /** The LayerResult row the pipeline writes for a failed or skipped layer. */
 export function failedLayerRow(row: FailedLayer) {
-  return {
-    checkpointId: row.checkpointId,
-    layerName: row.layerName,
-    configHash: row.configHash,
-    ...failedRowData(row),
-  };
+  return { ...keyOf(row), ...failedRowData(row) };
 }
 
 /** False when the layer already has a succeeded row (kept). */
 export async function upsertFailedLayer(prisma: PrismaClient, row: FailedLayer): Promise<boolean> {
   const data = failedRowData(row);
-  const key = { checkpointId: row.checkpointId, layerName: row.layerName, configHash: row.configHash };
+  const key = keyOf(row);
   // Never overwrite a succeeded result with a late failure from a superseded attempt.
   const updated = await prisma.layerResult.updateMany({
     where: { ...key, status: { not: 'succeeded' } },

@@ -138,6 +138,17 @@ function checkLengths(ckpt: OpenedCheckpoint, layer: DeltaLayer, ours: number, b
   }
 }
 
+/** ‖ΔW‖_F / ‖W_base‖_F; null when the base is all zeros. */
+function normRatio(delta: ArrayLike<number>, base: ArrayLike<number>): number | null {
+  let deltaSquares = 0;
+  let baseSquares = 0;
+  for (let i = 0; i < delta.length; i++) {
+    deltaSquares += delta[i]! * delta[i]!;
+    baseSquares += base[i]! * base[i]!;
+  }
+  return baseSquares > 0 ? Math.sqrt(deltaSquares / baseSquares) : null;
+}
+
 /** ΔW = W − W_base of one paired layer (canonical layout), with ‖ΔW‖_F / ‖W_base‖_F. */
 export async function readDeltaWeights(
   ckpt: OpenedCheckpoint,
@@ -150,21 +161,13 @@ export async function readDeltaWeights(
   ]);
   checkLengths(ckpt, layer, weights.data.length, baseWeights.data.length);
   const delta = new Float64Array(weights.data.length);
-  let deltaSquares = 0;
-  let baseSquares = 0;
-  for (let i = 0; i < delta.length; i++) {
-    const b = baseWeights.data[i]!;
-    const d = weights.data[i]! - b;
-    delta[i] = d;
-    deltaSquares += d * d;
-    baseSquares += b * b;
-  }
+  for (let i = 0; i < delta.length; i++) delta[i] = weights.data[i]! - baseWeights.data[i]!;
   return {
     name: weights.name,
     layerType: weights.layerType,
     shape: weights.shape,
     data: delta,
-    deltaNormRatio: baseSquares > 0 ? Math.sqrt(deltaSquares / baseSquares) : null,
+    deltaNormRatio: normRatio(delta, baseWeights.data),
   };
 }
 
@@ -184,21 +187,13 @@ export async function readMergedWeights(
   const delta = update.lowRank ? update.lowRank.expand() : update.data;
   checkLengths(ckpt, layer, delta.length, baseWeights.data.length);
   const out = new Float64Array(delta.length);
-  let deltaSquares = 0;
-  let baseSquares = 0;
-  for (let i = 0; i < out.length; i++) {
-    const b = baseWeights.data[i]!;
-    const d = delta[i]!;
-    out[i] = b + d;
-    deltaSquares += d * d;
-    baseSquares += b * b;
-  }
+  for (let i = 0; i < out.length; i++) out[i] = baseWeights.data[i]! + delta[i]!;
   return {
     name: layer.name,
     layerType: 'lora_merged',
     shape: update.shape,
     data: out,
-    deltaNormRatio: baseSquares > 0 ? Math.sqrt(deltaSquares / baseSquares) : null,
+    deltaNormRatio: normRatio(delta, baseWeights.data),
     ...(update.lora ? { lora: update.lora } : {}),
   };
 }
