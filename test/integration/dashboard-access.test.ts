@@ -21,7 +21,7 @@ import { applyMigrations } from '../../infra/migrate.ts';
 import { ConfigError } from '../../lib/errors.ts';
 import { type SeedResult, seedDashboardData } from '../seed/seed.ts';
 import { freePort } from './cli-helpers.ts';
-import { launchChromium, screenshot, watchedPage } from './dashboard-fixtures.ts';
+import { clickThrough, launchChromium, screenshot, watchedPage } from './dashboard-fixtures.ts';
 
 const services = inject('services');
 const DATABASE = 'weightlens_dashboard_access';
@@ -106,8 +106,7 @@ describe('local embedded default (loopback, no token)', () => {
     await expect.poll(() => page.getByTestId('leaderboard-row').count()).toBe(4);
     expect(await page.content()).toContain(checkpointName());
     // Client navigation (hydrated React under the CSP) reaches another page.
-    await page.getByRole('link', { name: 'Sweeps' }).click();
-    await page.waitForURL(/\/sweeps$/);
+    await clickThrough(page, page.getByRole('link', { name: 'Sweeps' }), /\/sweeps$/);
     expect(errors).toEqual([]);
     expect(cspViolations).toEqual([]);
     await screenshot(page, 'access-anonymous');

@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { HOSTILE_NAME } from '../seed/seed.ts';
 import {
   type SyntheticCheckpoint,
@@ -83,4 +83,28 @@ export async function watchedPage(
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
+}
+
+/**
+ * Clicks a link or button and waits for the URL it leads to. A click that lands while React is
+ * still hydrating the page can be dropped (the anchor's handler is not attached yet and the
+ * replayed event does not navigate), so an unchanged URL after a while earns one more click.
+ */
+export async function clickThrough(
+  page: Page,
+  target: Locator,
+  url: RegExp,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await target.click();
+    const wait = Math.min(10_000, Math.max(1, deadline - Date.now()));
+    try {
+      await page.waitForURL(url, { timeout: wait });
+      return;
+    } catch (error) {
+      if (Date.now() >= deadline) throw error;
+    }
+  }
 }

@@ -20,7 +20,7 @@ import { type Plan, type PlanLayerInput, type PlanOptions, planLayers } from '..
 import { budgetFrontier, type FrontierPoint } from '../../lib/plan/stored.ts';
 import { recreateDatabase } from '../seed/scratch-database.ts';
 import { freePort } from './cli-helpers.ts';
-import { launchChromium, screenshot, watchedPage } from './dashboard-fixtures.ts';
+import { clickThrough, launchChromium, screenshot, watchedPage } from './dashboard-fixtures.ts';
 
 const services = inject('services');
 const CHECKPOINT = 'plan-ckpt';
@@ -127,8 +127,11 @@ describe('plan page', () => {
     await page.goto(`${server.url}/checkpoints/${CHECKPOINT}`);
     const links = page.getByTestId('plan-link');
     expect(await links.count()).toBe(2);
-    await page.locator('[data-testid=plan-link][href="/plans/p-good"]').click();
-    await page.waitForURL(/\/plans\/p-good$/, { timeout: 60_000 });
+    await clickThrough(
+      page,
+      page.locator('[data-testid=plan-link][href="/plans/p-good"]'),
+      /\/plans\/p-good$/,
+    );
     expect(await page.getByTestId('plan-status').textContent()).toBe('succeeded');
     expect(await page.getByTestId('plan-avg-bits').locator('.value').textContent()).toBe(
       plan.avg_bits.toFixed(4),

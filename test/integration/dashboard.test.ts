@@ -20,7 +20,14 @@ import { decodeMetrics } from '../../db/results.ts';
 import { parseWarning } from '../../lib/spectral/flags.ts';
 import { kendallTauB } from '../../lib/stats/rank-correlation.ts';
 import { freePort, runCli } from './cli-helpers.ts';
-import { dashboardZoo, HOSTILE_NAME, launchChromium, screenshot, watchedPage } from './dashboard-fixtures.ts';
+import {
+  clickThrough,
+  dashboardZoo,
+  HOSTILE_NAME,
+  launchChromium,
+  screenshot,
+  watchedPage,
+} from './dashboard-fixtures.ts';
 import { servicesEnv, uploadZoo } from './sweep-harness.ts';
 
 const services = inject('services');
@@ -129,20 +136,17 @@ describe('dashboard on a real sweep', () => {
   it('sorts by a column in both directions and filters by family and search', async () => {
     const { page } = await watchedPage(browser);
     await page.goto(`${server.url}/?sweep=${encodeURIComponent(sweep.id)}`);
-    await page.getByTestId('sort-step').click();
-    await page.waitForURL(/sort=step/);
+    await clickThrough(page, page.getByTestId('sort-step'), /sort=step/);
     const stepsOf = async () => (await page.getByTestId('cell-step').allTextContents()).map(Number);
     const ascending = await stepsOf();
     expect(ascending).toEqual([...ascending].sort((a, b) => a - b));
     await expect.poll(() => page.getByTestId('sort-step').getAttribute('href')).toMatch(/dir=desc/);
-    await page.getByTestId('sort-step').click();
-    await page.waitForURL(/dir=desc/);
+    await clickThrough(page, page.getByTestId('sort-step'), /dir=desc/);
     const descending = await stepsOf();
     expect(descending).toEqual([...ascending].sort((a, b) => b - a));
 
     await page.getByTestId('filter-family').selectOption('mlp-b');
-    await page.getByTestId('apply').click();
-    await page.waitForURL(/family=mlp-b/);
+    await clickThrough(page, page.getByTestId('apply'), /family=mlp-b/);
     const mlpB = await prisma.checkpointSummary.count({
       where: {
         configHash: sweep.configHash,
@@ -236,12 +240,10 @@ describe('dashboard on a real sweep', () => {
       .map(({ layer }) => layer.layerName);
     const { page, errors } = await watchedPage(browser);
     await page.goto(`${server.url}/checkpoints/${encodeURIComponent(best!.checkpointId)}`);
-    await page.getByTestId('sort-matrix_rank').click();
-    await page.waitForURL(/sort=matrix_rank/);
+    await clickThrough(page, page.getByTestId('sort-matrix_rank'), /sort=matrix_rank/);
     // The URL changes before the sorted page renders: click the new link (it asks for desc), not the old one.
     await expect.poll(() => page.getByTestId('sort-matrix_rank').getAttribute('href')).toMatch(/dir=desc/);
-    await page.getByTestId('sort-matrix_rank').click();
-    await page.waitForURL(/dir=desc/);
+    await clickThrough(page, page.getByTestId('sort-matrix_rank'), /dir=desc/);
     expect(await page.getByTestId('layer-name').allTextContents()).toEqual(expected);
     expect(errors).toEqual([]);
     await page.close();
@@ -267,8 +269,7 @@ describe('dashboard on a real sweep', () => {
     const boxes = page.getByTestId('leaderboard-row').locator('input[type=checkbox]');
     await boxes.nth(0).check();
     await boxes.nth(1).check();
-    await page.getByRole('button', { name: 'Compare selected' }).click();
-    await page.waitForURL(/\/compare\?/);
+    await clickThrough(page, page.getByRole('button', { name: 'Compare selected' }), /\/compare\?/);
     expect(await page.getByTestId('compare-summary-row').count()).toBe(2);
     expect(await page.getByTestId('compare-layer-row').count()).toBeGreaterThan(0);
     await screenshot(page, 'compare');
