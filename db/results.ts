@@ -131,8 +131,18 @@ export function succeededLayerRow(row: SucceededLayer) {
  * skipped row. Returns whether this call wrote the row.
  */
 export async function upsertSucceededLayer(prisma: PrismaClient, row: SucceededLayer): Promise<boolean> {
-  const data = succeededRowData(row);
-  const key = keyOf(row);
+  return writeUnlessSucceeded(prisma, keyOf(row), succeededRowData(row));
+}
+
+/**
+ * Replaces the layer's row unless it is succeeded, or creates it; whether this call wrote the row.
+ * A succeeded row is never overwritten: by a superseded attempt's success or by its late failure.
+ */
+async function writeUnlessSucceeded(
+  prisma: PrismaClient,
+  key: LayerKey,
+  data: ReturnType<typeof succeededRowData> | ReturnType<typeof failedRowData>,
+): Promise<boolean> {
   const updated = await prisma.layerResult.updateMany({
     where: { ...key, status: { not: 'succeeded' } },
     data,
@@ -199,16 +209,8 @@ export function failedLayerRow(row: FailedLayer) {
 
 /** False when the layer already has a succeeded row (kept). */
 export async function upsertFailedLayer(prisma: PrismaClient, row: FailedLayer): Promise<boolean> {
-  const data = failedRowData(row);
   const key = keyOf(row);
-  // Never overwrite a succeeded result with a late failure from a superseded attempt.
-  const updated = await prisma.layerResult.updateMany({
-    where: { ...key, status: { not: 'succeeded' } },
-    data,
-  });
-  if (updated.count > 0) return true;
-  const created = await prisma.layerResult.createMany({ data: [{ ...key, ...data }], skipDuplicates: true });
-  if (created.count > 0) return true;
+  if (await writeUnlessSucceeded(prisma, key, failedRowData(row))) return true;
   // Lost a race: a row appeared between the two statements; it is final unless it is not succeeded.
   const now = await prisma.layerResult.findUnique({ where: whereKey(key), select: { status: true } });
   return now?.status !== 'succeeded';
