@@ -39,6 +39,31 @@ function logSuffixSums(logs: Float64Array): Float64Array {
   return suffix;
 }
 
+/** The data's logs, their suffix sums, and the continuous MLE α of the tail starting at each index. */
+function tailMle(sorted: Float64Array) {
+  const logs = sorted.map(Math.log);
+  const suffix = logSuffixSums(logs);
+  const alphaAt = (i: number): number => {
+    const n = sorted.length - i;
+    return 1 + n / (suffix[i]! - n * logs[i]!);
+  };
+  return { logs, suffix, alphaAt };
+}
+
+/** The fit of the tail that starts at index `best` of the sorted data. */
+function tailFit(sorted: Float64Array, best: number, alpha: number, D: number): PowerLawFit {
+  const n = sorted.length - best;
+  return {
+    alpha,
+    xmin: sorted[best]!,
+    xmax: sorted[sorted.length - 1]!,
+    D,
+    sigma: (alpha - 1) / Math.sqrt(n),
+    nTail: n,
+    xminIndex: best,
+  };
+}
+
 /**
  * KS distance of the tail starting at `start` (n points) against the power law with exponent
  * `alpha`; stops early and returns a value > `bound` as soon as the running max exceeds it.
@@ -82,13 +107,8 @@ function ksDistance(
 export function fitPowerLawWW(sorted: Float64Array): PowerLawFit | null {
   const total = sorted.length;
   if (total < 2) return null;
-  const logs = sorted.map(Math.log);
-  const suffix = logSuffixSums(logs);
+  const { logs, suffix, alphaAt } = tailMle(sorted);
   const candidates = total - 1;
-  const alphaAt = (i: number): number => {
-    const n = total - i;
-    return 1 + n / (suffix[i]! - n * logs[i]!);
-  };
   if (total < SMALL_N_CUTOFF) return fitSmallN(sorted, logs, suffix);
 
   // Coarse pass: a bound on the minimal D from a subset of candidates.
@@ -111,17 +131,7 @@ export function fitPowerLawWW(sorted: Float64Array): PowerLawFit | null {
       bestIndex = i;
     }
   }
-  const alpha = alphaAt(bestIndex);
-  const n = total - bestIndex;
-  return {
-    alpha,
-    xmin: sorted[bestIndex]!,
-    xmax: sorted[total - 1]!,
-    D: bestD,
-    sigma: (alpha - 1) / Math.sqrt(n),
-    nTail: n,
-    xminIndex: bestIndex,
-  };
+  return tailFit(sorted, bestIndex, alphaAt(bestIndex), bestD);
 }
 
 /**
@@ -163,17 +173,7 @@ function fitSmallN(sorted: Float64Array, logs: Float64Array, suffix: Float64Arra
   // np.argmin: the first minimal D.
   let best = 0;
   for (let i = 1; i < candidates; i++) if (ds[i]! < ds[best]!) best = i;
-  const alpha = alphas[best]!;
-  const n = total - best;
-  return {
-    alpha,
-    xmin: sorted[best]!,
-    xmax: sorted[total - 1]!,
-    D: ds[best]!,
-    sigma: (alpha - 1) / Math.sqrt(n),
-    nTail: n,
-    xminIndex: best,
-  };
+  return tailFit(sorted, best, alphas[best]!, ds[best]!);
 }
 
 /**
@@ -184,8 +184,7 @@ function fitSmallN(sorted: Float64Array, logs: Float64Array, suffix: Float64Arra
 export function fitPowerLawPackage(sorted: Float64Array, xminRange?: [number, number]): PowerLawFit | null {
   const total = sorted.length;
   if (total < 2) return null;
-  const logs = sorted.map(Math.log);
-  const suffix = logSuffixSums(logs);
+  const { logs, alphaAt } = tailMle(sorted);
   // First index of each unique value (the data are sorted).
   const candidates: number[] = [];
   for (let i = 0; i < total; i++) {
@@ -201,8 +200,7 @@ export function fitPowerLawPackage(sorted: Float64Array, xminRange?: [number, nu
   let bestAny = -1;
   let bestAnyD = Number.POSITIVE_INFINITY;
   for (const i of candidates) {
-    const n = total - i;
-    const alpha = 1 + n / (suffix[i]! - n * logs[i]!);
+    const alpha = alphaAt(i);
     const d = ksDistanceTies(sorted, logs, i, alpha);
     if (alpha > 1 && d < bestValidD) {
       bestValidD = d;
@@ -214,17 +212,7 @@ export function fitPowerLawPackage(sorted: Float64Array, xminRange?: [number, nu
     }
   }
   const best = bestValid >= 0 ? bestValid : bestAny;
-  const n = total - best;
-  const alpha = 1 + n / (suffix[best]! - n * logs[best]!);
-  return {
-    alpha,
-    xmin: sorted[best]!,
-    xmax: sorted[total - 1]!,
-    D: bestValid >= 0 ? bestValidD : bestAnyD,
-    sigma: (alpha - 1) / Math.sqrt(n),
-    nTail: n,
-    xminIndex: best,
-  };
+  return tailFit(sorted, best, alphaAt(best), bestValid >= 0 ? bestValidD : bestAnyD);
 }
 
 /**
@@ -253,16 +241,11 @@ function ksDistanceTies(sorted: Float64Array, logs: Float64Array, start: number,
 export function fitPowerLawClauset(sorted: Float64Array): PowerLawFit | null {
   const total = sorted.length;
   if (total < 2) return null;
-  const logs = sorted.map(Math.log);
-  const suffix = logSuffixSums(logs);
+  const { logs, alphaAt } = tailMle(sorted);
   const candidates: number[] = [];
   for (let i = 0; i < total; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) candidates.push(i);
   candidates.pop();
   if (candidates.length === 0) return null;
-  const alphaAt = (i: number): number => {
-    const n = total - i;
-    return 1 + n / (suffix[i]! - n * logs[i]!);
-  };
   const hint = { k: 0 };
   let bound = Number.POSITIVE_INFINITY;
   const stride = Math.max(1, Math.floor(Math.sqrt(candidates.length)));
@@ -279,15 +262,5 @@ export function fitPowerLawClauset(sorted: Float64Array): PowerLawFit | null {
       best = i;
     }
   }
-  const n = total - best;
-  const alpha = alphaAt(best);
-  return {
-    alpha,
-    xmin: sorted[best]!,
-    xmax: sorted[total - 1]!,
-    D: bestD,
-    sigma: (alpha - 1) / Math.sqrt(n),
-    nTail: n,
-    xminIndex: best,
-  };
+  return tailFit(sorted, best, alphaAt(best), bestD);
 }
