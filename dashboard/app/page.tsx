@@ -1,8 +1,7 @@
 import Link from 'next/link';
 import { db } from '../../db/dashboard/client.ts';
-import { fetchFilterOptions } from '../../db/dashboard/filters.ts';
 import {
-  fetchLeaderboard,
+  fetchLeaderboardView,
   type LeaderboardQuery,
   type LeaderboardSort,
   parseLeaderboardQuery,
@@ -59,7 +58,7 @@ const METRIC_COLUMNS = SUMMARY_METRIC_NAMES;
 
 export default async function LeaderboardPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const query = parseLeaderboardQuery(await searchParams);
-  const [board, options] = await Promise.all([fetchLeaderboard(db(), query), fetchFilterOptions(db())]);
+  const { board, options } = await fetchLeaderboardView(db(), query);
   const pages = Math.max(1, Math.ceil(board.total / query.pageSize));
   // Curvature columns only when some checkpoint on this page has a curvature run.
   const showCurvature = board.rows.some((row) => row.hessian_top !== null || row.hessian_trace !== null);

@@ -10,7 +10,9 @@ import {
   type LeaderboardSort,
   leaderboardPage,
 } from '../leaderboard.ts';
+import { versionedReads } from './cache.ts';
 import type { Db } from './client.ts';
+import { type FilterOptions, fetchFilterOptions } from './filters.ts';
 
 export type { LeaderboardRow, LeaderboardSort };
 
@@ -81,4 +83,22 @@ export async function fetchLeaderboard(db: Db, query: LeaderboardQuery): Promise
     offset: (query.page - 1) * query.pageSize,
   });
   return { rows, total, query };
+}
+
+export interface LeaderboardView {
+  board: LeaderboardPage;
+  options: FilterOptions;
+}
+
+/**
+ * The leaderboard page's reads (one page of rows, the filter choices) under one results version,
+ * from the version-keyed cache (cache.ts): never older than the results when the request began.
+ */
+export async function fetchLeaderboardView(db: Db, query: LeaderboardQuery): Promise<LeaderboardView> {
+  const read = await versionedReads(db);
+  const [{ rows, total }, options] = await Promise.all([
+    read(`leaderboard ${JSON.stringify(query)}`, () => fetchLeaderboard(db, query)),
+    read('filter-options', () => fetchFilterOptions(db)),
+  ]);
+  return { board: { rows, total, query }, options };
 }
