@@ -116,7 +116,7 @@ export const pytorchReader: FormatReader = {
     const readers = new ReaderCache(opener);
     const strides: Strides = new Map();
     const tensors = isIndexName(uri)
-      ? await readShardedTensors(uri, readers, (shard) => readTorchFile(shard, strides))
+      ? await readShardedTensors(uri, readers, (shard) => readTorchFile(shard, strides), 'shards')
       : await readTorchFile(await readers.get(uri), strides);
     return {
       format: 'pytorch',

@@ -1,7 +1,8 @@
 /**
  * safetensors: an 8-byte little-endian header length, a JSON header
  * {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {...}}, then the data.
- * Sharded checkpoints add `model.safetensors.index.json` ({"weight_map": {tensor: shard}}).
+ * Sharded checkpoints add `model.safetensors.index.json` ({"weight_map": {tensor: shard}}); their
+ * tensors are listed in model order (model-order.ts), a single file's in its stored order.
  * Only the header is read at open; each tensor is one ranged read.
  */
 import { BadInputError, UnsupportedError } from '../../errors.ts';
@@ -189,7 +190,12 @@ export const safetensorsReader: FormatReader = {
   async open(uri: string, opener: ObjectOpener): Promise<OpenedCheckpoint> {
     const readers = new ReaderCache(opener);
     const tensors = isIndexName(uri)
-      ? await readShardedTensors(uri, readers, async (shard) => (await readSafetensorsHeader(shard)).tensors)
+      ? await readShardedTensors(
+          uri,
+          readers,
+          async (shard) => (await readSafetensorsHeader(shard)).tensors,
+          'names',
+        )
       : (await readSafetensorsHeader(await readers.get(uri))).tensors;
     return {
       format: 'safetensors',

@@ -4,6 +4,7 @@
  */
 import { BadInputError } from '../../errors.ts';
 import { decodeUtf8, isRecord, parseJson, type ReaderCache } from '../checks.ts';
+import { inModelOrder } from '../model-order.ts';
 import type { RangeReader, TensorInfo } from '../types.ts';
 
 /** An index is a small JSON file; anything this large is not one. */
@@ -52,18 +53,30 @@ export async function readShardIndex(reader: RangeReader): Promise<ShardIndex> {
 }
 
 /**
+ * How a sharded checkpoint's tensors come out in model order (the index's key order is sorted, so
+ * it is not): 'names' sorts them by name (model-order.ts; safetensors, whose files are sorted by
+ * name too), 'shards' reads the shards in shard-number order and keeps each shard's own order
+ * (torch shards: pickles in state-dict order, filled one after another).
+ */
+export type ShardedModelOrder = 'names' | 'shards';
+
+const shardNumberOrder = new Intl.Collator('en', { numeric: true });
+
+/**
  * The tensors of the sharded checkpoint indexed by `uri`: each shard's tensors (read by
- * `readShard`) that the index maps to it, in shard order. A tensor the index maps to a shard
- * that does not hold it is an error naming both.
+ * `readShard`) that the index maps to it, in model order (`order`). A tensor the index maps to a
+ * shard that does not hold it is an error naming both.
  */
 export async function readShardedTensors(
   uri: string,
   readers: ReaderCache,
   readShard: (reader: RangeReader) => Promise<TensorInfo[]>,
+  order: ShardedModelOrder,
 ): Promise<TensorInfo[]> {
   const index = await readShardIndex(await readers.get(uri));
+  const shards = order === 'shards' ? [...index.shards].sort(shardNumberOrder.compare) : index.shards;
   const tensors: TensorInfo[] = [];
-  for (const shardName of index.shards) {
+  for (const shardName of shards) {
     const shardTensors = await readShard((await readers.sibling(uri, shardName, { file: uri })).reader);
     const wanted = index.tensorsByShard.get(shardName)!;
     const found = new Set(shardTensors.map((t) => t.name));
@@ -77,5 +90,5 @@ export async function readShardedTensors(
     }
     tensors.push(...shardTensors.filter((t) => wanted.has(t.name)));
   }
-  return tensors;
+  return order === 'names' ? inModelOrder(tensors) : tensors;
 }
