@@ -14,6 +14,7 @@ import { pytorchReader } from './pytorch/index.ts';
 import { safetensorsReader } from './safetensors/index.ts';
 import { tfjsReader } from './tfjs/index.ts';
 import { tfliteReader } from './tflite/index.ts';
+import { findTiedHead } from './tied-embeddings.ts';
 import type {
   CheckpointFormat,
   FormatDescriptor,
@@ -71,6 +72,8 @@ export async function openCheckpoint(uri: string, sourceOpener: ObjectOpener): P
       const adapter = await readAdapterConfig(uri, sourceOpener);
       if (adapter) ckpt.adapter = adapter;
     }
+    const tiedHead = await findTiedHead(ckpt, uri, sourceOpener);
+    if (tiedHead) ckpt.tiedHead = tiedHead;
     return ckpt;
   } finally {
     opener.release();

@@ -23,6 +23,7 @@ import type {
   MappedTensor,
   OpenedCheckpoint,
   TensorInfo,
+  TiedHead,
 } from './types.ts';
 
 const EMBEDDING_NAME = /embed|embd|(^|[._/])(wte|wpe|shared)([._/]|$)/i;
@@ -95,8 +96,27 @@ export function mapTensor(
 
 /** Every tensor of the checkpoint, analyzed or skipped with a reason, in the reader's order. */
 export function mapTensors(ckpt: OpenedCheckpoint): MappedTensor[] {
-  return markTiedTensors(
+  const mapped = markTiedTensors(
     mapLoraModules(ckpt.tensors.map((t) => mapTensor(t, ckpt.format, ckpt.layerHints?.get(t.name)))),
+  );
+  return ckpt.tiedHead ? markTiedHead(mapped, ckpt.tiedHead) : mapped;
+}
+
+/**
+ * A head tied to the embedding by config.json (tie_word_embeddings): the embedding is analyzed
+ * once and lists the head in `tiedWith`; a stored head (the same values) is skipped as tied to it.
+ */
+function markTiedHead(mapped: MappedTensor[], tied: TiedHead): MappedTensor[] {
+  const owner = mapped.find((m) => m.tensor.name === tied.embedding);
+  if (!owner?.analyzed) return mapped;
+  if (!owner.tiedWith?.includes(tied.head)) owner.tiedWith = [...(owner.tiedWith ?? []), tied.head];
+  return mapped.map((m) =>
+    m.tensor.name === tied.head && m.analyzed
+      ? skipped(
+          m.tensor,
+          `tied to ${tied.embedding} (tie_word_embeddings in ${tied.configUri}, the same values): analyzed once, as that layer`,
+        )
+      : m,
   );
 }
 

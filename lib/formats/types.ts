@@ -145,8 +145,33 @@ export interface OpenedCheckpoint {
    * without it, slices are cut from a whole `readTensor`.
    */
   readLeadingSlice?(info: TensorInfo, index: number): Promise<Float32Array | Float64Array>;
+  /**
+   * Rows [start, start + count) of a tensor read by range (memory: those rows), when its rows are
+   * contiguous stored bytes; undefined for tensors the reader cannot read that way.
+   */
+  rowReader?(
+    info: TensorInfo,
+  ): ((start: number, count: number) => Promise<Float32Array | Float64Array>) | undefined;
   /** adapter_config.json beside a checkpoint with LoRA factors (its scaling), when present. */
   adapter?: AdapterConfig;
+  /**
+   * The output head tied to the input embedding by config.json beside the weights
+   * (tie_word_embeddings: true), with the head absent from the file or holding the same values:
+   * the embedding is analyzed once, as both (lib/formats/tied-embeddings.ts).
+   */
+  tiedHead?: TiedHead;
+}
+
+/** An output head that is the input embedding (tie_word_embeddings). */
+export interface TiedHead {
+  /** The embedding tensor's name, e.g. `model.embed_tokens.weight`. */
+  embedding: string;
+  /** The head's name, e.g. `lm_head.weight`. */
+  head: string;
+  /** Whether the file stores the head too (then with the embedding's values). */
+  headStored: boolean;
+  /** The config.json that ties them. */
+  configUri: string;
 }
 
 /**

@@ -11,6 +11,7 @@ import { ReaderCache, readPlainTensor } from '../checks.ts';
 import { mapLimited } from '../concurrency.ts';
 import { decodePlain, elementBytes, elementCount } from '../dtypes.ts';
 import { leadingSlice } from '../experts.ts';
+import { rowRange } from '../row-blocks.ts';
 import { readShardedTensors } from '../safetensors/sharded.ts';
 import { gatherStrided } from '../strided.ts';
 import type { FormatReader, ObjectOpener, OpenedCheckpoint, RangeReader, TensorInfo } from '../types.ts';
@@ -130,6 +131,10 @@ export const pytorchReader: FormatReader = {
         const per = whole.length / info.shape[0]!;
         return whole.slice(index * per, (index + 1) * per);
       },
+      rowReader: (info) =>
+        strides.has(info.name)
+          ? undefined
+          : (start, count) => readTorchTensor(rowRange(info, start, count), readers, strides),
     };
   },
 };

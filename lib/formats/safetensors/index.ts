@@ -9,6 +9,7 @@ import { BadInputError, UnsupportedError } from '../../errors.ts';
 import { assertNoOverlap, decodeUtf8, isRecord, parseJson, ReaderCache, readPlainTensor } from '../checks.ts';
 import { isPlainDType, plainByteLength } from '../dtypes.ts';
 import { leadingSlice } from '../experts.ts';
+import { rowRange } from '../row-blocks.ts';
 import type { FormatReader, ObjectOpener, OpenedCheckpoint, RangeReader, TensorInfo } from '../types.ts';
 import { basename } from '../uri.ts';
 import { safetensorsDescriptor } from './descriptor.ts';
@@ -203,6 +204,7 @@ export const safetensorsReader: FormatReader = {
       tensors,
       readTensor: (info) => readPlainTensor(info, readers),
       readLeadingSlice: (info, index) => readPlainTensor(leadingSlice(info, index), readers),
+      rowReader: (info) => (start, count) => readPlainTensor(rowRange(info, start, count), readers),
     };
   },
 };
