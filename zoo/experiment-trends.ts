@@ -8,6 +8,8 @@
  *
  *   npm run experiment:trends                         # sweep all three, write the report
  *   npm run experiment:trends -- --reuse-sweeps A,B,C # read existing sweeps: trained, control, pretrained
+ *   npm run experiment:trends -- --pretrained-only    # sweep only the pretrained series, merged into trends.json
+ *   npm run experiment:trends -- --pretrained-only --reuse-sweeps P  # the same from an existing sweep
  *   npm run experiment:trends -- --local              # development only: no pipeline, no pretrained
  */
 import { spawnSync } from 'node:child_process';
@@ -41,7 +43,7 @@ import {
   seriesCorrelations,
   seriesPaths,
 } from './trends/pretrained-series.ts';
-import { renderReport } from './trends/report.ts';
+import { type ReportContext, renderReport } from './trends/report.ts';
 import { writeShuffledCheckpoint } from './trends/shuffled-control.ts';
 import { scatterSvg } from './trends/svg.ts';
 
@@ -112,8 +114,17 @@ function pretrainedNotes(series: PretrainedSeries[], results: SeriesResult[]): s
     r.members.filter((m) => m.metrics === null).map((m) => `${r.series}/${m.name}`),
   );
   return [
-    `Series: ${series.map((s) => `${s.series} (${s.members.map((m) => m.name).join(' < ')} by quality)`).join('; ')}.`,
+    `Series: ${series
+      .map(
+        (s) =>
+          `${s.series} (${[...s.members]
+            .sort((a, b) => a.quality - b.quality)
+            .map((m) => m.name)
+            .join(' < ')} by quality)`,
+      )
+      .join('; ')}.`,
     'Formats: EfficientNet-Lite torch .pth (zip pickles), BlazePose TFLite, MoveNet tfjs graph models, ESRGAN tfjs layers models: all read by the pipeline.',
+    'The four ESRGAN series are one architecture family at four scales, not four independent tests.',
     missing.length ? `No pipeline result for: ${missing.join(', ')}.` : 'Every member has a pipeline result.',
   ];
 }
@@ -146,6 +157,86 @@ function buildPoints(manifest: TrainedZooManifest, ids: string[], trained: Rows,
   return points;
 }
 
+/** Sweep sources through the pipeline under `name`, recording the sweep's wall seconds. */
+async function timedSweep(
+  sources: string[],
+  name: string,
+  configFile: string,
+  seconds: Record<string, number>,
+) {
+  const started = performance.now();
+  const result = await sweepAndRead(sources, name, configFile);
+  seconds[result.name] = Math.round((performance.now() - started) / 1000);
+  log(`sweep ${result.name}: ${seconds[result.name]} s`);
+  return result;
+}
+
+function writeAnalysisConfig(controlDir: string): string {
+  mkdirSync(controlDir, { recursive: true });
+  const file = join(controlDir, 'trends-analysis-config.json');
+  writeFileSync(file, `${JSON.stringify(TRENDS_ANALYSIS_OPTIONS)}\n`);
+  return file;
+}
+
+function writeReport(outDir: string, context: ReportContext): void {
+  writeFileSync(join(outDir, 'trends.md'), renderReport(context, ALL_METRICS));
+  writeFileSync(join(outDir, 'trends.json'), `${JSON.stringify(context, null, 2)}\n`);
+  formatWithBiome([join(outDir, 'trends.json')]);
+  log(`wrote ${join(outDir, 'trends.md')}`);
+}
+
+/**
+ * `--pretrained-only`: sweep (or, with `--reuse-sweeps`, read) only the pretrained series and
+ * merge them into the trends.json of an earlier full or `--skip-pretrained` run, whose trained
+ * and control results are kept as they are; the report is re-rendered from the merged data.
+ */
+async function pretrainedOnly(outDir: string, controlDir: string, reuse: string | undefined): Promise<void> {
+  const file = join(outDir, 'trends.json');
+  if (!existsSync(file))
+    throw new ConfigError(
+      `--pretrained-only merges into ${file}, which does not exist: run the whole experiment first`,
+    );
+  const previous = JSON.parse(readFileSync(file, 'utf8')) as ReportContext;
+  if (previous.source !== 'pipeline')
+    throw new ConfigError(`${file} holds a --local run: --pretrained-only merges only into pipeline results`);
+  if (reuse?.includes(','))
+    throw new ConfigError('with --pretrained-only, --reuse-sweeps takes one name: the pretrained sweep');
+  const series = pretrainedSeries(esrganPsnr(outDir));
+  const sweepSeconds = Object.fromEntries(
+    Object.entries(previous.sweepSeconds ?? {}).filter(([name]) => name !== previous.sweeps.pretrained),
+  );
+  let name: string;
+  let rows: LeaderboardEntry[];
+  if (reuse) {
+    name = reuse;
+    rows = await readLeaderboard(reuse);
+  } else {
+    const paths = seriesPaths(series);
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 13);
+    log(`sweeping ${paths.length} pretrained checkpoints of ${series.length} series`);
+    const sweep = await timedSweep(
+      paths,
+      `trends-pretrained-${stamp}`,
+      writeAnalysisConfig(controlDir),
+      sweepSeconds,
+    );
+    name = sweep.name;
+    rows = sweep.rows;
+  }
+  if (rows.length === 0) throw new ConfigError(`sweep ${name} has no results`);
+  const pretrained = seriesCorrelations(series, rowsByPath(rows));
+  const merged =
+    `Merged on ${new Date().toISOString()} by \`npm run experiment:trends -- --pretrained-only` +
+    `${reuse ? ` --reuse-sweeps ${reuse}` : ''}\` into the trained-zoo results generated on ${previous.generatedAt}.`;
+  writeReport(outDir, {
+    ...previous,
+    sweeps: { ...previous.sweeps, pretrained: name },
+    pretrained,
+    pretrainedNotes: [...pretrainedNotes(series, pretrained), merged],
+    sweepSeconds,
+  });
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -154,9 +245,16 @@ async function main(): Promise<void> {
       out: { type: 'string', default: REPORT_DIR },
       'reuse-sweeps': { type: 'string' },
       'skip-pretrained': { type: 'boolean', default: false },
+      'pretrained-only': { type: 'boolean', default: false },
       local: { type: 'boolean', default: false },
     },
   });
+  if (values['pretrained-only']) {
+    if (values.local || values['skip-pretrained'])
+      throw new ConfigError('--pretrained-only cannot be combined with --local or --skip-pretrained');
+    await pretrainedOnly(values.out, values['control-dir'], values['reuse-sweeps']);
+    return;
+  }
   const zooDir = values.zoo;
   const manifest = JSON.parse(readFileSync(MANIFEST_PATH, 'utf8')) as TrainedZooManifest;
   const ids = manifest.checkpoints
@@ -180,14 +278,6 @@ async function main(): Promise<void> {
   const series = withPretrained ? pretrainedSeries(esrganPsnr(values.out)) : [];
   let pretrainedRows: LeaderboardEntry[] = [];
   const sweepSeconds: Record<string, number> = {};
-  const configFile = join(values['control-dir'], 'trends-analysis-config.json');
-  const timedSweep = async (sources: string[], name: string) => {
-    const started = performance.now();
-    const result = await sweepAndRead(sources, name, configFile);
-    sweepSeconds[result.name] = Math.round((performance.now() - started) / 1000);
-    log(`sweep ${result.name}: ${sweepSeconds[result.name]} s`);
-    return result;
-  };
   if (values.local) {
     log('LOCAL mode: analyzing in this process (not the pipeline)');
     trained = await analyzeDirectoryLocally(zooDir, ids);
@@ -210,11 +300,13 @@ async function main(): Promise<void> {
     const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 13);
     sweeps.trained = `trends-trained-${stamp}`;
     sweeps.control = `trends-shuffled-${stamp}`;
-    writeFileSync(configFile, `${JSON.stringify(TRENDS_ANALYSIS_OPTIONS)}\n`);
+    const configFile = writeAnalysisConfig(values['control-dir']);
     log(`sweeping ${ids.length} checkpoints of ${zooDir} as ${sweeps.trained}`);
     const trainedSweep = await timedSweep(
       ids.map((id) => join(zooDir, id)),
       sweeps.trained,
+      configFile,
+      sweepSeconds,
     );
     sweeps.trained = trainedSweep.name;
     trained = rowsByCheckpointDir(trainedSweep.rows);
@@ -222,13 +314,15 @@ async function main(): Promise<void> {
     const controlSweep = await timedSweep(
       ids.map((id) => join(values['control-dir'], id)),
       sweeps.control,
+      configFile,
+      sweepSeconds,
     );
     sweeps.control = controlSweep.name;
     control = rowsByCheckpointDir(controlSweep.rows);
     if (withPretrained) {
       const paths = seriesPaths(series);
       log(`sweeping ${paths.length} pretrained checkpoints of ${series.length} series`);
-      const pretrainedSweep = await timedSweep(paths, `trends-pretrained-${stamp}`);
+      const pretrainedSweep = await timedSweep(paths, `trends-pretrained-${stamp}`, configFile, sweepSeconds);
       sweeps.pretrained = pretrainedSweep.name;
       pretrainedRows = pretrainedSweep.rows;
     }
@@ -290,13 +384,10 @@ async function main(): Promise<void> {
     sweepSeconds: Object.keys(sweepSeconds).length ? sweepSeconds : previousSweepSeconds(values.out, sweeps),
     missingCheckpoints: manifest.checkpoints.map((c) => c.id).filter((id) => !ids.includes(id)),
   };
-  writeFileSync(join(values.out, 'trends.md'), renderReport(context, ALL_METRICS));
-  writeFileSync(join(values.out, 'trends.json'), `${JSON.stringify(context, null, 2)}\n`);
-  formatWithBiome([join(values.out, 'trends.json')]);
+  writeReport(values.out, context);
   const headline = groups.find((g) => g.group === 'all-trained');
   for (const c of headline?.trained ?? [])
     log(`all-trained: ${c.metric} τ=${c.tau?.toFixed(3)} ρ=${c.rho?.toFixed(3)} n=${c.n}`);
-  log(`wrote ${join(values.out, 'trends.md')}`);
 }
 
 await main();

@@ -8,6 +8,7 @@ import {
   seriesCorrelations,
 } from '../../../zoo/trends/pretrained-series.ts';
 import {
+  paperComparison,
   renderPretrainedSection,
   seriesTally,
   seriesVerdict,
@@ -114,5 +115,24 @@ describe('pretrained series', () => {
     expect(text).toMatch(/\*\*two\*\*: 1 of 2 members have a pipeline result/);
     expect(text).toMatch(/FARMS and plain α order these series equally well/);
     expect(text).toContain('| n2 | 2.00 | no result |');
+  });
+
+  it("restates Martin, Peng & Mahoney's within-series claims on the series, from the numbers", () => {
+    const { series, rows } = fixture();
+    // alpha_weighted rises with quality in `three` (reversed), log_spectral_norm falls (agrees).
+    for (const q of [1, 2, 3])
+      Object.assign(rows.get(`/m${q}`)!, { alpha_weighted: q, log_spectral_norm: -q });
+    const results = seriesCorrelations(series, rows, [
+      'alpha',
+      'alpha_weighted',
+      'log_norm',
+      'log_spectral_norm',
+    ]);
+    const [line] = paperComparison(results);
+    // Norms: log_norm τ·sign −1, log_spectral_norm +1 → mean 0.00; power law: alpha_weighted −1 (log_alpha_norm absent).
+    expect(line).toContain('over our 2 series mean τ·sign = 0.00 (**fails**)');
+    expect(line).toContain('mean τ·sign = -1.00 (**fails**, worse than the norms)');
+    expect(line).toContain('plain α: 1.00 (holds)');
+    expect(line).toContain('alpha_weighted reverses the quality order in 1 of 2 series (three).');
   });
 });
