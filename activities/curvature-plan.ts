@@ -9,6 +9,7 @@
 
 import type { SweepActivities } from '../contracts/sweep.ts';
 import { Prisma, type PrismaClient } from '../db/client.ts';
+import { curvatureResultStatus, storeCurvatureResult } from '../db/curvature.ts';
 import type { ObjectOpener } from '../lib/formats/types.ts';
 import { curvatureModelUri, describeCurvatureData, modelJsonSize } from './curvature-config.ts';
 import { failureColumns, mappingFailures, recordedFailure } from './failures.ts';
@@ -31,11 +32,12 @@ export function createCurvaturePlanActivities(deps: {
       dataSource: string;
     },
   ) =>
-    deps.prisma.curvatureResult.upsert({
-      where: { checkpointId_configHash: { checkpointId, configHash } },
-      create: { checkpointId, configHash, topEigenvalues: [], ...row },
-      update: { ...row, topEigenvalues: [], trace: null, density: Prisma.DbNull, layers: Prisma.DbNull },
-    });
+    // Every result column is set: a skip or failure replaces an earlier row's values.
+    storeCurvatureResult(
+      deps.prisma,
+      { checkpointId, configHash },
+      { ...row, topEigenvalues: [], trace: null, density: Prisma.DbNull, layers: Prisma.DbNull },
+    );
 
   return {
     planCurvature: (input) =>
@@ -54,10 +56,7 @@ export function createCurvaturePlanActivities(deps: {
           });
           return { action: 'skip', reason };
         }
-        const stored = await deps.prisma.curvatureResult.findUnique({
-          where: { checkpointId_configHash: { checkpointId, configHash } },
-          select: { status: true, errorFinal: true },
-        });
+        const stored = await curvatureResultStatus(deps.prisma, { checkpointId, configHash });
         if (stored?.status === 'succeeded') return { action: 'reuse', status: 'succeeded' };
         if (stored?.status === 'failed' && stored.errorFinal) {
           return { action: 'reuse', status: 'failed' };

@@ -19,6 +19,7 @@ import type {
   GpuActivities,
 } from '../contracts/curvature.ts';
 import type { Prisma, PrismaClient } from '../db/client.ts';
+import { findCurvatureResult, storeCurvatureResult } from '../db/curvature.ts';
 import { initCurvatureBackend } from '../lib/curvature/backend.ts';
 import { resolveBatch } from '../lib/curvature/batch.ts';
 import type { LabelledBatch } from '../lib/curvature/hvp.ts';
@@ -53,8 +54,8 @@ export function createCurvatureActivities(deps: {
   return {
     async curvatureActivity(input: CurvatureActivityInput): Promise<CurvatureActivityOutcome> {
       const configHash = curvatureConfigHash(input.data, input.settings);
-      const key = { checkpointId_configHash: { checkpointId: input.checkpointId, configHash } };
-      const existing = await deps.prisma.curvatureResult.findUnique({ where: key });
+      const key = { checkpointId: input.checkpointId, configHash };
+      const existing = await findCurvatureResult(deps.prisma, key);
       if (existing?.status === 'succeeded') {
         return {
           status: 'cached',
@@ -111,11 +112,7 @@ export function createCurvatureActivities(deps: {
           backend: backend.note,
           durationMs: Date.now() - started,
         };
-        await deps.prisma.curvatureResult.upsert({
-          where: key,
-          create: { checkpointId: input.checkpointId, configHash, ...row },
-          update: row,
-        });
+        await storeCurvatureResult(deps.prisma, key, row);
         return {
           status: 'succeeded',
           configHash,
@@ -133,11 +130,7 @@ export function createCurvatureActivities(deps: {
           backend: backend.note,
           durationMs: Date.now() - started,
         };
-        await deps.prisma.curvatureResult.upsert({
-          where: key,
-          create: { checkpointId: input.checkpointId, configHash, ...failed },
-          update: failed,
-        });
+        await storeCurvatureResult(deps.prisma, key, failed);
         return toActivityFailure(err);
       } finally {
         batch?.x.dispose();
