@@ -16,6 +16,7 @@ import { isIntegerDType } from './dtypes.ts';
 import { expertRowName, isFusedExpertTensor, readSlice } from './experts.ts';
 import { formatDescriptor } from './index.ts';
 import { loraWeights } from './lora-weights.ts';
+import { gatherStrided, rowMajorStrides } from './strided.ts';
 import type {
   CheckpointFormat,
   KernelLayout,
@@ -178,32 +179,14 @@ function permutationFor(tensor: TensorInfo, format: CheckpointFormat): number[] 
 
 /** Permute a row-major array: out[canonical index] = data[stored index]. Memory: one copy. */
 function permute<T extends Float32Array | Float64Array>(data: T, shape: number[], perm: number[]): T {
-  const rank = shape.length;
   if (perm.every((p, i) => p === i)) return data;
-  const outShape = perm.map((p) => shape[p]!);
-  const strides = new Array<number>(rank);
-  let stride = 1;
-  for (let axis = rank - 1; axis >= 0; axis--) {
-    strides[axis] = stride;
-    stride *= shape[axis]!;
-  }
-  // Stride in the stored array of each canonical axis.
-  const outStrides = perm.map((p) => strides[p]!);
-  const out = new (data.constructor as new (n: number) => T)(data.length);
-  const index = new Array<number>(rank).fill(0);
-  let source = 0;
-  for (let i = 0; i < out.length; i++) {
-    out[i] = data[source]!;
-    // Odometer over the canonical shape, tracking the stored offset incrementally.
-    for (let axis = rank - 1; axis >= 0; axis--) {
-      index[axis]! += 1;
-      source += outStrides[axis]!;
-      if (index[axis]! < outShape[axis]!) break;
-      source -= outStrides[axis]! * outShape[axis]!;
-      index[axis] = 0;
-    }
-  }
-  return out;
+  const strides = rowMajorStrides(shape);
+  // The permuted view: each canonical axis walks its stored axis' stride.
+  return gatherStrided(
+    data,
+    perm.map((p) => shape[p]!),
+    perm.map((p) => strides[p]!),
+  );
 }
 
 function quantizationOf(tensor: TensorInfo): QuantizationInfo | undefined {
