@@ -159,6 +159,33 @@ export async function querySweepProgress(
 }
 
 /**
+ * How the sweep's workflow ended when it ended without closing its record (terminated from
+ * Temporal, timed out, failed outside the workflow code): the Temporal status in lower case, or
+ * undefined while it runs, after it completed, or when Temporal does not know it.
+ */
+export async function sweepWorkflowEnd(
+  handle: WorkflowHandle<typeof sweepWorkflow>,
+): Promise<'terminated' | 'canceled' | 'timed_out' | 'failed' | undefined> {
+  try {
+    const { status } = await handle.describe();
+    switch (status.name) {
+      case 'TERMINATED':
+        return 'terminated';
+      case 'CANCELLED':
+        return 'canceled';
+      case 'TIMED_OUT':
+        return 'timed_out';
+      case 'FAILED':
+        return 'failed';
+      default:
+        return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Wait for the sweep's result (following continue-as-new), calling `onProgress` every
  * `intervalMs` with the latest queried progress.
  */

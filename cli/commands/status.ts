@@ -15,7 +15,7 @@ import {
 } from '../../db/sweeps.ts';
 import { resolveServices } from '../../infra/config.ts';
 import { BadInputError } from '../../lib/errors.ts';
-import { connectClient, querySweepProgress } from '../../workers/sweep-client.ts';
+import { connectClient, querySweepProgress, sweepWorkflowEnd } from '../../workers/sweep-client.ts';
 import type { sweepWorkflow } from '../../workflows/sweep.ts';
 import { terminalLines } from '../terminal-text.ts';
 import { formatTable } from './leaderboard.ts';
@@ -38,12 +38,17 @@ export function register(program: Command): void {
         const incomplete = await incompleteSweepCheckpoints(prisma, sweep.id);
         const layers = await sweepLayerProgress(prisma, sweep.id);
         let live: SweepProgress | undefined;
+        // The record says what the workflow last wrote; a workflow ended from outside (terminated,
+        // timed out) never writes again, so Temporal's word decides whether it still runs.
+        let status: string = sweep.status;
+        let ended: string | undefined;
         if (sweep.status === 'running' || sweep.status === 'pending') {
           const temporal = await connectClient(services);
           try {
-            live = await querySweepProgress(
-              temporal.client.workflow.getHandle<typeof sweepWorkflow>(sweep.workflowId),
-            );
+            const handle = temporal.client.workflow.getHandle<typeof sweepWorkflow>(sweep.workflowId);
+            ended = await sweepWorkflowEnd(handle);
+            if (ended) status = ended;
+            else live = await querySweepProgress(handle);
           } finally {
             await temporal.close();
           }
@@ -51,7 +56,7 @@ export function register(program: Command): void {
         const report = {
           id: sweep.id,
           name: sweep.name,
-          status: sweep.status,
+          status,
           workflow_id: sweep.workflowId,
           sources: sweep.sources,
           config_hash: sweep.configHash,
@@ -80,7 +85,7 @@ export function register(program: Command): void {
           return;
         }
         const lines = [
-          `sweep ${sweep.name} (${sweep.id}): ${sweep.status}`,
+          `sweep ${sweep.name} (${sweep.id}): ${status}`,
           `  workflow ${sweep.workflowId}, config ${sweep.configHash}`,
           `  checkpoints: ${counts.total} total, ${counts.succeeded} succeeded, ${counts.failed} failed, ` +
             `${counts.incomplete} incomplete, ${counts.running} running, ${counts.pending} pending`,
@@ -104,6 +109,12 @@ export function register(program: Command): void {
           if (curvatureDone > 0) lines.push(`  live ${curvatureCountsLine(live)}`);
         }
         if (sweep.error) lines.push(`  error: ${sweep.error}`);
+        if (ended) {
+          lines.push(
+            `  its workflow was ${ended.replace('_', ' ')} outside weightlens, so the record stayed "${sweep.status}"; ` +
+              'sweeping the same sources again reuses every stored layer',
+          );
+        }
         process.stdout.write(`${terminalLines(lines.join('\n'))}\n`);
         if (failures.length > 0) {
           process.stdout.write(

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { connectClient } from '../../workers/sweep-client.ts';
 import { runCli } from './cli-helpers.ts';
 import { syntheticZoo, writeZoo } from './sweep-fixtures.ts';
 import { servicesEnv } from './sweep-harness.ts';
@@ -84,6 +85,32 @@ describe('weightlens sweep --wait over a local directory', () => {
     const report = JSON.parse(status.stdout) as { status: string; checkpoints: { succeeded: number } };
     expect(report.status).toBe('completed');
     expect(report.checkpoints.succeeded).toBe(zoo.length);
+  });
+
+  it('reports a sweep whose workflow was terminated outside weightlens as terminated, not running', async () => {
+    const name = `cli-terminated-${path.basename(dir)}`;
+    // No worker serves the queue in this file, so the workflow stays open until it is terminated.
+    const started = await runCli(['sweep', dir, '--name', name], env);
+    expect(started.code, started.stderr).toBe(0);
+    const before = JSON.parse((await runCli(['status', name, '--format', 'json'], env)).stdout) as {
+      status: string;
+      workflow_id: string;
+    };
+    expect(['running', 'pending']).toContain(before.status);
+    const temporal = await connectClient(services);
+    try {
+      await temporal.client.workflow.getHandle(before.workflow_id).terminate('test: ended from outside');
+    } finally {
+      await temporal.close();
+    }
+    const json = await runCli(['status', name, '--format', 'json'], env);
+    expect(json.code, json.stderr).toBe(0);
+    expect((JSON.parse(json.stdout) as { status: string }).status).toBe('terminated');
+    const table = await runCli(['status', name], env);
+    expect(table.stdout).toMatch(new RegExp(`sweep ${name} \\(.*\\): terminated`));
+    expect(table.stdout).toMatch(
+      /its workflow was terminated outside weightlens, so the record stayed "(running|pending)"/,
+    );
   });
 
   it('rejects contradictory curvature options with a clear one-line error instead of ignoring them', async () => {
