@@ -39,7 +39,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const BIG_LAYER = 'layers.0.weight';
 const shapes: [number, number][] = [
-  [2400, 2400],
+  [3200, 3200],
   [96, 48],
   [64, 32],
 ];
