@@ -44,6 +44,7 @@ import {
   seriesPaths,
 } from './trends/pretrained-series.ts';
 import { type ReportContext, renderReport } from './trends/report.ts';
+import { isConverged } from './trends/report-converged.ts';
 import { writeShuffledCheckpoint } from './trends/shuffled-control.ts';
 import { scatterSvg } from './trends/svg.ts';
 
@@ -129,7 +130,25 @@ function pretrainedNotes(series: PretrainedSeries[], results: SeriesResult[]): s
   ];
 }
 
-function buildPoints(manifest: TrainedZooManifest, ids: string[], trained: Rows, control: Rows): ZooPoint[] {
+/** An early-stopped run's training record, from its sidecar's known_metrics. */
+function trainingRecord(zooDir: string, id: string): ZooPoint['training'] {
+  const file = join(zooDir, id, 'weightlens.json');
+  if (!existsSync(file)) return undefined;
+  const known = (JSON.parse(readFileSync(file, 'utf8')) as { known_metrics?: Record<string, number> })
+    .known_metrics;
+  const { epochs_trained, train_seconds, validation_accuracy } = known ?? {};
+  if (epochs_trained === undefined || train_seconds === undefined || validation_accuracy === undefined)
+    return undefined;
+  return { epochsTrained: epochs_trained, seconds: train_seconds, validationAccuracy: validation_accuracy };
+}
+
+function buildPoints(
+  manifest: TrainedZooManifest,
+  zooDir: string,
+  ids: string[],
+  trained: Rows,
+  control: Rows,
+): ZooPoint[] {
   const points: ZooPoint[] = [];
   for (const entry of manifest.checkpoints) {
     if (!ids.includes(entry.id)) continue;
@@ -138,6 +157,7 @@ function buildPoints(manifest: TrainedZooManifest, ids: string[], trained: Rows,
       log(`WARNING: ${entry.id} has no pipeline result; left out`);
       continue;
     }
+    const converged = isConverged(entry);
     points.push(
       withDerivedMetrics({
         id: entry.id,
@@ -145,12 +165,14 @@ function buildPoints(manifest: TrainedZooManifest, ids: string[], trained: Rows,
         varies: entry.varies,
         run: entry.run,
         epoch: entry.epoch,
-        finalEpoch: Number(entry.hyperparameters.epochs),
+        // An early-stopped run's one checkpoint is its result, whatever epoch it stopped at.
+        finalEpoch: converged ? entry.epoch : Number(entry.hyperparameters.epochs),
         // The accuracy the pipeline read from the checkpoint's weightlens.json (the manifest's otherwise).
         accuracy: row.known_test_accuracy ?? entry.test_accuracy,
         hyperparameters: entry.hyperparameters,
         trained: row.metrics,
         shuffled: control.get(entry.id)?.metrics ?? null,
+        ...(converged ? { training: trainingRecord(zooDir, entry.id) } : {}),
       }),
     );
   }
@@ -329,7 +351,7 @@ async function main(): Promise<void> {
   }
   const pretrained = seriesCorrelations(series, rowsByPath(pretrainedRows));
 
-  const points = buildPoints(manifest, ids, trained, control);
+  const points = buildPoints(manifest, zooDir, ids, trained, control);
   const groups = groupCorrelations(points);
   mkdirSync(values.out, { recursive: true });
   const plots: { metric: string; file: string }[] = [];

@@ -35,6 +35,17 @@ export interface RunSpec {
   seed: number;
   /** Epochs after which a checkpoint is written (0 = the initialization). Always ends with `epochs`. */
   checkpointEpochs: number[];
+  /**
+   * Converged runs: train on `trainSubsample` images, hold out the next `validation` of the same
+   * seeded permutation, stop after `patience` epochs without a better validation accuracy (at most
+   * `epochs`), and write one checkpoint: the weights of the best validation epoch.
+   */
+  earlyStopping?: EarlyStopping;
+}
+
+export interface EarlyStopping {
+  validation: number;
+  patience: number;
 }
 
 export const TRAIN_SUBSAMPLE = 12_000;
@@ -116,8 +127,12 @@ export const zooPlan: RunSpec[] = [
   ...[256, 1024].map((b) => variant(fmnistCnnBase, 'batch_size', `bs${b}`, { batchSize: b })),
 ];
 
-/** Checkpoint id (= directory name): run name plus the zero-padded epoch. */
+/**
+ * Checkpoint id (= directory name): run name plus the zero-padded epoch; an early-stopped run's
+ * one checkpoint is "<run>-best" (its epoch is known only after training).
+ */
 export function checkpointId(run: RunSpec, epoch: number): string {
+  if (run.earlyStopping !== undefined) return `${run.run}-best`;
   return `${run.run}-ep${String(epoch).padStart(2, '0')}`;
 }
 
@@ -137,5 +152,11 @@ export function hyperparametersOf(run: RunSpec): Record<string, number | string>
     optimizer: 'sgd-momentum',
     varies: run.varies,
     set: run.set,
+    ...(run.earlyStopping === undefined
+      ? {}
+      : {
+          validation_holdout: run.earlyStopping.validation,
+          early_stopping_patience: run.earlyStopping.patience,
+        }),
   };
 }

@@ -8,7 +8,8 @@
  *   npm run zoo:train -- --only bs         # runs whose name matches a regex
  *   npm run zoo:train -- --resume          # skip runs whose checkpoints all exist
  *   npm run zoo:train -- --shard 1/2       # every 2nd run from the 2nd (two processes)
- *   npm run zoo:train -- --write-manifest  # (re)write zoo/trained-manifest.json
+ *   npm run zoo:train -- --converged       # the converged runs instead (zoo/plan-converged.ts)
+ *   npm run zoo:train -- --write-manifest  # (re)write the selected runs' entries of zoo/trained-manifest.json
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +26,7 @@ import {
   type TrainedZooManifest,
 } from './manifest.ts';
 import { checkpointId, hyperparametersOf, type RunSpec, zooPlan } from './plan.ts';
+import { convergedPlan } from './plan-converged.ts';
 import { initTrainingBackend, type TrainingBackend } from './tfjs-wasm.ts';
 import { type TrainedCheckpoint, trainRun } from './trainer.ts';
 
@@ -46,7 +48,8 @@ function manifestEntry(run: RunSpec, epoch: number, sidecar: SidecarOnDisk): Man
     run: run.run,
     set: run.set,
     varies: run.checkpointEpochs.length > 1 && epoch !== run.epochs ? 'epochs' : run.varies,
-    epoch,
+    // An early-stopped run's checkpoint holds the weights of its best epoch, known only from the sidecar.
+    epoch: sidecar.epoch,
     step: sidecar.step,
     dataset: run.dataset,
     hyperparameters: hyperparametersOf(run),
@@ -66,6 +69,25 @@ function claimRun(outDir: string, run: string): boolean {
   }
 }
 
+/**
+ * The manifest after this run: the regenerated entries replace their committed ones, the other
+ * committed entries stay (so `--converged --write-manifest` leaves the quick zoo's record alone),
+ * in plan order (quick zoo, then converged runs).
+ */
+function mergedEntries(regenerated: ManifestEntry[]): ManifestEntry[] {
+  const committed: ManifestEntry[] = existsSync(MANIFEST_PATH)
+    ? (JSON.parse(readFileSync(MANIFEST_PATH, 'utf8')) as TrainedZooManifest).checkpoints
+    : [];
+  const byId = new Map([...committed, ...regenerated].map((e) => [e.id, e]));
+  const order = [...zooPlan, ...convergedPlan].map((r) => r.run);
+  const rank = (e: ManifestEntry) => {
+    const i = order.indexOf(e.run);
+    return i < 0 ? order.length : i;
+  };
+  // Stable sort: a run's checkpoints keep their epoch order.
+  return [...byId.values()].sort((a, b) => rank(a) - rank(b));
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -78,6 +100,7 @@ async function main(): Promise<void> {
       shard: { type: 'string', default: '0/1' },
       // Several processes share one queue: each run is claimed (a lock file) by the first to start it.
       claim: { type: 'boolean', default: false },
+      converged: { type: 'boolean', default: false },
     },
   });
   const outDir = values.out;
@@ -85,7 +108,8 @@ async function main(): Promise<void> {
   await initTrainingBackend(backend);
   const only = values.only === undefined ? null : new RegExp(values.only);
   const [shardIndex, shardCount] = values.shard.split('/').map(Number) as [number, number];
-  const runs = zooPlan.filter(
+  const plan = values.converged ? convergedPlan : zooPlan;
+  const runs = plan.filter(
     (r, index) => (only === null || only.test(r.run)) && index % shardCount === shardIndex,
   );
   const datasets = new Map<DatasetName, ImageDataset>();
@@ -112,13 +136,15 @@ async function main(): Promise<void> {
     trained.push(...(await trainRun(run, { outDir, dataset, log })));
   }
   const entries: ManifestEntry[] = [];
-  for (const run of zooPlan) {
+  for (const run of runs) {
     for (const epoch of run.checkpointEpochs) {
       const sidecar = readSidecar(join(outDir, checkpointId(run, epoch)));
       if (sidecar !== null) entries.push(manifestEntry(run, epoch, sidecar));
     }
   }
-  log(`trained ${trained.length} checkpoints now; ${entries.length} present in ${outDir}`);
+  log(
+    `trained ${trained.length} checkpoints now; ${entries.length} of the selected runs present in ${outDir}`,
+  );
   if (values['write-manifest']) {
     const manifest: TrainedZooManifest = {
       description:
@@ -126,10 +152,12 @@ async function main(): Promise<void> {
         'test_accuracy is measured on the official 10 000-image test split.',
       tfjs: tf.version_core,
       backend: tf.getBackend(),
-      checkpoints: entries,
+      checkpoints: mergedEntries(entries),
     };
     writeFileSync(MANIFEST_PATH, `${JSON.stringify(manifest, null, 2)}\n`);
-    log(`wrote ${MANIFEST_PATH} (${entries.length} checkpoints)`);
+    log(
+      `wrote ${MANIFEST_PATH} (${entries.length} checkpoints replaced, ${manifest.checkpoints.length} in all)`,
+    );
     return;
   }
   if (!existsSync(MANIFEST_PATH)) {

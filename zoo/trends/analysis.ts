@@ -63,6 +63,8 @@ export interface ZooPoint {
   trained: MetricValues;
   /** Same metrics on the same layers with their entries shuffled (null when not measured). */
   shuffled: MetricValues | null;
+  /** What an early-stopped (converged) run's sidecar records about its training. */
+  training?: { epochsTrained: number; seconds: number; validationAccuracy: number };
 }
 
 export interface Correlation {

@@ -90,7 +90,7 @@ export function pooledVerdicts(
   const agrees = pooled.trained.filter((c) => verdictOf(c) === 'agrees').map((c) => c.metric);
   const opposite = pooled.trained.filter((c) => verdictOf(c) === 'opposite').map((c) => c.metric);
   return [
-    `- **Pooled over all trained checkpoints** (n=${groupSize(pooled)}, three sets, two data sets): ` +
+    `- **Pooled over all trained checkpoints** (n=${groupSize(pooled)}, every set, two data sets): ` +
       (agrees.length
         ? `in the expected direction: ${agrees.join(', ')}`
         : 'no metric predicts in the expected direction') +

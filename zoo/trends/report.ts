@@ -16,6 +16,7 @@ import {
   pooledVerdicts,
   randomizedControl,
 } from './report-claims.ts';
+import { convergedSets, isConverged, renderConvergedSection } from './report-converged.ts';
 import { renderPretrainedSection } from './report-pretrained.ts';
 
 /** A trend counts as shown when |τ| is at least this and p < SIGNIFICANCE. */
@@ -54,13 +55,17 @@ function notMeasured(ctx: ReportContext): string[] {
       `- ${ctx.missingCheckpoints.length} checkpoints of zoo/trained-manifest.json were not in the zoo directory when ` +
         `this run swept it (not trained there; \`npx tsx zoo/train.ts --resume\` trains them): ${ctx.missingCheckpoints.join(', ')}.`,
     );
-  const converged = ctx.points.filter((p) => Number(p.hyperparameters.train_subsample) >= 60_000);
+  const converged = ctx.points.filter(isConverged);
   if (!converged.length)
     lines.push(
-      '- Converged runs (full 60 000-image training set, trained to a plateau): none. zoo/plan.ts has no such run; on ' +
-        'the two CPU cores shared by the team (load average above 20 while this zoo was regenerated) a 3-epoch run on ' +
-        '12 000 images took 289–813 s wall at nice 19 (the zoo:train log), so a full-set run to a plateau (≥ 10 epochs ' +
-        'of 60 000 images, ≥ 17× the work) did not fit the session. Every checkpoint here is a briefly trained one.',
+      '- Converged runs: none in this zoo directory (`npm run zoo:train -- --converged` trains them, see ' +
+        'zoo/plan-converged.ts). Every checkpoint here is a briefly trained one.',
+    );
+  else
+    lines.push(
+      `- Converged runs cover MLPs only (${convergedSets(ctx.points).join(', ')}): no converged CNN, label-noise, ` +
+        'learning-rate or batch-size series. A full-set CNN epoch on the wasm backend costs several times an MLP ' +
+        "epoch, which the session's two shared cores could not afford; those knobs are measured only in the quick zoo.",
     );
   if (!ctx.pretrained?.length)
     lines.push(
@@ -240,7 +245,7 @@ export function renderReport(ctx: ReportContext, metrics: MetricName[]): string 
     '',
     `- ${ctx.points.length} checkpoints from \`${ctx.zooDir}\` (regenerate with \`npm run zoo:train\`; list and accuracies in \`zoo/trained-manifest.json\`), sets: ${sets.join(', ')}.`,
     `- Test accuracy measured on the official 10 000-image test split: ${fmt(Math.min(...accuracies) * 100, 1)}–${fmt(Math.max(...accuracies) * 100, 1)} %.`,
-    '- Training is short and on a subsample (12 000 of the 60 000 images, 3 epochs, SGD with momentum) because the zoo must regenerate on two shared CPU cores; see zoo/plan.ts. No converged (full training set, trained to a plateau) runs are in this zoo: see "Not measured" below.',
+    `- Quick zoo (zoo/plan.ts): training is short and on a subsample (12 000 of the 60 000 images, 3 epochs, SGD with momentum) so that it regenerates on two shared CPU cores. ${ctx.points.some(isConverged) ? `Beside it, converged runs of ${convergedSets(ctx.points).join(', ')} (full training set, early stopping on a held-out split): see "Converged runs" below.` : 'No converged (full training set, trained to a plateau) runs are in this zoo: see "Not measured" below.'}`,
     '- Each set has a base run; every other run changes one hyperparameter (batch size, learning rate, width, weight decay, label noise). The base run also keeps per-epoch checkpoints (epoch 0 = the initialization).',
     `- Layers analyzed: ${ctx.layersAnalyzed}, failed: ${ctx.layersFailed}, correlation traps flagged by the pipeline: ${ctx.correlationTraps}.`,
     '- Control: the same checkpoints with the entries of every weight matrix shuffled (`zoo/trends/shuffled-control.ts`), swept the same way. Shuffling keeps the entries and the Frobenius norm but removes learned correlations.',
@@ -262,6 +267,7 @@ export function renderReport(ctx: ReportContext, metrics: MetricName[]): string 
     ...findings(controlled),
     '',
   ];
+  out.push(...renderConvergedSection(ctx.points, ctx.groups, metrics));
   out.push(
     '## Effect sizes compared with Martin, Peng & Mahoney (2021)',
     '',

@@ -7,6 +7,7 @@ import {
   type TrainedZooManifest,
 } from '../../../zoo/manifest.ts';
 import { checkpointId, hyperparametersOf, zooPlan } from '../../../zoo/plan.ts';
+import { convergedPlan } from '../../../zoo/plan-converged.ts';
 
 describe('zooPlan', () => {
   const ids = zooPlan.flatMap((run) => run.checkpointEpochs.map((epoch) => checkpointId(run, epoch)));
@@ -18,8 +19,12 @@ describe('zooPlan', () => {
 
   it('is what the committed manifest records: every checkpoint, its hyperparameters, a measured accuracy', () => {
     const manifest = JSON.parse(readFileSync(MANIFEST_PATH, 'utf8')) as TrainedZooManifest;
-    expect(manifest.checkpoints.map((c) => c.id)).toEqual(ids);
-    for (const run of zooPlan) {
+    // The quick zoo in full, then the converged runs that have been trained (cheapest first).
+    const converged = convergedPlan.map((run) => checkpointId(run, run.epochs));
+    const recorded = manifest.checkpoints.map((c) => c.id);
+    expect(recorded.slice(0, ids.length)).toEqual(ids);
+    expect(recorded.slice(ids.length)).toEqual(converged.filter((id) => recorded.includes(id)));
+    for (const run of [...zooPlan, ...convergedPlan]) {
       for (const entry of manifest.checkpoints.filter((c) => c.run === run.run)) {
         expect(entry.hyperparameters, entry.id).toEqual(hyperparametersOf(run));
         expect(entry.test_accuracy, entry.id).toBeGreaterThan(0);
@@ -49,6 +54,42 @@ describe('zooPlan', () => {
 
   it('trains the Fashion-MNIST MLP batch-size family first', () => {
     expect(zooPlan.slice(0, 7).map((r) => r.varies)).toEqual(['base', ...new Array(6).fill('batch_size')]);
+  });
+});
+
+describe('convergedPlan', () => {
+  it('trains on the full split less a disjoint hold-out and stops early, one checkpoint per run', () => {
+    for (const run of convergedPlan) {
+      expect(run.earlyStopping, run.run).toBeDefined();
+      expect(run.trainSubsample + run.earlyStopping!.validation).toBe(60_000);
+      expect(run.checkpointEpochs).toEqual([run.epochs]);
+      expect(checkpointId(run, run.epochs)).toBe(`${run.run}-best`);
+      expect(hyperparametersOf(run)).toMatchObject({
+        validation_holdout: run.earlyStopping!.validation,
+        early_stopping_patience: run.earlyStopping!.patience,
+      });
+    }
+    const names = convergedPlan.map((r) => r.run);
+    expect(new Set(names).size).toBe(names.length);
+    // Quick-zoo runs record no early-stopping fields (their manifest entries stay as they were).
+    for (const run of zooPlan) expect(hyperparametersOf(run)).not.toHaveProperty('early_stopping_patience');
+  });
+
+  it('varies only the hidden width within each series, around a base run', () => {
+    for (const set of new Set(convergedPlan.map((r) => r.set))) {
+      const runs = convergedPlan.filter((r) => r.set === set);
+      const base = runs.find((r) => r.varies === 'base')!;
+      expect(runs.length).toBeGreaterThanOrEqual(3);
+      for (const run of runs.filter((r) => r !== base)) {
+        expect(run.varies).toBe('width');
+        expect({ ...run, run: '', varies: '', model: { ...run.model, hiddenWidth: 0 } }).toEqual({
+          ...base,
+          run: '',
+          varies: '',
+          model: { ...base.model, hiddenWidth: 0 },
+        });
+      }
+    }
   });
 });
 

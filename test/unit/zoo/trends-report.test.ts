@@ -9,6 +9,7 @@ import {
   paperClaims,
   randomizedControl,
 } from '../../../zoo/trends/report-claims.ts';
+import { isConverged, renderConvergedSection } from '../../../zoo/trends/report-converged.ts';
 
 /**
  * A zoo where trained α falls as accuracy rises (the theory's direction) but the shuffled copies'
@@ -102,7 +103,8 @@ describe('trends report: randomized-ESD control', () => {
     expect(md).toContain('## Randomized-ESD control');
     expect(md).toMatch(/fmnist-mlp\/label_noise\*\* \(n=2\): too few checkpoints/);
     // No full-training-set run and no pretrained sweep: the report says so.
-    expect(md).toMatch(/## Not measured\n\n- Converged runs .*: none\./);
+    expect(md).toMatch(/## Not measured\n\n- Converged runs: none in this zoo directory/);
+    expect(md).not.toContain('## Converged runs');
     expect(md).toMatch(/- Pretrained series: not swept in this run/);
   });
 });
@@ -126,5 +128,78 @@ describe('trends report: estimators against plain α', () => {
     expect(estimatorClaims(groupCorrelations(zoo())).join('\n')).toMatch(
       /alpha_farms: no values in this sweep/,
     );
+  });
+});
+
+describe('trends report: converged runs', () => {
+  /** Four early-stopped widths: α falls and log_norm rises with accuracy; plus the quick zoo. */
+  function withConverged(): ZooPoint[] {
+    const converged: ZooPoint[] = [32, 64, 128, 256].map((width, k) => ({
+      id: `fmnist-mlp-converged-w${width}-best`,
+      set: 'fmnist-mlp-converged',
+      varies: width === 128 ? 'base' : 'width',
+      run: `fmnist-mlp-converged-w${width}`,
+      epoch: 9 + k,
+      finalEpoch: 9 + k,
+      accuracy: 0.85 + 0.01 * k,
+      hyperparameters: {
+        hidden_width: width,
+        train_subsample: 55_000,
+        validation_holdout: 5000,
+        early_stopping_patience: 3,
+        epochs: 30,
+        momentum: 0.9,
+        learning_rate: 0.02,
+        batch_size: 64,
+      },
+      trained: { alpha: 4 - k * 0.1, log_norm: 1 + k },
+      shuffled: null,
+      training: { epochsTrained: 12 + k, seconds: 300 + 100 * k, validationAccuracy: 0.86 + 0.01 * k },
+    }));
+    return [...zoo(), ...converged];
+  }
+
+  it('tells converged checkpoints by their recorded early stopping', () => {
+    const points = withConverged();
+    expect(points.filter(isConverged).map((p) => p.hyperparameters.hidden_width)).toEqual([32, 64, 128, 256]);
+  });
+
+  it('shows how they were trained, their metrics, τ per series and the claims on them', () => {
+    const points = withConverged();
+    const text = renderConvergedSection(points, groupCorrelations(points), ['alpha', 'log_norm']).join('\n');
+    expect(text).toMatch(/4 checkpoints in 1 series \(fmnist-mlp-converged\)/);
+    expect(text).toMatch(/trained on 55000 of the 60 000 training images with 5000 more held out/);
+    expect(text).toMatch(/Epochs run: 12–15; training time per run .*: 300–600 s, 30 min in all\./);
+    expect(text).toMatch(
+      /\| fmnist-mlp-converged-w32-best \| 32 \| 9 \/ 12 \| 86\.00 \| 85\.00 \| 300 \| 4\.000 \|/,
+    );
+    expect(text).toMatch(/\| fmnist-mlp-converged \| 4 \| 85\.0–88\.0 \| -1\.00 ✓ \| 1\.00 ✗ \|/);
+    expect(text).toMatch(
+      /Claim \(i\).*-1\.00 on the converged series vs -1\.00 on the quick zoo.*\*\*does not hold\*\*/,
+    );
+    expect(text).toMatch(/Plain α: 1\.00 on the converged series/);
+  });
+
+  it('is left out of a report without converged runs, and the report names it otherwise', () => {
+    expect(renderConvergedSection(zoo(), groupCorrelations(zoo()), ['alpha'])).toEqual([]);
+    const points = withConverged();
+    const md = renderReport(
+      {
+        source: 'pipeline',
+        sweeps: { trained: 't', control: 'c' },
+        generatedAt: 'now',
+        zooDir: '/z',
+        points,
+        groups: groupCorrelations(points),
+        plots: [],
+        correlationTraps: 0,
+        layersAnalyzed: 33,
+        layersFailed: 0,
+      },
+      ['alpha', 'log_norm'],
+    );
+    expect(md).toContain('## Converged runs (full training set, early stopping)');
+    expect(md).toMatch(/Beside it, converged runs of fmnist-mlp-converged/);
+    expect(md).toMatch(/- Converged runs cover MLPs only \(fmnist-mlp-converged\)/);
   });
 });
