@@ -72,9 +72,8 @@ export async function analyzeCheckpoint(
     onProgress?.({ done, total: selected.length, layer: layer.name });
     try {
       const weights = await readPlannedWeights(ckpt, base, layer);
+      // Tied weights are one row, marked with the other names (readPlannedWeights → tied_with).
       const analysis = await analyzeLayer(weights, config, layer.layerId);
-      // Tied weights (same stored bytes) are one row, marked with the other names.
-      if (layer.mapped.tiedWith) analysis.metrics.tied_with = layer.mapped.tiedWith.join(', ');
       layers.push(analysis.metrics);
       await options.onLayer?.(analysis);
     } catch (err) {

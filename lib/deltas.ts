@@ -17,6 +17,7 @@ import { BadInputError } from './errors.ts';
 import { discoverCheckpoints } from './formats/discover.ts';
 import { readLayerWeights } from './formats/layers.ts';
 import type { ObjectOpener, OpenedCheckpoint, TensorInfo } from './formats/types.ts';
+import { gramWeights } from './gram-weights.ts';
 import { type PlannedLayer, type PlannedLayers, planLayers, type SkippedLayer } from './layer-plan.ts';
 import type { AnalysisConfig } from './spectral/types.ts';
 import type { LayerWeights } from './types.ts';
@@ -111,22 +112,42 @@ export function pairWithBase(plan: PlannedLayers, base: OpenedCheckpoint): Plann
   return { layers: [...layers, ...merged], skipped };
 }
 
-/** The weights a planned layer is analyzed on: W, W − W_base, or a LoRA module's W_base + ΔW. */
-export function readPlannedWeights(
+/**
+ * The weights a planned layer is analyzed on: W, W − W_base, or a LoRA module's W_base + ΔW (a
+ * layer above max_N through its streamed Gram matrix), with its tied names.
+ */
+export async function readPlannedWeights(
   ckpt: OpenedCheckpoint,
   base: OpenedCheckpoint | undefined,
   layer: PlannedLayer,
 ): Promise<LayerWeights> {
-  if (!isDeltaLayer(layer)) return readLayerWeights(ckpt, layer.mapped);
-  if (!base) {
-    throw new BadInputError('layer planned against a base, but no base checkpoint is open', {
-      file: ckpt.uri,
-      layer: layer.name,
-    });
+  const weights = await readUntagged(ckpt, base, layer);
+  if (layer.mapped.tiedWith) weights.tiedWith = layer.mapped.tiedWith;
+  return weights;
+}
+
+function readUntagged(
+  ckpt: OpenedCheckpoint,
+  base: OpenedCheckpoint | undefined,
+  layer: PlannedLayer,
+): Promise<LayerWeights> {
+  if (layer.gram) {
+    const paired = isDeltaLayer(layer) && base ? { ckpt: base, tensor: layer.baseTensor } : undefined;
+    if (isDeltaLayer(layer) && !paired) throw noBase(ckpt, layer);
+    return Promise.resolve(gramWeights(ckpt, layer, { base: paired }));
   }
+  if (!isDeltaLayer(layer)) return readLayerWeights(ckpt, layer.mapped);
+  if (!base) throw noBase(ckpt, layer);
   return layer.layerType === 'lora_merged'
     ? readMergedWeights(ckpt, base, layer)
     : readDeltaWeights(ckpt, base, layer);
+}
+
+function noBase(ckpt: OpenedCheckpoint, layer: PlannedLayer): BadInputError {
+  return new BadInputError('layer planned against a base, but no base checkpoint is open', {
+    file: ckpt.uri,
+    layer: layer.name,
+  });
 }
 
 function checkLengths(ckpt: OpenedCheckpoint, layer: DeltaLayer, ours: number, base: number): void {

@@ -30,6 +30,8 @@ export interface PlannedLayer {
   byteLength: number;
   /** What readLayerWeights decodes. */
   mapped: MappedTensor;
+  /** N above max_N, analyzed through its streamed Gram matrix (AnalysisConfig.aboveMaxN 'gram'). */
+  gram?: true;
 }
 
 /** A tensor not analyzed by design: not a weight matrix, or outside the size filters. */
@@ -88,7 +90,16 @@ export function planLayers(ckpt: OpenedCheckpoint, config: AnalysisConfig): Plan
       layers.push({ layerId, name: module, layerType, shape, byteLength, mapped });
       return;
     }
-    layers.push({ layerId, name, layerType, shape, byteLength: mapped.tensor.byteLength, mapped });
+    const layer: PlannedLayer = {
+      layerId,
+      name,
+      layerType,
+      shape,
+      byteLength: mapped.tensor.byteLength,
+      mapped,
+    };
+    if (decision.gram) layer.gram = true;
+    layers.push(layer);
   });
   return { layers, skipped };
 }

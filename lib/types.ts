@@ -34,6 +34,26 @@ export interface LayerWeights {
    * analysis needs its entries (randomized ESDs).
    */
   lowRank?: { core: Float64Array; rank: number; expand(): Float64Array };
+  /**
+   * A matrix too tall to hold (N above max_N, AnalysisConfig.aboveMaxN 'gram'): `data` is empty and
+   * `solve` streams its row blocks into the small-side Gram matrix and returns that matrix's
+   * eigenvalues — run inside the analysis (its compute slot), not when the weights are read.
+   */
+  gram?: { solve(): Promise<GramSolution> };
+  /** Other names of this matrix (tied weights): reported in the row's `tied_with`. */
+  tiedWith?: string[];
+}
+
+/** The ESD of a matrix analyzed through its streamed Gram matrix (LayerWeights.gram). */
+export interface GramSolution {
+  /** Ascending eigenvalues of WᵀW (the squared singular values of W). */
+  evals: Float64Array;
+  /** The eigen-solver ('native-syevd' or 'ts'). */
+  backend: 'native-syevd' | 'ts';
+  /** max |w| over the streamed entries (for error messages). */
+  maxAbs: number;
+  /** For a fine-tune delta streamed against its base: ‖ΔW‖_F / ‖W_base‖_F (null for a zero base). */
+  deltaNormRatio?: number | null;
 }
 
 export interface QuantizationInfo {

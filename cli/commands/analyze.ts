@@ -21,13 +21,14 @@ import type { LayerAnalysis, LayerMetrics } from '../../lib/spectral/types.ts';
 import { createStorage } from '../../storage/index.ts';
 import { type CheckpointFailure, reportCheckpointFailure } from '../checkpoint-failure.ts';
 import { terminalText } from '../terminal-text.ts';
-import { ESTIMATORS_HELP } from './estimator-options.ts';
+import { ABOVE_MAX_N_HELP, ESTIMATORS_HELP } from './estimator-options.ts';
 
 interface AnalyzeOptions {
   format: 'table' | 'json' | 'csv';
   minEvals?: string;
   maxEvals?: string;
   maxN?: string;
+  aboveMaxN?: string;
   layers?: string;
   fit?: string;
   fixFingers?: string;
@@ -163,6 +164,7 @@ export function register(program: Command): void {
     .option('--min-evals <n>', 'skip layers with fewer eigenvalues (M·rf)', '10')
     .option('--max-evals <n>', 'skip layers with more eigenvalues (M·rf)', '15000')
     .option('--max-n <n>', 'skip layers whose larger dimension N exceeds this', '50000')
+    .option('--above-max-n <mode>', ABOVE_MAX_N_HELP)
     .option('--layers <regex>', 'analyze only layers whose name matches')
     .addOption(
       new Option('--fit <kind>', 'power-law fit')
@@ -188,6 +190,7 @@ export function register(program: Command): void {
         minEvals: options.minEvals,
         maxEvals: options.maxEvals,
         maxN: options.maxN,
+        aboveMaxN: options.aboveMaxN,
         layers: options.layers ?? null,
         fit: options.fit,
         fixFingers: options.fixFingers ?? null,

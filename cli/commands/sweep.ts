@@ -25,7 +25,7 @@ import { awaitSweep, connectClient, resumeSweep, startSweep } from '../../worker
 import { startWorkerChild, type WorkerChild } from '../../workers/worker-process.ts';
 import { terminalText } from '../terminal-text.ts';
 import { dashboardUrl } from './dashboard.ts';
-import { ESTIMATORS_HELP, withEstimatorFlags } from './estimator-options.ts';
+import { ABOVE_MAX_N_HELP, ESTIMATORS_HELP, withEstimatorFlags } from './estimator-options.ts';
 import { loadLeaderboard, renderLeaderboard } from './leaderboard.ts';
 import {
   addCurvatureOptions,
@@ -44,6 +44,7 @@ interface SweepOptions extends CurvatureFlags {
   concurrency?: string;
   estimators?: string;
   hillXmin?: string;
+  aboveMaxN?: string;
   base?: string;
 }
 
@@ -148,6 +149,7 @@ export function register(program: Command): void {
     .option('--wait', 'follow the sweep with a progress bar and print the leaderboard at the end')
     .option('--estimators <list>', ESTIMATORS_HELP)
     .option('--hill-xmin <rule>', 'x_min rule of alpha_hill: xmin_mid (default) or xmin_peak')
+    .option('--above-max-n <mode>', ABOVE_MAX_N_HELP)
     .option(
       '--base <uri>',
       'analyze W − W_base against this base checkpoint (fine-tune deltas; LoRA adapters also W_base + ΔW)',

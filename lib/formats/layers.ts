@@ -189,7 +189,7 @@ function permute<T extends Float32Array | Float64Array>(data: T, shape: number[]
   );
 }
 
-function quantizationOf(tensor: TensorInfo): QuantizationInfo | undefined {
+export function quantizationOf(tensor: TensorInfo): QuantizationInfo | undefined {
   if (tensor.quantization) return tensor.quantization;
   switch (tensor.dtype) {
     case 'F16':

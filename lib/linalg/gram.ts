@@ -37,6 +37,13 @@ export function smallSideRows(
 /** The m×m Gram matrix (full symmetric storage) of the rows of the m×n matrix `a`. */
 export function gramOfRows(a: Float64Array, m: number, n: number): Float64Array {
   const g = new Float64Array(m * m);
+  addGramOfRows(g, a, m, n);
+  mirrorUpper(g, m);
+  return g;
+}
+
+/** g += a·aᵀ on and above the diagonal of the m×m row-major `g` (`a` is m×n row-major). */
+export function addGramOfRows(g: Float64Array, a: Float64Array, m: number, n: number): void {
   for (let k0 = 0; k0 < n; k0 += BLOCK) {
     const k1 = Math.min(n, k0 + BLOCK);
     for (let i = 0; i < m; i++) {
@@ -55,6 +62,9 @@ export function gramOfRows(a: Float64Array, m: number, n: number): Float64Array 
       }
     }
   }
+}
+
+/** Copy the upper triangle of the m×m row-major `g` onto the lower one. */
+export function mirrorUpper(g: Float64Array, m: number): void {
   for (let i = 0; i < m; i++) for (let j = i + 1; j < m; j++) g[j * m + i] = g[i * m + j]!;
-  return g;
 }

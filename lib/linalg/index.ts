@@ -14,6 +14,7 @@ import { cudaLoadError, loadCudaLinalg } from './cuda.ts';
 import type { FloatArray } from './gram.ts';
 import { loadNativeLinalg, type NativeMethod } from './native.ts';
 import { CUDA_MIN_DIM, GRAM_MIN_DIM } from './thresholds.ts';
+import { symmetricEigenvalues } from './tridiagonal.ts';
 import { squaredSingularValuesTs } from './ts-solver.ts';
 
 export { type CudaDtype, type CudaLinalg, cudaLoadError, loadCudaLinalg } from './cuda.ts';
@@ -85,15 +86,24 @@ function getSolverThread(): Worker {
   return worker;
 }
 
-function runInWorker(data: FloatArray, rows: number, cols: number): Promise<Float64Array> {
+function runInWorker(data: FloatArray, rows: number, cols: number, symmetric = false): Promise<Float64Array> {
   return new Promise((resolve, reject) => {
     const worker = getSolverThread();
     const copy = data.slice(0, rows * cols);
     pending.push({ resolve, reject });
     // Keep the process alive while a request is outstanding.
     worker.ref();
-    worker.postMessage({ data: copy, rows, cols }, [copy.buffer as ArrayBuffer]);
+    worker.postMessage({ data: copy, rows, cols, symmetric }, [copy.buffer as ArrayBuffer]);
   });
+}
+
+/**
+ * Ascending eigenvalues of the symmetric m×m row-major matrix `a` (full storage) with the
+ * TypeScript solver, in the solver thread when large (a copy is sent; `a` is left as it is).
+ */
+export function symmetricEigenvaluesTs(a: Float64Array, m: number): Promise<Float64Array> {
+  if (m * m * m < WORKER_MIN_WORK) return Promise.resolve(symmetricEigenvalues(a.slice(0, m * m), m));
+  return runInWorker(a, m, m, true);
 }
 
 /** Every value WEIGHTLENS_EIGEN_BACKEND may take. */

@@ -18,6 +18,19 @@ export interface NativeLinalg {
     method: NativeMethod,
     single: boolean,
   ): Promise<Float64Array>;
+  /**
+   * gram (cols×cols) += blockᵀ·block for a row-major rows×cols block (dsyrk), on the row-major
+   * lower triangle only; `gram` must be left alone until the promise settles. Absent in builds
+   * older than it (callers fall back to TypeScript).
+   */
+  gramUpdate?(
+    gram: Float64Array,
+    block: Float32Array | Float64Array,
+    rows: number,
+    cols: number,
+  ): Promise<void>;
+  /** Ascending eigenvalues (dsyevd) of the m×m matrix whose row-major lower triangle is `gram` (copied). */
+  symmetricEigenvalues?(gram: Float64Array, m: number): Promise<Float64Array>;
   /** Name of the BLAS/LAPACK build it links (for reports). */
   backend(): string;
 }

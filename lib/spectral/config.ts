@@ -5,12 +5,13 @@
 import { createHash } from 'node:crypto';
 import { BadInputError } from '../errors.ts';
 import { HILL_XMIN_RULES } from './hill.ts';
-import type { AnalysisConfig, Estimator, FitKind, FixFingers, Precision } from './types.ts';
+import type { AboveMaxN, AnalysisConfig, Estimator, FitKind, FixFingers, Precision } from './types.ts';
 
 export const defaultAnalysisConfig: AnalysisConfig = Object.freeze({
   minEvals: 8,
   maxEvals: 15000,
   maxN: 50000,
+  aboveMaxN: 'skip',
   fit: 'pl',
   fixFingers: null,
   xminMax: null,
@@ -35,11 +36,13 @@ const HASHED_WHEN_SET: readonly (keyof AnalysisConfig)[] = [
   'hillXmin',
   'base',
   'baseContentHash',
+  'aboveMaxN',
 ];
 
 const FIT_KINDS: readonly FitKind[] = ['pl', 'tpl', 'e_tpl'];
 const FIX_FINGERS: readonly FixFingers[] = ['xmin_peak', 'clip_xmax'];
 const PRECISIONS: readonly Precision[] = ['f64', 'f32'];
+export const ABOVE_MAX_N: readonly AboveMaxN[] = ['skip', 'gram'];
 
 function fail(message: string): never {
   throw new BadInputError(`invalid analysis option: ${message}`);
@@ -102,6 +105,7 @@ export function parseAnalysisConfig(partial: unknown): AnalysisConfig {
     minEvals: integerOption(record, 'minEvals', 1),
     maxEvals: integerOption(record, 'maxEvals', 1),
     maxN: integerOption(record, 'maxN', 1),
+    aboveMaxN: enumOption(record.aboveMaxN ?? defaultAnalysisConfig.aboveMaxN, ABOVE_MAX_N, 'aboveMaxN'),
     fit: enumOption(record.fit ?? defaultAnalysisConfig.fit, FIT_KINDS, 'fit'),
     fixFingers:
       fixFingersRaw === null || fixFingersRaw === false

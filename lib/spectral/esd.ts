@@ -67,6 +67,8 @@ export interface LayerEsd {
   weak_rank_loss: number;
   /** The eigen-solver that computed it (recorded with the layer result). */
   backend: ResolvedEigenBackend;
+  /** A streamed fine-tune delta's ‖ΔW‖_F / ‖W_base‖_F (set only through LayerWeights.gram). */
+  deltaNormRatio?: number | null;
 }
 
 export interface EsdOptions {
@@ -154,6 +156,7 @@ export async function layerEsd(
   const size = rows * cols;
   // A low-rank matrix given by its r×r core (LoRA ΔW): the core's ESD padded with zeros, unless the
   // entries themselves are needed (a permuted copy), then the full matrix.
+  if (weights.gram) return gramEsd(weights, geometry, options);
   const lowRank = weights.lowRank;
   if (lowRank && count === 1) return lowRankEsd(weights.name, lowRank, geometry, options);
   if (weights.data.length !== size * count) {
@@ -225,6 +228,46 @@ function slicesOf(
   for (let slice = 0; slice < count; slice++)
     out.set(permute(data.subarray(slice * size, (slice + 1) * size)), slice * size);
   return out;
+}
+
+/** The ESD of a matrix given by its streamed Gram matrix (LayerWeights.gram): one matrix, unscaled. */
+async function gramEsd(
+  weights: LayerWeights,
+  geometry: LayerGeometry,
+  options: EsdOptions,
+): Promise<LayerEsd> {
+  if (options.permute || geometry.count !== 1 || !weights.gram) {
+    throw new BadInputError(
+      'a layer analyzed through its Gram matrix has no entries to permute (randomize needs them)',
+      { layer: weights.name },
+    );
+  }
+  const solution = await weights.gram.solve();
+  const evals = solution.evals;
+  const m = evals.length;
+  if (m !== Math.min(geometry.rows, geometry.cols)) {
+    throw new BadInputError(`Gram matrix gave ${m} eigenvalues, the shape needs ${geometry.M}`, {
+      layer: weights.name,
+    });
+  }
+  const svMax = Math.sqrt(evals[m - 1]!);
+  const tol = svMax * Math.sqrt(geometry.N * FLOAT64_EPS);
+  let rankLoss = 0;
+  let weak = 0;
+  for (const lambda of evals) {
+    if (!(Math.sqrt(lambda) > tol)) rankLoss++;
+    if (lambda < WEAK_RANK_TOLERANCE) weak++;
+  }
+  const esd: LayerEsd = {
+    evals,
+    sv_max: svMax,
+    sv_min: Math.sqrt(evals[0]!),
+    rank_loss: rankLoss,
+    weak_rank_loss: weak,
+    backend: solution.backend,
+  };
+  if (solution.deltaNormRatio !== undefined) esd.deltaNormRatio = solution.deltaNormRatio;
+  return esd;
 }
 
 /** The ESD of a rank-r matrix from its core: r eigenvalues, M − r zeros (see LayerWeights.lowRank). */

@@ -24,7 +24,8 @@ export const EVALS_THRESHOLD = 1e-5;
 /** Layers with fewer components than this get 5 pooled randomized replicas. */
 const FEW_COMPONENTS = 100;
 
-export type LayerDecision = { analyze: true } | { analyze: false; reason: string };
+/** `gram`: analyze through the streamed small-side Gram matrix (N above max_N, aboveMaxN 'gram'). */
+export type LayerDecision = { analyze: true; gram?: true } | { analyze: false; reason: string };
 
 /** WeightWatcher's `layer_supported` size filters plus the `layers` regex, from the shape alone. */
 export function layerFilter(
@@ -51,8 +52,29 @@ export function layerFilter(
       reason: `too many eigenvalues: M·rf = ${components} > max_evals ${config.maxEvals}`,
     };
   }
-  if (geometry.N > config.maxN) return { analyze: false, reason: `N = ${geometry.N} > max_N ${config.maxN}` };
+  if (geometry.N > config.maxN) return aboveMaxN(layerType, shape, geometry.N, config);
   return { analyze: true };
+}
+
+/** WeightWatcher skips N > max_N; with aboveMaxN 'gram' a tall 2-D dense/embedding matrix is analyzed. */
+function aboveMaxN(
+  layerType: LayerType,
+  shape: readonly number[],
+  N: number,
+  config: AnalysisConfig,
+): LayerDecision {
+  const reason = `N = ${N} > max_N ${config.maxN}`;
+  if (config.aboveMaxN !== 'gram') return { analyze: false, reason };
+  if (layerType !== 'dense' && layerType !== 'embedding') {
+    return { analyze: false, reason: `${reason} (--above-max-n gram takes dense and embedding matrices)` };
+  }
+  if (shape[0]! < shape[1]!) {
+    return {
+      analyze: false,
+      reason: `${reason} (--above-max-n gram streams whole rows, so it needs the long side first, not [${shape.join(', ')}])`,
+    };
+  }
+  return { analyze: true, gram: true };
 }
 
 export interface AnalyzeLayerOptions {
@@ -120,7 +142,15 @@ export async function analyzeLayer(
   if (components < config.minEvals) {
     throw new BadInputError(`too few eigenvalues (${components} < min_evals ${config.minEvals})`, context);
   }
-  checkWeights(weights);
+  if (weights.gram) {
+    // Checked while the row blocks stream (lib/gram-weights.ts); no entries are held to permute.
+    if (config.randomize || config.estimators.includes('farms')) {
+      throw new BadInputError(
+        `${config.randomize ? 'randomize' : 'the farms estimator'} needs the matrix entries, which a layer analyzed through its Gram matrix (--above-max-n gram) does not hold`,
+        context,
+      );
+    }
+  } else checkWeights(weights);
   const esdOptions = {
     backend: options.backend,
     single: config.precision === 'f32',
@@ -140,6 +170,7 @@ export async function analyzeLayer(
     for (const v of evals) if (v >= fit.xmin) numPlSpikes++;
   }
   const norms = normMetrics(evals, alpha, geometry.N);
+  const deltaNormRatio = esd.deltaNormRatio !== undefined ? esd.deltaNormRatio : weights.deltaNormRatio;
   const metrics: LayerMetrics = {
     layer_id: layerId,
     name: weights.name,
@@ -178,7 +209,9 @@ export async function analyzeLayer(
     rank_loss: esd.rank_loss,
     weak_rank_loss: esd.weak_rank_loss,
     ...(weights.lora ? { lora_rank: weights.lora.rank, lora_scale: weights.lora.scale } : {}),
-    ...(weights.deltaNormRatio !== undefined ? { delta_norm_ratio: weights.deltaNormRatio } : {}),
+    ...(deltaNormRatio !== undefined ? { delta_norm_ratio: deltaNormRatio } : {}),
+    ...(weights.gram ? { above_max_n: 'gram' } : {}),
+    ...(weights.tiedWith ? { tied_with: weights.tiedWith.join(', ') } : {}),
     ...extra,
   };
   const flags: LayerFlag[] = alphaFlags(alpha);

@@ -11,6 +11,8 @@ export type FixFingers = 'xmin_peak' | 'clip_xmax';
 export type Precision = 'f64' | 'f32';
 /** Estimators beyond WeightWatcher's defaults, computed per layer when asked for. */
 export type Estimator = 'hill' | 'farms' | 'detx' | 'traps';
+/** What happens to a layer with N above max_N: WeightWatcher skips it; 'gram' analyzes it through WᵀW. */
+export type AboveMaxN = 'skip' | 'gram';
 export type { HillXminRule };
 
 /** WeightWatcher's analyze() options we mirror; defaults are WeightWatcher's. */
@@ -18,6 +20,12 @@ export interface AnalysisConfig {
   minEvals: number; // 8 (WeightWatcher 0.7.7's DEFAULT_MIN_EVALS)
   maxEvals: number; // 15000
   maxN: number; // 50000
+  /**
+   * Layers with N > maxN: 'skip' (WeightWatcher) or 'gram' — a 2-D tensor with its long side first
+   * (embeddings, LM heads) analyzed through its small-side Gram matrix, summed from streamed row
+   * blocks (lib/gram-weights.ts). Part of the config hash when set.
+   */
+  aboveMaxN: AboveMaxN; // 'skip'
   fit: FitKind; // 'pl'
   fixFingers: FixFingers | null; // null
   xminMax: number | null;
