@@ -1,27 +1,25 @@
 /**
- * A counting semaphore for the CPU-bound part of the layer activities. A worker accepts one more
- * activity task than it has compute slots, so the next layer batch is already fetched (and its
- * tensors read) while the eigensolver is busy; the solver itself runs at most `size` layers at
- * once. A task that waited `maxWaitMs` for a slot runs anyway (one layer over the limit): its
- * start-to-close timeout counts the wait, and the analysis ahead of it may take hours.
- * Waiting respects the activity's cancellation.
+ * A counting semaphore for the CPU-bound part of the layer activities: the solver runs at most
+ * `size` layers at once in this process. A cpu worker takes no more activity tasks than it has
+ * slots (workers/create.ts), so there a layer only waits here behind a batch's presolve; a gpu
+ * worker takes one more task than slots, so a routed batch is read while another is on the device
+ * and then waits here. A waiter waits as long as the work ahead of it takes: its activity keeps
+ * heartbeating meanwhile (activities/layer.ts), and running it beside the holder instead would put
+ * two long analyses on one slot's core (and their memory in one worker). Waiting respects the
+ * activity's cancellation.
  */
 export class ComputeSlots {
   private free: number;
   private readonly waiters: (() => void)[] = [];
+  private active = 0;
 
-  constructor(
-    readonly size: number,
-    readonly maxWaitMs = 30_000,
-  ) {
+  constructor(readonly size: number) {
     if (!Number.isInteger(size) || size < 1)
       throw new RangeError(`compute slots: ${size} (need an integer >= 1)`);
     this.free = size;
   }
 
-  private active = 0;
-
-  /** Analyses running right now (also those whose activity stopped waiting for them). */
+  /** Analyses running right now (also those whose cancelled activity stopped waiting for them). */
   get running(): number {
     return this.active;
   }
@@ -31,44 +29,34 @@ export class ComputeSlots {
     return this.free;
   }
 
-  /** Run `work` once a slot is free (FIFO) or `maxWaitMs` passed; rejects if `signal` aborts first. */
+  /** Run `work` once a slot is free (first come, first served); rejects if `signal` aborts first. */
   async run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const holdsSlot = await this.acquire(signal);
+    await this.acquire(signal);
     this.active += 1;
     try {
       return await work();
     } finally {
       this.active -= 1;
-      if (holdsSlot) this.release();
+      this.release();
     }
   }
 
-  /** True with a slot; false when the wait ran out (the work runs over the limit). */
-  private acquire(signal?: AbortSignal): Promise<boolean> {
+  private acquire(signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     if (this.free > 0) {
       this.free -= 1;
-      return Promise.resolve(true);
+      return Promise.resolve();
     }
-    return new Promise<boolean>((resolve, reject) => {
-      const leave = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        const at = this.waiters.indexOf(grant);
-        if (at >= 0) this.waiters.splice(at, 1);
-      };
+    return new Promise<void>((resolve, reject) => {
       const grant = () => {
-        leave();
-        resolve(true);
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
       };
       const onAbort = () => {
-        leave();
+        const at = this.waiters.indexOf(grant);
+        if (at >= 0) this.waiters.splice(at, 1);
         reject(signal!.reason);
       };
-      const timer = setTimeout(() => {
-        leave();
-        resolve(false);
-      }, this.maxWaitMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(grant);
     });

@@ -60,7 +60,8 @@ export function printSweep(c: MeasuredCase, load: string): void {
   console.log(
     `  S3 bytes read: ${gb(m.s3GetBytes)} in ${m.s3Gets} GETs = ${ratio.toFixed(4)}× checkpoint bytes (${gb(c.checkpointBytes)}) ` +
       `— target ≤ 1.05×: ${verdict(ratio <= TARGETS.bytesRatio)}; ` +
-      `${(m.s3GetBytes / c.analyzedBytes).toFixed(4)}× the analyzed tensors' bytes (${gb(c.analyzedBytes)})`,
+      `${(m.s3GetBytes / c.analyzedBytes).toFixed(4)}× the analyzed tensors' bytes (${gb(c.analyzedBytes)}, ` +
+      `${pct(c.analyzedBytes / c.checkpointBytes)} of the checkpoint; the rest is skipped by the configuration)`,
   );
   console.log(
     `  Σ per-layer analysis (stored durations): ${compute.toFixed(1)} s; overhead = wall − Σ/${m.workers} = ` +

@@ -41,8 +41,7 @@ export interface CreateWorkerOptions {
   /**
    * Layer analyses (`cpu`) or curvature activities (`gpu`) run at once (default: the machine's
    * cores for `cpu`, analysis is CPU-bound; 1 for `gpu`, one tfjs backend per process). A `cpu`
-   * worker takes CPU_IO_SLOTS more activity tasks (fetched ahead; one waits up to 30 s for a
-   * compute slot, then runs anyway so its timeout never runs out in the queue).
+   * worker takes exactly this many activity tasks at once; a `gpu` worker GPU_IO_SLOTS more.
    */
   concurrency?: number;
   services: WorkerServices;
@@ -76,11 +75,13 @@ export interface RunningWorker {
 }
 
 /**
- * Activity task slots of a cpu worker beyond its compute slots (see createWorker): one, so the
- * next batch is already fetched when the solver frees up. More would let one worker hoard batches
- * that an idle worker could run (inspect and summary are local activities and need no slot).
+ * Activity task slots of a gpu worker beyond its compute slots: one, so a routed batch is read (or
+ * a curvature activity runs) while another batch is on the device. A cpu worker gets none: a task
+ * it held beyond its compute slots would wait behind an analysis that can take many minutes (an
+ * 8B-shaped MLP matrix), past its own start-to-close timeout when it is a small batch, while an
+ * idle worker could have run it (inspect and summary are local activities and need no slot).
  */
-export const CPU_IO_SLOTS = 1;
+export const GPU_IO_SLOTS = 1;
 
 const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -143,10 +144,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Runnin
       taskQueue,
       ...(gpu ? {} : { workflowBundle: await workflowBundle() }),
       activities,
-      // cpu: `concurrency` layer analyses at once (activities/compute-slots.ts), plus CPU_IO_SLOTS
-      // task slots, so the next batch is fetched and its tensors read while the solver works.
-      // gpu: the same, so a routed layer batch can be read while another is on the device.
-      maxConcurrentActivityTaskExecutions: concurrency + CPU_IO_SLOTS,
+      // cpu: one activity task per compute slot (activities/compute-slots.ts), so every task the
+      // worker holds is being analyzed, read or stored, and the rest stay in the queue for any
+      // worker. gpu: GPU_IO_SLOTS more, waiting (heartbeating) for the device.
+      maxConcurrentActivityTaskExecutions: concurrency + (gpu ? GPU_IO_SLOTS : 0),
       // Activities heartbeat every 5 s; cancellation must reach them well inside the timeout.
       // After the grace, running activities are cancelled (they fail and are retried on another
       // worker without waiting for a heartbeat timeout); the force time bounds the whole exit.
