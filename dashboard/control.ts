@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { exportS3Env, type S3Settings } from '../infra/config.ts';
 import { ConfigError } from '../lib/errors.ts';
 import { accessPolicy } from './access.ts';
+import { pageCacheLimits } from './page-cache.ts';
 
 export const dashboardDir = path.dirname(fileURLToPath(import.meta.url));
 const repositoryRoot = path.resolve(dashboardDir, '..');
@@ -122,6 +123,8 @@ export interface DashboardEnvironment {
   temporalNamespace?: string;
   /** Required unless bound to loopback (WEIGHTLENS_DASHBOARD_TOKEN; see access.ts). */
   dashboardToken?: string;
+  /** Bounds of the rendered-page cache (page-cache.ts); its defaults when absent, 0 entries: off. */
+  pageCache?: { entries?: number; megabytes?: number };
 }
 
 export interface RunningDashboard {
@@ -148,8 +151,14 @@ export async function startDashboardServer(
   if (environment.dashboardToken !== undefined) env.WEIGHTLENS_DASHBOARD_TOKEN = environment.dashboardToken;
   if (environment.temporalUiUrl) env.TEMPORAL_UI_URL = environment.temporalUiUrl;
   if (environment.temporalNamespace) env.TEMPORAL_NAMESPACE = environment.temporalNamespace;
+  if (environment.pageCache?.entries !== undefined)
+    env.WEIGHTLENS_DASHBOARD_PAGE_CACHE_ENTRIES = String(environment.pageCache.entries);
+  if (environment.pageCache?.megabytes !== undefined)
+    env.WEIGHTLENS_DASHBOARD_PAGE_CACHE_MB = String(environment.pageCache.megabytes);
   const policy = accessPolicy(env);
   if (policy.mode === 'refuse') throw new ConfigError(`dashboard: ${policy.reason}`);
+  // A bad bound is one line here, not an error on every leaderboard request.
+  pageCacheLimits(env);
   const child = spawn(process.execPath, [nextBin, 'start', '-p', String(options.port), '-H', host], {
     cwd: dashboardDir,
     env,

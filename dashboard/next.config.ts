@@ -13,6 +13,9 @@ const config: NextConfig = {
   // Database driver and AWS SDK stay plain Node requires on the server (not bundled).
   serverExternalPackages: ['pg', '@prisma/adapter-pg', '@prisma/client', '@aws-sdk/client-s3'],
   poweredByHeader: false,
+  // The proxy sees RSC requests as sent (their headers and _rsc query), so page-cache.ts can tell
+  // them from document requests and never answers one with a cached HTML page.
+  skipProxyUrlNormalize: true,
   reactStrictMode: true,
   // Also on what the access proxy does not see (static build assets).
   async headers() {

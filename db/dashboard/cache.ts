@@ -13,39 +13,88 @@ import type { Db } from './client.ts';
 /** Distinct query keys kept (pages × filters × sorts); the least recently used one goes first. */
 const MAX_ENTRIES = 500;
 
-export class VersionedCache {
-  private version: bigint | null = null;
-  private readonly entries = new Map<string, Promise<unknown>>();
+export interface CacheBounds<V> {
+  /** Entries kept; the least recently used goes first. */
+  maxEntries: number;
+  /** Sum of the kept values' weights (bytes, say); unbounded when absent. */
+  maxWeight?: number;
+  /** A value's weight once computed; null: answer it but keep nothing (an error page, say). */
+  weigh?: (value: V) => number | null;
+}
 
-  constructor(private readonly maxEntries: number) {}
+interface Entry<V> {
+  value: Promise<V>;
+  /** 0 until computed. */
+  weight: number;
+}
+
+export class VersionedCache<V = unknown> {
+  private version: bigint | null = null;
+  private readonly entries = new Map<string, Entry<V>>();
+  private weight = 0;
+  private readonly bounds: Required<CacheBounds<V>>;
+
+  constructor(bounds: number | CacheBounds<V>) {
+    const given = typeof bounds === 'number' ? { maxEntries: bounds } : bounds;
+    this.bounds = { maxWeight: Number.POSITIVE_INFINITY, weigh: () => 0, ...given };
+  }
 
   get size(): number {
     return this.entries.size;
   }
 
-  get<T>(version: bigint, key: string, compute: () => Promise<T>): Promise<T> {
+  /** Sum of the kept entries' weights. */
+  get totalWeight(): number {
+    return this.weight;
+  }
+
+  get<T extends V>(version: bigint, key: string, compute: () => Promise<T>): Promise<T> {
     if (this.version === null || version > this.version) {
       this.entries.clear();
+      this.weight = 0;
       this.version = version;
     }
     // A request that read an older version than a newer one already seen: answer it, keep nothing.
-    if (version < this.version) return compute();
-    const hit = this.entries.get(key) as Promise<T> | undefined;
+    if (version < this.version || this.bounds.maxEntries <= 0) return compute();
+    const hit = this.entries.get(key);
     if (hit !== undefined) {
       this.entries.delete(key);
       this.entries.set(key, hit);
-      return hit;
+      return hit.value as Promise<T>;
     }
     const computing = compute();
-    this.entries.set(key, computing);
-    computing.catch(() => {
-      if (this.entries.get(key) === computing) this.entries.delete(key);
-    });
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-    }
+    const entry: Entry<V> = { value: computing, weight: 0 };
+    this.entries.set(key, entry);
+    computing.then(
+      (value) => {
+        if (this.entries.get(key) !== entry) return;
+        const weight = this.bounds.weigh(value);
+        if (weight === null || weight > this.bounds.maxWeight) this.drop(key);
+        else {
+          entry.weight = weight;
+          this.weight += weight;
+          this.evict();
+        }
+      },
+      () => {
+        if (this.entries.get(key) === entry) this.drop(key);
+      },
+    );
+    this.evict();
     return computing;
+  }
+
+  private drop(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return;
+    this.weight -= entry.weight;
+    this.entries.delete(key);
+  }
+
+  private evict(): void {
+    while (this.entries.size > this.bounds.maxEntries || this.weight > this.bounds.maxWeight) {
+      this.drop(this.entries.keys().next().value as string);
+    }
   }
 }
 

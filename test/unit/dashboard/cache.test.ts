@@ -59,6 +59,57 @@ describe('VersionedCache', () => {
   });
 });
 
+describe('VersionedCache with a weight bound', () => {
+  const weighed = (maxEntries: number, maxWeight: number) =>
+    new VersionedCache<string>({
+      maxEntries,
+      maxWeight,
+      weigh: (value) => (value.startsWith('error') ? null : value.length),
+    });
+
+  it('keeps the sum of weights under its bound, dropping the least recently used', async () => {
+    const cache = weighed(10, 10);
+    await cache.get(1n, 'a', async () => 'aaaa');
+    await cache.get(1n, 'b', async () => 'bbbb');
+    expect(cache.totalWeight).toBe(8);
+    await cache.get(1n, 'a', async () => 'unused');
+    await cache.get(1n, 'c', async () => 'cccc');
+    await Promise.resolve();
+    expect([cache.size, cache.totalWeight]).toEqual([2, 8]);
+    expect(await cache.get(1n, 'a', async () => 'recomputed')).toBe('aaaa');
+    expect(await cache.get(1n, 'b', async () => 'bb')).toBe('bb');
+  });
+
+  it('answers a value weighed null or heavier than the bound, and keeps nothing of it', async () => {
+    const cache = weighed(10, 10);
+    expect(await cache.get(1n, 'e', async () => 'error page')).toBe('error page');
+    expect(await cache.get(1n, 'big', async () => 'x'.repeat(11))).toHaveLength(11);
+    await Promise.resolve();
+    expect([cache.size, cache.totalWeight]).toEqual([0, 0]);
+    expect(await cache.get(1n, 'e', async () => 'fine')).toBe('fine');
+  });
+
+  it('a newer version starts from zero weight; a late result of the old one is not counted', async () => {
+    const cache = weighed(10, 100);
+    const late = deferred<string>();
+    const pending = cache.get(1n, 'slow', () => late.promise);
+    await cache.get(1n, 'a', async () => 'aaaa');
+    expect(await cache.get(2n, 'a', async () => 'a2')).toBe('a2');
+    late.resolve('slow result');
+    expect(await pending).toBe('slow result');
+    await Promise.resolve();
+    expect([cache.size, cache.totalWeight]).toEqual([1, 2]);
+  });
+
+  it('with no entries allowed it computes every time and keeps nothing', async () => {
+    const cache = weighed(0, 100);
+    let computed = 0;
+    await cache.get(1n, 'a', async () => `v${++computed}`);
+    await cache.get(1n, 'a', async () => `v${++computed}`);
+    expect([computed, cache.size]).toEqual([2, 0]);
+  });
+});
+
 describe('FreshVersionReader', () => {
   it('answers a caller only with a read that began after it called', async () => {
     const reads: ReturnType<typeof deferred<bigint>>[] = [];
