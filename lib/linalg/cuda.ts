@@ -5,8 +5,8 @@
  * cudaLoadError() says which, in one line; WEIGHTLENS_CUDA=0 disables it.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { optionalAddon } from './addon.ts';
 
 /** Element types the core uploads as stored (bf16/f16 as their raw 16-bit patterns). */
 export type CudaDtype = 'f64' | 'f32' | 'bf16' | 'f16';
@@ -40,44 +40,24 @@ export const CUDA_KERNELS_PATH = fileURLToPath(
   new URL('../../native/build/libweightlens_cuda_kernels.so', import.meta.url),
 );
 
-let cached: CudaLinalg | null | undefined;
-let loadError: string | undefined;
-
-function isCudaAddon(value: unknown): value is CudaAddon {
-  if (typeof value !== 'object' || value === null) return false;
-  const record = value as Record<string, unknown>;
-  return ['init', 'describe', 'gramEigenvalues'].every((key) => typeof record[key] === 'function');
-}
+const addon = optionalAddon<CudaLinalg>({
+  name: 'CUDA',
+  path: ADDON_PATH,
+  disableEnv: 'WEIGHTLENS_CUDA',
+  exports: ['init', 'describe', 'gramEigenvalues'],
+  init: (exports) => {
+    const cuda = exports as unknown as CudaAddon;
+    const failure = cuda.init(existsSync(CUDA_KERNELS_PATH) ? CUDA_KERNELS_PATH : '');
+    return failure ?? { gramEigenvalues: cuda.gramEigenvalues, describe: cuda.describe };
+  },
+});
 
 /** The CUDA core when it loads and finds a GPU, else null (the reason: cudaLoadError()). */
 export function loadCudaLinalg(): CudaLinalg | null {
-  if (cached !== undefined) return cached;
-  cached = null;
-  if (process.env.WEIGHTLENS_CUDA === '0') {
-    loadError = 'CUDA disabled by WEIGHTLENS_CUDA=0';
-    return cached;
-  }
-  if (!existsSync(ADDON_PATH)) {
-    loadError = `CUDA addon not built (${ADDON_PATH}); run npm run build:native`;
-    return cached;
-  }
-  try {
-    const addon: unknown = createRequire(import.meta.url)(ADDON_PATH);
-    if (!isCudaAddon(addon)) {
-      loadError = 'CUDA addon does not export init/describe/gramEigenvalues';
-      return cached;
-    }
-    const failure = addon.init(existsSync(CUDA_KERNELS_PATH) ? CUDA_KERNELS_PATH : '');
-    if (failure !== null) loadError = failure;
-    else cached = { gramEigenvalues: addon.gramEigenvalues, describe: addon.describe };
-  } catch (err) {
-    loadError = `CUDA addon failed to load: ${err instanceof Error ? err.message : String(err)}`;
-  }
-  return cached;
+  return addon.load();
 }
 
 /** Why the CUDA core is not in use (undefined when it is). */
 export function cudaLoadError(): string | undefined {
-  loadCudaLinalg();
-  return loadError;
+  return addon.error();
 }

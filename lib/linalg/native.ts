@@ -2,9 +2,8 @@
  * Loader for the optional C addon (native/, built by `npm run build:native`). When it is missing
  * or fails to load, callers fall back to the TypeScript path; set WEIGHTLENS_NATIVE=0 to force that.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { optionalAddon } from './addon.ts';
 
 export type NativeMethod = 'syevd' | 'gesdd';
 
@@ -37,39 +36,20 @@ export interface NativeLinalg {
 
 const ADDON_PATH = fileURLToPath(new URL('../../native/build/weightlens_linalg.node', import.meta.url));
 
-let cached: NativeLinalg | null | undefined;
-let loadError: string | undefined;
-
-function isNativeLinalg(value: unknown): value is NativeLinalg {
-  if (typeof value !== 'object' || value === null) return false;
-  const record = value as Record<string, unknown>;
-  return typeof record.squaredSingularValues === 'function' && typeof record.backend === 'function';
-}
+const addon = optionalAddon<NativeLinalg>({
+  name: 'native',
+  path: ADDON_PATH,
+  disableEnv: 'WEIGHTLENS_NATIVE',
+  exports: ['squaredSingularValues', 'backend'],
+  init: (exports) => exports as unknown as NativeLinalg,
+});
 
 /** The addon, or null when it is not built, disabled, or does not load. */
 export function loadNativeLinalg(): NativeLinalg | null {
-  if (cached !== undefined) return cached;
-  cached = null;
-  if (process.env.WEIGHTLENS_NATIVE === '0') {
-    loadError = 'disabled by WEIGHTLENS_NATIVE=0';
-    return cached;
-  }
-  if (!existsSync(ADDON_PATH)) {
-    loadError = `not built (${ADDON_PATH}); run npm run build:native`;
-    return cached;
-  }
-  try {
-    const required: unknown = createRequire(import.meta.url)(ADDON_PATH);
-    if (isNativeLinalg(required)) cached = required;
-    else loadError = 'addon does not export squaredSingularValues/backend';
-  } catch (err) {
-    loadError = err instanceof Error ? err.message : String(err);
-  }
-  return cached;
+  return addon.load();
 }
 
 /** Why the addon is not in use (undefined when it is). */
 export function nativeLoadError(): string | undefined {
-  loadNativeLinalg();
-  return loadError;
+  return addon.error();
 }
