@@ -10,9 +10,9 @@ import path from 'node:path';
 import pg from 'pg';
 import { ConfigError } from '../lib/errors.ts';
 import { DEV_CREDENTIALS, type StackState } from './paths.ts';
-import { ensurePortFree, isPortOpen, waitUntil } from './ports.ts';
+import { ensurePortFree, waitUntil } from './ports.ts';
 import { livePidFromFile, logTail } from './processes.ts';
-import type { ServiceStatus } from './service.ts';
+import { pidServiceStatus, type ServiceStatus } from './service.ts';
 
 const PG_BIN_CANDIDATES = ['/usr/lib/postgresql/15/bin'];
 
@@ -221,9 +221,8 @@ export async function stopPostgres(state: StackState): Promise<void> {
   runPgTool('pg_ctl', ['-D', paths.data, '-m', 'fast', '-w', '-t', '60', 'stop'], 'stop', paths.logFile);
 }
 
-export async function postgresStatus(state: StackState): Promise<ServiceStatus> {
-  const pid = postgresPid(state);
+export function postgresStatus(state: StackState): Promise<ServiceStatus> {
   const endpoint = `postgresql://${state.host}:${state.ports.postgres}/${DEV_CREDENTIALS.pgDatabase}`;
-  const listening = pid !== undefined && (await isPortOpen(state.host, state.ports.postgres));
-  return { name: 'postgres', running: pid !== undefined, healthy: listening, pid, endpoint };
+  const listen = { host: state.host, port: state.ports.postgres };
+  return pidServiceStatus('postgres', postgresPid(state), listen, endpoint);
 }

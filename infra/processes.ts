@@ -101,6 +101,16 @@ export function removeFile(file: string): void {
   rmSync(file, { force: true });
 }
 
+/** Stops the live process of a pid file (if any, as stopPid) and removes the file. */
+export async function stopPidFile(
+  pid: number | undefined,
+  pidFile: string,
+  timeoutMs: number,
+): Promise<void> {
+  if (pid !== undefined) await stopPid(pid, timeoutMs);
+  removeFile(pidFile);
+}
+
 /** The last lines of a log file, for error messages that point at the cause. */
 export function logTail(logFile: string, lines = 5): string {
   try {

@@ -18,9 +18,9 @@ import {
   s3EndpointUrl,
   s3StorageOptions,
 } from './paths.ts';
-import { ensurePortFree, isPortOpen, waitUntil } from './ports.ts';
-import { isAlive, livePidFromFile, logTail, removeFile, spawnDetached, stopPid } from './processes.ts';
-import type { ServiceStatus } from './service.ts';
+import { ensurePortFree, waitUntil } from './ports.ts';
+import { isAlive, livePidFromFile, logTail, spawnDetached, stopPidFile } from './processes.ts';
+import { pidServiceStatus, type ServiceStatus } from './service.ts';
 
 // The pinned SDK only warns that future releases need Node 22; the warning is noise on every command.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -117,14 +117,10 @@ export async function startS3(state: StackState): Promise<void> {
 }
 
 export async function stopS3(state: StackState): Promise<void> {
-  const paths = s3Paths(state);
-  const pid = s3Pid(state);
-  if (pid !== undefined) await stopPid(pid, 10_000);
-  removeFile(paths.pidFile);
+  await stopPidFile(s3Pid(state), s3Paths(state).pidFile, 10_000);
 }
 
-export async function s3Status(state: StackState): Promise<ServiceStatus> {
-  const pid = s3Pid(state);
-  const healthy = pid !== undefined && (await isPortOpen(state.host, state.ports.s3));
-  return { name: 's3', running: pid !== undefined, healthy, pid, endpoint: localS3Endpoint(state) };
+export function s3Status(state: StackState): Promise<ServiceStatus> {
+  const listen = { host: state.host, port: state.ports.s3 };
+  return pidServiceStatus('s3', s3Pid(state), listen, localS3Endpoint(state));
 }

@@ -1,3 +1,5 @@
+import { isPortOpen } from './ports.ts';
+
 /** What `stack status` reports for one service. */
 export type ServiceName = 'postgres' | 's3' | 'temporal';
 
@@ -9,4 +11,15 @@ export interface ServiceStatus {
   healthy: boolean;
   pid: number | undefined;
   endpoint: string;
+}
+
+/** A service's status from its live pid (if any): healthy when it also answers on its port. */
+export async function pidServiceStatus(
+  name: ServiceName,
+  pid: number | undefined,
+  listen: { host: string; port: number },
+  endpoint: string,
+): Promise<ServiceStatus> {
+  const healthy = pid !== undefined && (await isPortOpen(listen.host, listen.port));
+  return { name, running: pid !== undefined, healthy, pid, endpoint };
 }

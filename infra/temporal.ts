@@ -8,9 +8,9 @@ import { Connection } from '@temporalio/client';
 import { ConfigError } from '../lib/errors.ts';
 import { resolveBinary, TEMPORAL_BINARY } from './binaries.ts';
 import { localTemporalAddress, type StackState } from './paths.ts';
-import { ensurePortFree, isPortOpen, waitUntil } from './ports.ts';
-import { isAlive, livePidFromFile, logTail, removeFile, spawnDetached, stopPid } from './processes.ts';
-import type { ServiceStatus } from './service.ts';
+import { ensurePortFree, waitUntil } from './ports.ts';
+import { isAlive, livePidFromFile, logTail, spawnDetached, stopPidFile } from './processes.ts';
+import { pidServiceStatus, type ServiceStatus } from './service.ts';
 
 const START_TIMEOUT_MS = 90_000;
 
@@ -84,20 +84,10 @@ export async function startTemporal(state: StackState): Promise<void> {
 }
 
 export async function stopTemporal(state: StackState): Promise<void> {
-  const paths = temporalPaths(state);
-  const pid = temporalPid(state);
-  if (pid !== undefined) await stopPid(pid, 20_000);
-  removeFile(paths.pidFile);
+  await stopPidFile(temporalPid(state), temporalPaths(state).pidFile, 20_000);
 }
 
-export async function temporalStatus(state: StackState): Promise<ServiceStatus> {
-  const pid = temporalPid(state);
-  const healthy = pid !== undefined && (await isPortOpen(state.host, state.ports.temporal));
-  return {
-    name: 'temporal',
-    running: pid !== undefined,
-    healthy,
-    pid,
-    endpoint: localTemporalAddress(state),
-  };
+export function temporalStatus(state: StackState): Promise<ServiceStatus> {
+  const listen = { host: state.host, port: state.ports.temporal };
+  return pidServiceStatus('temporal', temporalPid(state), listen, localTemporalAddress(state));
 }
