@@ -12,18 +12,13 @@ import { ConfigError } from '../lib/errors.ts';
 import { DEV_CREDENTIALS, type StackState } from './paths.ts';
 import { ensurePortFree, waitUntil } from './ports.ts';
 import { livePidFromFile, logTail } from './processes.ts';
-import { pidServiceStatus, type ServiceStatus } from './service.ts';
+import { pidServiceStatus, type ServiceStatus, serviceFiles } from './service.ts';
 
 const PG_BIN_CANDIDATES = ['/usr/lib/postgresql/15/bin'];
 
 export function postgresPaths(state: StackState) {
-  const root = path.join(state.dir, 'postgres');
-  return {
-    root,
-    data: path.join(root, 'data'),
-    logFile: path.join(state.dir, 'logs', 'postgres.log'),
-    pidFile: path.join(root, 'data', 'postmaster.pid'),
-  };
+  const files = serviceFiles(state, 'postgres');
+  return { ...files, pidFile: path.join(files.data, 'postmaster.pid') };
 }
 
 function postgresBinDir(): string {

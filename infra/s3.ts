@@ -20,7 +20,7 @@ import {
 } from './paths.ts';
 import { ensurePortFree, waitUntil } from './ports.ts';
 import { isAlive, livePidFromFile, logTail, spawnDetached, stopPidFile } from './processes.ts';
-import { pidServiceStatus, type ServiceStatus } from './service.ts';
+import { pidServiceStatus, type ServiceStatus, serviceFiles } from './service.ts';
 
 // The pinned SDK only warns that future releases need Node 22; the warning is noise on every command.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -28,13 +28,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 export { DEFAULT_BUCKET, localS3Settings, type S3Settings } from './paths.ts';
 
 export function s3Paths(state: StackState) {
-  const root = path.join(state.dir, 's3');
-  return {
-    root,
-    data: path.join(root, 'data'),
-    pidFile: path.join(root, 'versitygw.pid'),
-    logFile: path.join(state.dir, 'logs', 's3.log'),
-  };
+  const files = serviceFiles(state, 's3');
+  return { ...files, pidFile: path.join(files.root, 'versitygw.pid') };
 }
 
 /** A client for `settings`, configured the way storage/s3.ts configures its own. */

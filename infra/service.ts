@@ -1,3 +1,5 @@
+import path from 'node:path';
+import type { StackState } from './paths.ts';
 import { isPortOpen } from './ports.ts';
 
 /** What `stack status` reports for one service. */
@@ -22,4 +24,10 @@ export async function pidServiceStatus(
 ): Promise<ServiceStatus> {
   const healthy = pid !== undefined && (await isPortOpen(listen.host, listen.port));
   return { name, running: pid !== undefined, healthy, pid, endpoint };
+}
+
+/** Where a service keeps its files in the stack's state folder: its own folder and its log. */
+export function serviceFiles(state: StackState, name: ServiceName) {
+  const root = path.join(state.dir, name);
+  return { root, data: path.join(root, 'data'), logFile: path.join(state.dir, 'logs', `${name}.log`) };
 }

@@ -10,18 +10,13 @@ import { resolveBinary, TEMPORAL_BINARY } from './binaries.ts';
 import { localTemporalAddress, type StackState } from './paths.ts';
 import { ensurePortFree, waitUntil } from './ports.ts';
 import { isAlive, livePidFromFile, logTail, spawnDetached, stopPidFile } from './processes.ts';
-import { pidServiceStatus, type ServiceStatus } from './service.ts';
+import { pidServiceStatus, type ServiceStatus, serviceFiles } from './service.ts';
 
 const START_TIMEOUT_MS = 90_000;
 
 export function temporalPaths(state: StackState) {
-  const root = path.join(state.dir, 'temporal');
-  return {
-    root,
-    dbFile: path.join(root, 'temporal.db'),
-    pidFile: path.join(root, 'temporal.pid'),
-    logFile: path.join(state.dir, 'logs', 'temporal.log'),
-  };
+  const { root, logFile } = serviceFiles(state, 'temporal');
+  return { root, logFile, dbFile: path.join(root, 'temporal.db'), pidFile: path.join(root, 'temporal.pid') };
 }
 
 export function temporalPid(state: StackState): number | undefined {
