@@ -169,34 +169,37 @@ export class HessianOperator implements SymmetricOperator {
   }
 
   private rOperatorProduct(v: Float64Array): Float64Array {
-    const out = new Float64Array(this.dim);
-    const direction = unflatten(v, this.network);
     const params = this.network.values;
-    for (const chunk of this.chunks) {
+    return this.sumOverChunks(v, (chunk, direction) => {
       chunk.linearized ??= new LinearizedChunk(this.network.stages, params, chunk.x, chunk.oneHot, (x) =>
         this.network.forward(params, x),
       );
       const linearized = chunk.linearized;
-      const hv = tf.tidy(() => linearized.product(params, direction));
-      const flat = flatten(hv, this.dim);
-      tf.dispose(hv);
-      for (let i = 0; i < out.length; i++) out[i]! += chunk.weight * flat[i]!;
-    }
-    tf.dispose(direction);
-    return out;
+      return tf.tidy(() => linearized.product(params, direction));
+    });
   }
 
   private doubleBackpropProduct(v: Float64Array): Float64Array {
-    const out = new Float64Array(this.dim);
-    const direction = unflatten(v, this.network);
-    for (const chunk of this.chunks) {
-      const hv = tf.tidy(() => {
+    return this.sumOverChunks(v, (chunk, direction) =>
+      tf.tidy(() => {
         const directional = (...p: tf.Tensor[]) => {
           const g = tf.grads((...q: tf.Tensor[]) => this.chunkLoss(q, chunk))(p);
           return tf.addN(g.map((gi, i) => tf.sum(tf.mul(gi, direction[i]!)))) as tf.Scalar;
         };
         return tf.grads(directional)([...this.network.values]);
-      });
+      }),
+    );
+  }
+
+  /** Σ over chunks of chunk weight × the chunk's product along `v` (`product` returns its tensors). */
+  private sumOverChunks(
+    v: Float64Array,
+    product: (chunk: Chunk, direction: tf.Tensor[]) => tf.Tensor[],
+  ): Float64Array {
+    const out = new Float64Array(this.dim);
+    const direction = unflatten(v, this.network);
+    for (const chunk of this.chunks) {
+      const hv = product(chunk, direction);
       const flat = flatten(hv, this.dim);
       tf.dispose(hv);
       for (let i = 0; i < out.length; i++) out[i]! += chunk.weight * flat[i]!;

@@ -5,6 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { concatArrays } from '../arrays.ts';
 import { BadInputError, WeightlensError } from '../errors.ts';
 import type { ObjectOpener } from '../formats/types.ts';
 
@@ -55,13 +56,7 @@ export function storageIOHandler(uri: string, opener: ObjectOpener): tf.io.IOHan
           shards.push(await readAll(opener, base + path));
         }
       }
-      const total = shards.reduce((s, b) => s + b.byteLength, 0);
-      const weightData = new Uint8Array(total);
-      let offset = 0;
-      for (const shard of shards) {
-        weightData.set(shard, offset);
-        offset += shard.byteLength;
-      }
+      const weightData = concatArrays(Uint8Array, shards);
       return {
         modelTopology: json.modelTopology,
         weightSpecs,

@@ -44,17 +44,15 @@ interface ConvAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
-function filterGradViaConv(
-  backend: WasmBackend,
-  x: tf.TensorInfo,
-  dy: tf.TensorInfo,
-  attrs: ConvAttrs & { filterShape: [number, number, number, number] },
-): tf.TensorInfo | undefined {
+type Shape4 = [number, number, number, number];
+
+/** A conv's geometry at stride 1 (NHWC), or undefined for NCHW or strides > 1 (the old kernel's). */
+function stride1Info(attrs: ConvAttrs, inShape: Shape4, filterShape: Shape4) {
   const [sh, sw] = pairOf(attrs.strides);
   if (attrs.dataFormat === 'NCHW' || sh !== 1 || sw !== 1) return undefined;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
+  return tf.backend_util.computeConv2DInfo(
+    inShape,
+    filterShape,
     1,
     1,
     attrs.pad,
@@ -62,6 +60,37 @@ function filterGradViaConv(
     false,
     'channelsLast',
   );
+}
+
+/** XNNPACK's stride-1 NHWC Conv2D with explicit spatial padding. */
+function paddedConv(
+  backend: WasmBackend,
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  [top, bottom, left, right]: [top: number, bottom: number, left: number, right: number],
+): tf.TensorInfo {
+  const pad: tf.backend_util.ExplicitPadding = [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
+  return run(
+    tf.Conv2D,
+    backend,
+    { x, filter },
+    { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] },
+  );
+}
+
+function filterGradViaConv(
+  backend: WasmBackend,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  attrs: ConvAttrs & { filterShape: Shape4 },
+): tf.TensorInfo | undefined {
+  const info = stride1Info(attrs, x.shape as Shape4, attrs.filterShape);
+  if (!info) return undefined;
   const { inHeight, inWidth, outHeight, outWidth, filterHeight: kh, filterWidth: kw } = info;
   const { top, left } = info.padInfo;
   const bottom = kh - 1 + outHeight - inHeight - top;
@@ -69,18 +98,7 @@ function filterGradViaConv(
   if (bottom < 0 || right < 0 || top < 0 || left < 0) return undefined;
   const xT = transpose(backend, x, [3, 1, 2, 0]); // [ci, H, W, n]
   const dyT = transpose(backend, dy, [1, 2, 0, 3]); // [H', W', n, co]
-  const pad: tf.backend_util.ExplicitPadding = [
-    [0, 0],
-    [top, bottom],
-    [left, right],
-    [0, 0],
-  ];
-  const conv = run(
-    tf.Conv2D,
-    backend,
-    { x: xT, filter: dyT },
-    { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] },
-  ); // [ci, kh, kw, co]
+  const conv = paddedConv(backend, xT, dyT, [top, bottom, left, right]); // [ci, kh, kw, co]
   const out = transpose(backend, conv, [1, 2, 0, 3]);
   for (const t of [xT, dyT, conv]) backend.disposeData(t.dataId);
   return out;
@@ -90,21 +108,11 @@ function inputGradViaConv(
   backend: WasmBackend,
   dy: tf.TensorInfo,
   filter: tf.TensorInfo,
-  attrs: ConvAttrs & { inputShape: [number, number, number, number] },
+  attrs: ConvAttrs & { inputShape: Shape4 },
 ): tf.TensorInfo | undefined {
-  const [sh, sw] = pairOf(attrs.strides);
-  if (attrs.dataFormat === 'NCHW' || sh !== 1 || sw !== 1) return undefined;
-  const filterShape = filter.shape as [number, number, number, number];
-  const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape,
-    filterShape,
-    1,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const filterShape = filter.shape as Shape4;
+  const info = stride1Info(attrs, attrs.inputShape, filterShape);
+  if (!info) return undefined;
   const { inHeight, inWidth, outHeight, outWidth, filterHeight: kh, filterWidth: kw } = info;
   const top = kh - 1 - info.padInfo.top;
   const left = kw - 1 - info.padInfo.left;
@@ -125,18 +133,7 @@ function inputGradViaConv(
       }
     }
   }
-  const pad: tf.backend_util.ExplicitPadding = [
-    [0, 0],
-    [top, bottom],
-    [left, right],
-    [0, 0],
-  ];
-  const out = run(
-    tf.Conv2D,
-    backend,
-    { x: dy, filter: flippedInfo },
-    { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] },
-  );
+  const out = paddedConv(backend, dy, flippedInfo, [top, bottom, left, right]);
   backend.disposeData(flippedInfo.dataId);
   return out;
 }
@@ -187,12 +184,12 @@ function replace(name: string, make: (previous: tf.KernelFunc) => tf.KernelFunc)
 export function registerFastWasmKernels(): void {
   replace(tf.Conv2DBackpropFilter, (previous) => (args: KernelArgs) => {
     const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-    const attrs = args.attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
+    const attrs = args.attrs as unknown as ConvAttrs & { filterShape: Shape4 };
     return filterGradViaConv(args.backend as WasmBackend, x, dy, attrs) ?? previous(args);
   });
   replace(tf.Conv2DBackpropInput, (previous) => (args: KernelArgs) => {
     const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-    const attrs = args.attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
+    const attrs = args.attrs as unknown as ConvAttrs & { inputShape: Shape4 };
     return inputGradViaConv(args.backend as WasmBackend, dy, filter, attrs) ?? previous(args);
   });
   replace(tf.BatchMatMul, (previous) => (args: KernelArgs) => {

@@ -23,15 +23,20 @@ export class MemoryRangeReader implements RangeReader {
   }
 }
 
+/** Whether [offset, offset + length) is whole positions inside [0, size), at least `minLength` long. */
+export function isRangeInside(offset: number, length: number, size: number, minLength = 0): boolean {
+  return (
+    Number.isSafeInteger(offset) &&
+    Number.isSafeInteger(length) &&
+    offset >= 0 &&
+    length >= minLength &&
+    offset + length <= size
+  );
+}
+
 /** Throws BadInputError unless [offset, offset+length) lies inside an object of `size` bytes. */
 export function checkRange(uri: string, size: number, offset: number, length: number): void {
-  if (
-    !Number.isSafeInteger(offset) ||
-    !Number.isSafeInteger(length) ||
-    offset < 0 ||
-    length < 0 ||
-    offset + length > size
-  ) {
+  if (!isRangeInside(offset, length, size)) {
     throw new BadInputError(
       `read of ${length} bytes at offset ${offset} is outside the object (${size} bytes): truncated or corrupt`,
       { file: uri },

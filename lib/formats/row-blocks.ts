@@ -4,6 +4,7 @@
  * (`OpenedCheckpoint.rowReader`), one ranged read per block; others are decoded once and cut.
  */
 import { BadInputError } from '../errors.ts';
+import { isRangeInside } from './range.ts';
 import type { OpenedCheckpoint, TensorInfo } from './types.ts';
 
 export type FloatArray = Float32Array | Float64Array;
@@ -15,13 +16,7 @@ export function rowRange(info: TensorInfo, start: number, count: number): Tensor
   if (info.shape.length < 2 || rows === undefined) {
     throw new BadInputError(`a ${info.shape.length}-D tensor has no rows`, context);
   }
-  if (
-    !Number.isInteger(start) ||
-    !Number.isInteger(count) ||
-    start < 0 ||
-    count < 1 ||
-    start + count > rows
-  ) {
+  if (!isRangeInside(start, count, rows, 1)) {
     throw new BadInputError(
       `rows [${start}, ${start + count}) lie outside the first axis (${rows})`,
       context,

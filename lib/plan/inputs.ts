@@ -40,6 +40,25 @@ export interface TraceInputOptions {
 }
 
 /**
+ * The curvature backend, the TF.js model at `modelUri` and the batch to measure it on:
+ * `options.batch`, or one resolved from `options.data` (`onProgress` during its preparation).
+ */
+async function modelAndBatch(
+  modelUri: string,
+  opener: ObjectOpener,
+  options: TraceInputOptions,
+  onProgress?: (line: string) => void,
+) {
+  const backend = await initCurvatureBackend(options.backend ?? 'auto');
+  const model = await loadLayersModelFromStorage(modelUri, opener);
+  if (options.batch) return { backend, model, prepared: options.batch };
+  const network = buildCurvatureNetwork(model);
+  const prepared = await resolveBatch(network, { epsilon: 0, ...options.data }, opener, onProgress);
+  network.dispose();
+  return { backend, model, prepared };
+}
+
+/**
  * Per-layer Hessian traces of the TF.js model at `modelUri`, keyed by the layer's weight tensor
  * names ("dense_1/kernel" → the "dense_1" block; the block holds kernel and bias, so the trace per
  * parameter is Tr(H_block)/n_block).
@@ -50,12 +69,8 @@ export async function traceInputs(
   opener: ObjectOpener,
   options: TraceInputOptions,
 ): Promise<PlanInputs & { source: string; backend: CurvatureBackend['name'] }> {
-  const backend = await initCurvatureBackend(options.backend ?? 'auto');
-  const model = await loadLayersModelFromStorage(modelUri, opener);
-  const network = buildCurvatureNetwork(model);
-  const { batch, source } =
-    options.batch ?? (await resolveBatch(network, { epsilon: 0, ...options.data }, opener));
-  network.dispose();
+  const { backend, model, prepared } = await modelAndBatch(modelUri, opener, options);
+  const { batch, source } = prepared;
   const report = await analyzeCurvature(model, batch, {
     topK: 0,
     trace: false,
@@ -96,14 +111,7 @@ export async function klInputs(
   opener: ObjectOpener,
   options: KlInputOptions,
 ): Promise<PlanInputs & { source: string; backend: CurvatureBackend['name'] }> {
-  const backend = await initCurvatureBackend(options.backend ?? 'auto');
-  const model = await loadLayersModelFromStorage(modelUri, opener);
-  let prepared = options.batch;
-  if (!prepared) {
-    const network = buildCurvatureNetwork(model);
-    prepared = await resolveBatch(network, { epsilon: 0, ...options.data }, opener, options.onProgress);
-    network.dispose();
-  }
+  const { backend, model, prepared } = await modelAndBatch(modelUri, opener, options, options.onProgress);
   const layers: KlLayer[] = [];
   for (const [i, p] of planned.entries()) {
     const data = magnitudePrune(await ckpt.readTensor(p.tensor), options.pruneCounts?.[i] ?? 0);

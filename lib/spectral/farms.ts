@@ -14,6 +14,7 @@
  *   (out + in < kh + kw), which the reference reads as channels-first, have no value.
  * Scaling (the reference's conv_norm) does not change a Hill α, so none is applied.
  */
+import { concatArrays } from '../arrays.ts';
 import { type EigenBackend, squaredSingularValues } from '../linalg/index.ts';
 import type { LayerWeights } from '../types.ts';
 import { hillAlpha } from './hill.ts';
@@ -69,15 +70,11 @@ async function pooledHill(blocks: { data: Float64Array; h: number; w: number }[]
   for (const b of blocks) {
     if (b.h > 0 && b.w > 0) parts.push(await squaredSingularValues(b.data, b.h, b.w, { backend }));
   }
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const pooled = new Float64Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    pooled.set(p, offset);
-    offset += p.length;
-  }
-  pooled.sort();
-  return { fit: total < FARMS_MIN_EIGS ? null : hillAlpha(pooled, 'xmin_mid'), windows: parts.length };
+  const pooled = concatArrays(Float64Array, parts).sort();
+  return {
+    fit: pooled.length < FARMS_MIN_EIGS ? null : hillAlpha(pooled, 'xmin_mid'),
+    windows: parts.length,
+  };
 }
 
 async function farms2d(weights: LayerWeights, backend?: EigenBackend): Promise<FarmsResult | null> {

@@ -4,10 +4,11 @@
  * dequantization, so inputs are traced back through pass-through ops to the stored tensor.
  */
 import type { LayerHint } from '../types.ts';
+import { hintWeightInputs, type WeightRoles } from '../weight-hints.ts';
 import type { OnnxNode } from './graph.ts';
 
 /** op type → (input index → role), for the ops whose stored inputs are weights worth naming. */
-const WEIGHT_INPUTS: Record<string, Record<number, LayerHint['role']>> = {
+const WEIGHT_INPUTS: Record<string, WeightRoles> = {
   Conv: { 1: 'weight', 2: 'bias' },
   ConvTranspose: { 1: 'weight', 2: 'bias' },
   ConvInteger: { 1: 'weight' },
@@ -65,14 +66,10 @@ export function onnxLayerHints(
   for (const node of nodes) {
     const roles = WEIGHT_INPUTS[node.opType];
     if (!roles) continue;
-    for (const [index, role] of Object.entries(roles)) {
-      const input = node.inputs[Number(index)];
-      if (!input) continue;
-      const tensor = resolve(node.scope, input);
-      if (tensor === undefined || hints.has(tensor)) continue;
-      const depthwise = node.group > 1 && role === 'weight' ? { depthwise: true } : {};
-      hints.set(tensor, { op: node.opType, role, ...depthwise });
-    }
+    hintWeightInputs(hints, { name: node.opType, roles, depthwise: node.group > 1 }, (index) => {
+      const input = node.inputs[index];
+      return input ? resolve(node.scope, input) : undefined;
+    });
   }
   return hints;
 }

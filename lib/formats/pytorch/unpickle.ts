@@ -371,14 +371,9 @@ export function unpickleAt(
         appendItems(top(), [item]);
         break;
       }
-      case 0x65: {
-        // APPENDS
-        const items = popMark();
-        appendItems(top(), items);
-        break;
-      }
+      case 0x65: // APPENDS
       case 0x90: {
-        // ADDITEMS
+        // ADDITEMS (a set's items, appended like a list's)
         const items = popMark();
         appendItems(top(), items);
         break;

@@ -8,8 +8,9 @@
 import { isRecord } from '../checks.ts';
 import { isIntegerDType } from '../dtypes.ts';
 import type { LayerHint, TensorInfo } from '../types.ts';
+import { hintWeightInputs, type WeightRoles } from '../weight-hints.ts';
 
-const WEIGHT_INPUTS: Record<string, Record<number, LayerHint['role']>> = {
+const WEIGHT_INPUTS: Record<string, WeightRoles> = {
   Conv2D: { 1: 'weight' },
   _FusedConv2D: { 1: 'weight', 2: 'bias' },
   Conv3D: { 1: 'weight' },
@@ -71,12 +72,8 @@ export function graphModelHints(topology: unknown, tensors: readonly TensorInfo[
     const roles = WEIGHT_INPUTS[node.op];
     if (!roles) continue;
     const inputs = node.inputs.map(inputName).filter((i): i is string => i !== undefined);
-    for (const [index, role] of Object.entries(roles)) {
-      const tensor = resolve(inputs[Number(index)]);
-      if (tensor === undefined || hints.has(tensor)) continue;
-      const depthwise = DEPTHWISE_OPS.has(node.op) && role === 'weight' ? { depthwise: true } : {};
-      hints.set(tensor, { op: node.op, role, ...depthwise });
-    }
+    const op = { name: node.op, roles, depthwise: DEPTHWISE_OPS.has(node.op) };
+    hintWeightInputs(hints, op, (index) => resolve(inputs[index]));
   }
   for (const tensor of tensors) {
     if (!hints.has(tensor.name) && isIntegerDType(tensor.dtype) && !tensor.quantization) {

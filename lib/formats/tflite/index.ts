@@ -13,23 +13,21 @@ import { decodePlain, elementCount, plainByteLength } from '../dtypes.ts';
 import type { FormatReader, LayerHint, ObjectOpener, OpenedCheckpoint, TensorInfo } from '../types.ts';
 import { UniqueNames } from '../unique-names.ts';
 import { extension } from '../uri.ts';
+import { hintWeightInputs, type WeightRoles } from '../weight-hints.ts';
 import { tfliteDescriptor } from './descriptor.ts';
 import { FlatBufferFile, type Table } from './flatbuffer.ts';
 import { TENSOR_TYPES } from './tensor-types.ts';
 
 /** BuiltinOperator codes whose inputs are weights: input index → role. */
-const WEIGHT_OPS: Record<
-  number,
-  { name: string; inputs: Record<number, LayerHint['role']>; depthwise?: boolean }
-> = {
-  3: { name: 'CONV_2D', inputs: { 1: 'weight', 2: 'bias' } },
-  4: { name: 'DEPTHWISE_CONV_2D', inputs: { 1: 'weight', 2: 'bias' }, depthwise: true },
-  7: { name: 'EMBEDDING_LOOKUP', inputs: { 1: 'weight' } },
-  9: { name: 'FULLY_CONNECTED', inputs: { 1: 'weight', 2: 'bias' } },
-  36: { name: 'GATHER', inputs: { 0: 'weight' } },
-  67: { name: 'TRANSPOSE_CONV', inputs: { 1: 'weight', 3: 'bias' } },
-  126: { name: 'BATCH_MATMUL', inputs: { 1: 'weight' } },
-  142: { name: 'CONV_3D', inputs: { 1: 'weight', 2: 'bias' } },
+const WEIGHT_OPS: Record<number, { name: string; roles: WeightRoles; depthwise?: boolean }> = {
+  3: { name: 'CONV_2D', roles: { 1: 'weight', 2: 'bias' } },
+  4: { name: 'DEPTHWISE_CONV_2D', roles: { 1: 'weight', 2: 'bias' }, depthwise: true },
+  7: { name: 'EMBEDDING_LOOKUP', roles: { 1: 'weight' } },
+  9: { name: 'FULLY_CONNECTED', roles: { 1: 'weight', 2: 'bias' } },
+  36: { name: 'GATHER', roles: { 0: 'weight' } },
+  67: { name: 'TRANSPOSE_CONV', roles: { 1: 'weight', 3: 'bias' } },
+  126: { name: 'BATCH_MATMUL', roles: { 1: 'weight' } },
+  142: { name: 'CONV_3D', roles: { 1: 'weight', 2: 'bias' } },
 };
 const DEQUANTIZE = 6;
 
@@ -246,17 +244,10 @@ async function addHints(
   for (const { code, inputs } of parsed) {
     const op = WEIGHT_OPS[code];
     if (!op) continue;
-    for (const [index, role] of Object.entries(op.inputs)) {
-      let tensorIndex = inputs[Number(index)];
-      if (tensorIndex === undefined || tensorIndex < 0) continue;
-      tensorIndex = dequantizedFrom.get(tensorIndex) ?? tensorIndex;
-      const name = names[tensorIndex];
-      if (name === undefined || hints.has(name)) continue;
-      hints.set(name, {
-        op: op.name,
-        role,
-        ...(op.depthwise && role === 'weight' ? { depthwise: true } : {}),
-      });
-    }
+    hintWeightInputs(hints, op, (index) => {
+      const tensorIndex = inputs[index];
+      if (tensorIndex === undefined || tensorIndex < 0) return undefined;
+      return names[dequantizedFrom.get(tensorIndex) ?? tensorIndex];
+    });
   }
 }
