@@ -10,8 +10,14 @@
  * Plans use candidate widths {2, 3, 4, 5, 6, 8}, the symmetric per-output-channel quantizer
  * (HAWQ-V3) and fake-quantized float32 weights; biases stay float32. HAWQ runs twice: on traces from
  * random inputs labelled by the model (data-free) and from the first training images (real
- * calibration data; test images are only used to measure). Everything is seeded: the same command
- * gives the same numbers. Writes docs/experiments/quantization.md, quantization.json and SVG plots.
+ * calibration data; test images are only used to measure); ZeroQ's KL sensitivity likewise on
+ * data-free inputs (ZeroQ-distilled where the model has BatchNormalization layers to match, random
+ * inputs labelled by the model otherwise) and on the same training images. Everything is seeded:
+ * the same command gives the same numbers. Writes docs/experiments/quantization.md,
+ * quantization.json and SVG plots.
+ *
+ * `--models a,b` plans only the models whose id contains one of the strings and `--out <dir>` writes
+ * there instead (quick checks); the report in docs/ comes from the plain command.
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -21,8 +27,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initCurvatureBackend } from '../lib/curvature/backend.ts';
 import { loadLayersModelFromStorage } from '../lib/curvature/load.ts';
 import { type ImageDataset, loadDataset } from '../lib/data/datasets.ts';
+import { UnsupportedError } from '../lib/errors.ts';
 import { applyPlan, type OutputTensor, type PlanInputs, planCheckpoint } from '../lib/plan/checkpoint.ts';
-import { alphaInputs, traceInputs } from '../lib/plan/inputs.ts';
+import { alphaInputs, klInputs, traceInputs } from '../lib/plan/inputs.ts';
 import type { PlanMethod, PlanOptions, PruneAllocation } from '../lib/plan/plan.ts';
 import { createStorage } from '../storage/index.ts';
 import {
@@ -39,7 +46,13 @@ import { testAccuracy } from './trainer.ts';
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ZOO = join(REPO_ROOT, 'zoo', 'default');
 const PRETRAINED = join(ZOO, 'pretrained', 'esrgan-slim', 'x2', 'model.json');
-const REPORT_DIR = join(REPO_ROOT, 'docs', 'experiments');
+const argv = process.argv.slice(2);
+const flag = (name: string) => {
+  const at = argv.indexOf(name);
+  return at >= 0 ? argv[at + 1] : undefined;
+};
+const REPORT_DIR = flag('--out') ?? join(REPO_ROOT, 'docs', 'experiments');
+const ONLY = flag('--models')?.split(',');
 const BITS = [2, 3, 4, 5, 6, 8];
 const CALIBRATION = 128;
 const PROBES = 10;
@@ -149,7 +162,7 @@ function experimentModels(dataset: ImageDataset): ExperimentModel[] {
       measure: (model) => psnr(model, pairs),
     });
   }
-  return models;
+  return ONLY ? models.filter((m) => ONLY.some((s) => m.id.includes(s))) : models;
 }
 
 async function main() {
@@ -158,6 +171,7 @@ async function main() {
   const dataset = loadDataset('fashion-mnist');
   const models = experimentModels(dataset);
   const rows: Row[] = [];
+  const sources: Record<string, string> = {};
   const started = Date.now();
   const load = [loadavg()[0]!];
   const run = (): ExperimentRun => ({
@@ -168,6 +182,7 @@ async function main() {
     calibration: CALIBRATION,
     probes: PROBES,
     srImages: SR_IMAGES,
+    zeroqSources: sources,
   });
   const stamp = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
   for (const m of models) {
@@ -206,7 +221,29 @@ async function main() {
           probes: PROBES,
         }),
       };
-      calibration.batch.x.dispose();
+      const kl = (data: { random?: boolean; distilled?: boolean }, batch?: typeof calibration) =>
+        klInputs(m.modelUri, identity.ckpt, identity.planned, storage, {
+          data: { ...data, samples: CALIBRATION, seed: 1 },
+          ...(batch ? { batch } : {}),
+          probes: 0,
+          bits: BITS,
+          scheme: 'symmetric',
+        });
+      // ZeroQ distils inputs that match BatchNormalization statistics; without BN layers there is
+      // nothing to match, and random inputs labelled by the model are the data-free inputs.
+      let dataFree: Awaited<ReturnType<typeof kl>>;
+      try {
+        dataFree = await kl({ distilled: true });
+      } catch (err) {
+        if (!(err instanceof UnsupportedError)) throw err;
+        dataFree = await kl({ random: true });
+      }
+      sources[m.id] = dataFree.source;
+      inputs['zeroq-datafree'] = { method: 'zeroq', inputs: dataFree };
+      // traceInputs disposed the calibration batch it was given: the same images again.
+      const images = trainBatch(dataset.train);
+      inputs['zeroq-train'] = { method: 'zeroq', inputs: await kl({}, images) };
+      images.batch.x.dispose();
     }
     for (const s of RANDOM_SEEDS) inputs[`random-${s}`] = { method: 'hawq', inputs: randomInputs(names, s) };
     process.stderr.write(`  inputs done (${stamp()})\n`);

@@ -49,9 +49,20 @@ export interface ExperimentRun {
   calibration: number;
   probes: number;
   srImages: number;
+  /** The data-free inputs ZeroQ's KL was measured on, per model (distilled or random). */
+  zeroqSources?: Record<string, string>;
 }
 
 const fmt = (v: number) => v.toFixed(2);
+
+/** "random:128 for all 6 models", or each model's source when they differ. */
+function zeroqSourceText(run: ExperimentRun): string {
+  const entries = Object.entries(run.zeroqSources ?? {});
+  if (entries.length === 0) return 'none measured';
+  const distinct = [...new Set(entries.map(([, s]) => s))];
+  if (distinct.length === 1) return `${distinct[0]} for all ${entries.length} classifiers`;
+  return entries.map(([m, s]) => `${m}: ${s}`).join(', ');
+}
 const find = (rows: Row[], kind: Row['kind'], model: string, budget: number, method: string) =>
   rows.find((r) => r.kind === kind && r.model === model && r.budget === budget && r.method === method);
 
@@ -107,6 +118,11 @@ export function renderReport(rows: Row[], run: ExperimentRun): string {
     `${run.calibration} random inputs labelled by the model (data-free), ${run.probes} probes per layer. \`hawq-train\`: the same on the first`,
     `${run.calibration} training images (real calibration data). \`random-1..2\`: the same solver with each layer's`,
     'perturbation weighted by a seeded uniform random number instead of its trace (a random allocation).',
+    "`zeroq-datafree`: ZeroQ's Ω, the mean KL(model ‖ model with only that layer at b bits), over",
+    `${run.calibration} data-free inputs: ZeroQ-distilled (BatchNorm statistics matched) where the model has BatchNormalization`,
+    `layers, otherwise random inputs labelled by the model (${zeroqSourceText(run)}). \`zeroq-train\`: the same KL on`,
+    `the first ${run.calibration} training images (real calibration data). ESRGAN has no ZeroQ plans (its output is an image, not a class`,
+    'distribution).',
     'Bits per layer are in parentheses in checkpoint order (first layer first).',
     '',
   ];
@@ -128,6 +144,27 @@ export function renderReport(rows: Row[], run: ExperimentRun): string {
         `  Classifiers: alpha vs hawq-train ${describe(acc, 'points')}; alpha vs uniform ${describe(uni, 'points')}; hawq-train vs uniform ${describe(hawqUni, 'points')}.`,
       );
   }
+  lines.push(
+    '',
+    'Each method against uniform at the same budget (classifiers; wins/ties/losses, mean Δ):',
+    '',
+  );
+  for (const budget of BUDGETS) {
+    const parts = quantMethods
+      .filter((q) => q !== 'uniform')
+      .map((q) => {
+        const h = headToHead(rows, 'quantization', budget, q, 'uniform', 'accuracy');
+        return h.n ? `${q} ${h.wins}/${h.ties}/${h.losses} (${h.mean >= 0 ? '+' : ''}${fmt(h.mean)})` : '';
+      })
+      .filter(Boolean);
+    lines.push(`- ${budget} bits: ${parts.join('; ')}.`);
+    const zeroq = headToHead(rows, 'quantization', budget, 'zeroq-datafree', 'zeroq-train', 'accuracy');
+    if (zeroq.n)
+      lines.push(
+        `  ZeroQ data-free vs real calibration: ${describe(zeroq, 'points')}; hawq-random vs hawq-train: ${describe(headToHead(rows, 'quantization', budget, 'hawq-random', 'hawq-train', 'accuracy'), 'points')}.`,
+      );
+  }
+  lines.push('');
   for (const s of SPARSITIES) {
     const vsUniform = headToHead(rows, 'pruning', s, 'alpha', 'uniform');
     const vsGlobal = headToHead(rows, 'pruning', s, 'alpha', 'global');
