@@ -3,7 +3,7 @@
  * and symlinks) must stay inside it, so a URI coming from a user or a checkpoint index cannot
  * read /etc/passwd.
  */
-import { open, readdir, realpath, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, realpath, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BadInputError, ConfigError } from '../lib/errors.ts';
 import { checkRange } from '../lib/formats/range.ts';
@@ -175,6 +175,40 @@ export class FileStorage implements ObjectOpener {
     } catch (err) {
       if (err instanceof BadInputError) throw err;
       if (errnoCode(err) === 'ENOENT') return false;
+      throw this.fsError(uri, err);
+    }
+  }
+
+  /**
+   * Write a whole file (parent directories created). Under a root, the target must resolve inside
+   * it; the bytes go to a temporary sibling renamed into place, so readers never see a partial file.
+   */
+  async write(uri: string, bytes: Uint8Array): Promise<void> {
+    const target = path.resolve(filePathOf(uri));
+    if (this.root !== undefined) {
+      // Lexically inside the root, and so is the real path of the nearest folder that exists
+      // (a symlinked folder out of the root is refused before anything is created).
+      await this.resolve(target, false);
+      let existing = path.dirname(target);
+      while (
+        !(await stat(existing).then(
+          () => true,
+          () => false,
+        ))
+      )
+        existing = path.dirname(existing);
+      await this.resolve(existing, true);
+    }
+    try {
+      await mkdir(path.dirname(target), { recursive: true });
+    } catch (err) {
+      throw this.fsError(uri, err);
+    }
+    const temporary = `${target}.${process.pid}.partial`;
+    try {
+      await writeFile(temporary, bytes);
+      await rename(temporary, target);
+    } catch (err) {
       throw this.fsError(uri, err);
     }
   }

@@ -30,7 +30,7 @@ export class Storage implements ObjectOpener {
     this.files = new FileStorage({ root: options.fileRoot, stats: this.stats });
   }
 
-  private backend(uri: string): ObjectOpener {
+  private backend(uri: string): ObjectOpener & { write(uri: string, bytes: Uint8Array): Promise<void> } {
     if (uri.startsWith('s3://')) {
       this.s3 ??= new S3Storage({ ...this.options.s3, stats: this.stats });
       return this.s3;
@@ -47,6 +47,10 @@ export class Storage implements ObjectOpener {
   }
   list(prefixUri: string): Promise<string[]> {
     return this.backend(prefixUri).list(prefixUri);
+  }
+  /** Write a whole object: a path, file:// or s3:// URI. */
+  write(uri: string, bytes: Uint8Array): Promise<void> {
+    return this.backend(uri).write(uri, bytes);
   }
 }
 

@@ -12,6 +12,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
@@ -222,6 +223,17 @@ export class S3Storage implements ObjectOpener {
 
   async exists(uri: string): Promise<boolean> {
     return (await this.head(uri)) !== undefined;
+  }
+
+  /** Put a whole object (one request: written checkpoints are small enough for a single PUT). */
+  async write(uri: string, bytes: Uint8Array): Promise<void> {
+    const { bucket, key } = parseS3Uri(uri);
+    if (key === '' || key.endsWith('/')) throw new BadInputError('not an object key', { file: uri });
+    await this.retrying(`PUT ${uri}`, () =>
+      this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes })).catch((err) => {
+        throw permanentError(uri, err, this.endpoint);
+      }),
+    );
   }
 
   async list(prefixUri: string): Promise<string[]> {

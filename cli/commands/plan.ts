@@ -1,6 +1,6 @@
 /**
  * `weightlens plan <checkpoint-uri> --method hawq|zeroq|alpha|uniform --bits 2,4,8 --avg-bits 4
- * [--max-bytes N] [--sparsity 0.5] [--format table|json] [--write <file>]`: a mixed-precision
+ * [--max-bytes N] [--sparsity 0.5] [--format table|json] [--write <uri>]`: a mixed-precision
  * quantization (and magnitude-pruning) plan for one checkpoint, computed locally with lib/plan.
  * alpha: data-free, α from the spectral analysis; hawq: per-layer Hessian traces of the TF.js
  * layers model beside the checkpoint (lib/curvature); zeroq: KL(model ‖ model with one layer
@@ -9,14 +9,12 @@
  * ((code − zero point)·scale per output channel; at most 2^b distinct values per channel of a
  * b-bit layer), pruned weights exactly 0, the plan JSON in `__metadata__.weightlens_plan`.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname as pathDirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BadInputError } from '../../lib/errors.ts';
 import { discoverCheckpoints } from '../../lib/formats/discover.ts';
 import { dirname, joinUri } from '../../lib/formats/uri.ts';
 import {
-  applyPlan,
   type PlanInputs,
   planCheckpoint,
   plannedPruneCounts,
@@ -33,8 +31,8 @@ import {
 } from '../../lib/plan/plan.ts';
 import { QUANT_SCHEMES, type QuantScheme } from '../../lib/plan/quantize.ts';
 import { ALPHA_SOURCE } from '../../lib/plan/stored.ts';
+import { plannedCheckpointBytes } from '../../lib/plan/write.ts';
 import { createStorage } from '../../storage/index.ts';
-import { encodeSafetensors } from '../../zoo/checkpoint-writer.ts';
 import { type CheckpointFailure, reportCheckpointFailure } from '../checkpoint-failure.ts';
 import { terminalLines, terminalText } from '../terminal-text.ts';
 
@@ -155,7 +153,10 @@ export function register(program: Command): void {
     .option('--probes <n>', 'hawq: Hutchinson probes per layer', number, 30)
     .option('--seed <n>', 'hawq: seed of probes and data-free inputs', number, 1)
     .addOption(new Option('--format <f>', 'output format').choices(['table', 'json']).default('table'))
-    .option('--write <file>', 'write the planned checkpoint (safetensors, fake-quantized float32)')
+    .option(
+      '--write <uri>',
+      'write the planned checkpoint (safetensors, fake-quantized float32) to a path, file:// or s3://',
+    )
     .option('--stack', 'plan in the system: the plan workflow over stored results, stored in Postgres')
     .option('--local-worker', 'with --stack: run a worker in this process (default with a local Temporal)')
     .option('--no-local-worker', 'with --stack: never run a worker in this process')
@@ -166,6 +167,8 @@ export function register(program: Command): void {
         const { planInStack } = await import('./plan-stack.ts');
         const stacked = await planInStack(uri, planOptions(opts), opts);
         printPlan(stacked.checkpoint, stacked.inputs, stacked.plan, opts.format);
+        if (opts.write && opts.format !== 'json')
+          process.stdout.write(`  wrote ${terminalText(opts.write)}\n`);
         return;
       }
       const found = await discoverCheckpoints(uri, storage);
@@ -286,17 +289,7 @@ async function planLocal(
     inputs = { ...inputs, alpha: (await alphaInputs(checkpointUri, storage)).alpha };
   }
   const result = await planCheckpoint(checkpointUri, storage, options, inputs);
-  if (opts.write) {
-    const tensors = await applyPlan(result);
-    const bytes = encodeSafetensors(tensors, {
-      ...result.keptMetadata,
-      weightlens_plan: JSON.stringify(result.plan),
-      weightlens_quantization: `fake-quantized float32: ${result.plan.scheme} per-output-channel uniform, (code - zero point) * scale`,
-      weightlens_source: checkpointUri,
-    });
-    await mkdir(pathDirname(opts.write), { recursive: true });
-    await writeFile(opts.write, bytes);
-  }
+  if (opts.write) await storage.write(opts.write, await plannedCheckpointBytes(result, checkpointUri));
   return { source, plan: result.plan };
 }
 
