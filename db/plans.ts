@@ -13,6 +13,8 @@ export interface NewPlan {
   workflowId: string;
   options: PlanOptions;
   configHash: string | null;
+  /** Curvature config hash of the stored Hessian traces a hawq plan reads. */
+  curvatureHash?: string | null;
 }
 
 /** The plan's row, status running (idempotent: a retried activity finds it). */
@@ -25,6 +27,7 @@ export async function createPlanRecord(prisma: PrismaClient, plan: NewPlan): Pro
     scheme: plan.options.scheme,
     options: JSON.parse(JSON.stringify(plan.options)) as Prisma.InputJsonValue,
     configHash: plan.configHash,
+    curvatureHash: plan.curvatureHash ?? null,
   };
   await prisma.plan.upsert({ where: { id: plan.id }, create: { id: plan.id, ...data }, update: data });
 }

@@ -135,6 +135,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Runnin
     const activities = gpu
       ? {
           ...(await import('../activities/curvature.ts')).createCurvatureActivities(deps),
+          ...(await import('../activities/plan-zeroq.ts')).createPlanGpuActivities(deps),
           ...gpuSpectralActivities(deps),
         }
       : createSweepActivities(deps);

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { type PlanWorkflowResult, planWorkflowId } from '../contracts/plan.ts';
+import { type PlanCurvature, type PlanWorkflowResult, planWorkflowId } from '../contracts/plan.ts';
 import { TASK_QUEUES } from '../contracts/queues.ts';
 import type { PrismaClient } from '../db/client.ts';
 import { readPlan, type StoredPlan } from '../db/plans.ts';
@@ -29,6 +29,7 @@ export async function runPlan(
   uri: string,
   options: PlanOptions,
   config: AnalysisConfig,
+  extras: { curvature?: PlanCurvature; write?: string } = {},
 ): Promise<PlanRun> {
   checkPlanOptions(options);
   const planId = randomUUID().slice(0, 8);
@@ -36,7 +37,17 @@ export async function runPlan(
   const handle = await client.workflow.start<typeof planWorkflow>('planWorkflow', {
     workflowId,
     taskQueue: TASK_QUEUES.cpu,
-    args: [{ planId, uri: normalizeSource(uri), options, config, configHash: hashAnalysisConfig(config) }],
+    args: [
+      {
+        planId,
+        uri: normalizeSource(uri),
+        options,
+        config,
+        configHash: hashAnalysisConfig(config),
+        ...(extras.curvature ? { curvature: extras.curvature } : {}),
+        ...(extras.write ? { write: normalizeSource(extras.write) } : {}),
+      },
+    ],
   });
   const result = await handle.result();
   if (result.status === 'failed') {

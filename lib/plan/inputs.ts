@@ -17,7 +17,7 @@ import type { PlanInputs, PlannedTensor } from './checkpoint.ts';
 import { fp32Bops } from './cost.ts';
 import { magnitudePrune } from './prune.ts';
 import type { QuantScheme } from './quantize.ts';
-import { alphaFromLayerRows } from './stored.ts';
+import { alphaFromLayerRows, hawqCurvatureSettings, tracesByTensor } from './stored.ts';
 import { type KlLayer, klSensitivities } from './zeroq.ts';
 
 /** α of every layer the spectral analysis covers; the others are named with the reason. */
@@ -72,24 +72,11 @@ export async function traceInputs(
   const { backend, model, prepared } = await modelAndBatch(modelUri, opener, options);
   const { batch, source } = prepared;
   const report = await analyzeCurvature(model, batch, {
-    topK: 0,
-    trace: false,
-    perLayer: true,
-    perLayerSteps: 2,
-    traceRule: 'fixed',
-    traceMaxProbes: options.probes,
-    seed: options.data.seed,
+    ...hawqCurvatureSettings(options.probes, options.data.seed),
     onProgress: options.onProgress,
   });
   batch.x.dispose();
-  const byLayer = new Map(report.layers.map((l) => [l.name, l]));
-  const traces = new Map<string, { trace: number; params: number }>();
-  const missing = new Map<string, string>();
-  for (const name of tensorNames) {
-    const layer = byLayer.get(name.split('/')[0]!);
-    if (layer) traces.set(name, { trace: layer.trace, params: layer.parameters });
-    else missing.set(name, `no layer block named ${name.split('/')[0]} in ${modelUri}`);
-  }
+  const { traces, missing } = tracesByTensor(report.layers, tensorNames, modelUri);
   return { traces, missing, source, backend: backend.name };
 }
 

@@ -33,6 +33,51 @@ export function alphaFromLayerRows(rows: readonly AlphaRow[]): PlanInputs {
   return { alpha, missing };
 }
 
+/**
+ * The curvature settings of HAWQ's inputs: per-layer Hutchinson traces only (fixed probe count,
+ * seeded), the same in local mode and in the stack, so both read the same numbers and a stored
+ * curvature run with these settings (and data) is reused by its configuration hash.
+ */
+export function hawqCurvatureSettings(probes: number, seed: number) {
+  return {
+    topK: 0,
+    trace: false,
+    perLayer: true,
+    perLayerSteps: 2,
+    traceRule: 'fixed' as const,
+    traceMaxProbes: probes,
+    seed,
+  };
+}
+
+/** One layer block's trace as lib/curvature reports it (or a stored CurvatureResult's layers hold it). */
+export interface BlockTrace {
+  name: string;
+  trace: number;
+  parameters: number;
+}
+
+/**
+ * Per-tensor traces from per-block ones: a weight "dense_1/kernel" reads the "dense_1" block (kernel
+ * and bias, so the trace per parameter is Tr(H_block)/n_block); a tensor without a block is named.
+ */
+export function tracesByTensor(
+  blocks: readonly BlockTrace[],
+  tensorNames: readonly string[],
+  modelUri: string,
+): Required<Pick<PlanInputs, 'traces' | 'missing'>> {
+  const byLayer = new Map(blocks.map((l) => [l.name, l]));
+  const traces = new Map<string, { trace: number; params: number }>();
+  const missing = new Map<string, string>();
+  for (const name of tensorNames) {
+    const block = name.split('/')[0]!;
+    const layer = byLayer.get(block);
+    if (layer) traces.set(name, { trace: layer.trace, params: layer.parameters });
+    else missing.set(name, `no layer block named ${block} in ${modelUri}`);
+  }
+  return { traces, missing };
+}
+
 /** One point of the budget sweep: the plan under an average-bit budget alone. */
 export interface FrontierPoint {
   budget_avg_bits: number;

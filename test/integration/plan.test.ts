@@ -110,8 +110,16 @@ describe('weightlens plan --stack', () => {
   });
 
   it('refuses what the stack mode does not do, before starting anything', async () => {
-    const hawq = await plan(['--method', 'hawq', '--avg-bits', '4', '--stack']);
-    expect(hawq.code).not.toBe(0);
-    expect(hawq.stderr).toMatch(/hawq runs locally/);
+    const latency = await plan([
+      '--method',
+      'alpha',
+      '--avg-bits',
+      '4',
+      '--latency-table',
+      'x.json',
+      '--stack',
+    ]);
+    expect(latency.code).not.toBe(0);
+    expect(latency.stderr).toMatch(/--latency-table is local-mode only/);
   });
 });
