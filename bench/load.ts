@@ -6,7 +6,8 @@
  * (WEIGHTLENS_DASHBOARD_TOKEN; clients send the bearer token, and once without it: refused with
  * 401, never a result). Prints requests/s, p50/p99 latency, errors, and p99 against the 500 ms
  * target and against a reference measured in the same run on the same server: the sign-in page
- * (/login: the same proxy and React render, no query).
+ * (/login: the same proxy and React render, no query). The leaderboard is served from the rendered
+ * page cache (dashboard/page-cache.ts) unless WEIGHTLENS_DASHBOARD_PAGE_CACHE_ENTRIES=0.
  */
 import autocannon from 'autocannon';
 import { buildDashboardIfStale, type RunningDashboard, startDashboardServer } from '../dashboard/control.ts';
@@ -82,9 +83,11 @@ async function check(
   headers: Record<string, string>,
   status: number,
   mustContain: string | null,
-) {
+): Promise<string | null> {
+  let pageCache: string | null = null;
   for (let index = 0; index < 10; index++) {
     const response = await fetch(url, { headers, redirect: 'manual' });
+    pageCache = response.headers.get('x-weightlens-page-cache');
     const body = await response.text();
     if (response.status !== status) throw new Error(`${url}: HTTP ${response.status}, expected ${status}`);
     if (mustContain !== null && !body.includes(mustContain))
@@ -92,6 +95,7 @@ async function check(
     if (mustContain === null && body.includes('-step'))
       throw new Error(`${url}: a refused request shows a result`);
   }
+  return pageCache;
 }
 
 /** Until one request to the sign-in page answers within 1 s (the server's backlog is gone). */
@@ -142,10 +146,15 @@ try {
   // A name the default leaderboard's first page shows (a bench run measuring an error page is worthless).
   const firstSeries = FAMILIES[0]!;
 
-  await check(`${anonymous.url}/`, {}, 200, firstSeries);
+  const anonymousCache = await check(`${anonymous.url}/`, {}, 200, firstSeries);
   await check(`${anonymous.url}/login`, {}, 200, 'Sign in');
-  await check(`${guarded.url}/`, bearer, 200, firstSeries);
-  await check(`${guarded.url}/`, {}, 401, null);
+  const guardedCache = await check(`${guarded.url}/`, bearer, 200, firstSeries);
+  if ((await check(`${guarded.url}/`, {}, 401, null)) !== null)
+    throw new Error('a refused request was answered by the page cache');
+  // What the runs below measure: the page cache (dashboard/page-cache.ts) on, or off.
+  console.log(
+    `leaderboard after 10 requests: x-weightlens-page-cache ${anonymousCache ?? 'absent'} (anonymous), ${guardedCache ?? 'absent'} (token)`,
+  );
 
   const results: LoadResult[] = [];
   const run = async (...args: Parameters<typeof load>) => {
