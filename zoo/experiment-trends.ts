@@ -10,6 +10,7 @@
  *   npm run experiment:trends -- --reuse-sweeps A,B,C # read existing sweeps: trained, control, pretrained
  *   npm run experiment:trends -- --pretrained-only    # sweep only the pretrained series, merged into trends.json
  *   npm run experiment:trends -- --pretrained-only --reuse-sweeps P  # the same from an existing sweep
+ *   npm run experiment:trends -- --keep-pretrained    # sweep the zoo; the pretrained half stays from trends.json
  *   npm run experiment:trends -- --local              # development only: no pipeline, no pretrained
  */
 import { spawnSync } from 'node:child_process';
@@ -36,13 +37,8 @@ import {
   runWeightlens,
   sweepAndRead,
 } from './trends/pipeline.ts';
-import {
-  type PretrainedSeries,
-  pretrainedSeries,
-  type SeriesResult,
-  seriesCorrelations,
-  seriesPaths,
-} from './trends/pretrained-series.ts';
+import { pretrainedSeries, seriesCorrelations, seriesPaths } from './trends/pretrained-series.ts';
+import { keptPretrained, pretrainedNotes, previousSweepSeconds, rowsByPath } from './trends/previous-run.ts';
 import { type ReportContext, renderReport } from './trends/report.ts';
 import { isConverged } from './trends/report-converged.ts';
 import { writeShuffledCheckpoint } from './trends/shuffled-control.ts';
@@ -94,40 +90,6 @@ function esrganPsnr(outDir: string): EsrganPsnrReport {
     if (run.status !== 0) throw new ConfigError(`experiment:esrgan-psnr failed (exit ${run.status})`);
   }
   return JSON.parse(readFileSync(file, 'utf8')) as EsrganPsnrReport;
-}
-
-/** A re-render of stored sweeps keeps the wall times the run that made them recorded. */
-function previousSweepSeconds(outDir: string, sweeps: Record<string, string | null>): Record<string, number> {
-  const file = join(outDir, 'trends.json');
-  if (!existsSync(file)) return {};
-  const previous = JSON.parse(readFileSync(file, 'utf8')) as { sweepSeconds?: Record<string, number> };
-  const names = new Set(Object.values(sweeps));
-  return Object.fromEntries(Object.entries(previous.sweepSeconds ?? {}).filter(([name]) => names.has(name)));
-}
-
-/** Pretrained rows by checkpoint file path (the leaderboard's file:// URI without the scheme). */
-function rowsByPath(rows: LeaderboardEntry[]) {
-  return new Map(rows.map((r) => [r.uri.replace(/^file:\/\//, ''), r.metrics]));
-}
-
-function pretrainedNotes(series: PretrainedSeries[], results: SeriesResult[]): string[] {
-  const missing = results.flatMap((r) =>
-    r.members.filter((m) => m.metrics === null).map((m) => `${r.series}/${m.name}`),
-  );
-  return [
-    `Series: ${series
-      .map(
-        (s) =>
-          `${s.series} (${[...s.members]
-            .sort((a, b) => a.quality - b.quality)
-            .map((m) => m.name)
-            .join(' < ')} by quality)`,
-      )
-      .join('; ')}.`,
-    'Formats: EfficientNet-Lite torch .pth (zip pickles), BlazePose TFLite, MoveNet tfjs graph models, ESRGAN tfjs layers models: all read by the pipeline.',
-    'The four ESRGAN series are one architecture family at four scales, not four independent tests.',
-    missing.length ? `No pipeline result for: ${missing.join(', ')}.` : 'Every member has a pipeline result.',
-  ];
 }
 
 /** An early-stopped run's training record, from its sidecar's known_metrics. */
@@ -268,12 +230,15 @@ async function main(): Promise<void> {
       'reuse-sweeps': { type: 'string' },
       'skip-pretrained': { type: 'boolean', default: false },
       'pretrained-only': { type: 'boolean', default: false },
+      'keep-pretrained': { type: 'boolean', default: false },
       local: { type: 'boolean', default: false },
     },
   });
   if (values['pretrained-only']) {
-    if (values.local || values['skip-pretrained'])
-      throw new ConfigError('--pretrained-only cannot be combined with --local or --skip-pretrained');
+    if (values.local || values['skip-pretrained'] || values['keep-pretrained'])
+      throw new ConfigError(
+        '--pretrained-only cannot be combined with --local, --skip-pretrained or --keep-pretrained',
+      );
     await pretrainedOnly(values.out, values['control-dir'], values['reuse-sweeps']);
     return;
   }
@@ -296,7 +261,8 @@ async function main(): Promise<void> {
     control: null,
     pretrained: null,
   };
-  const withPretrained = !values.local && !values['skip-pretrained'];
+  const kept = values['keep-pretrained'] ? keptPretrained(values.out) : null;
+  const withPretrained = !values.local && !values['skip-pretrained'] && kept === null;
   const series = withPretrained ? pretrainedSeries(esrganPsnr(values.out)) : [];
   let pretrainedRows: LeaderboardEntry[] = [];
   const sweepSeconds: Record<string, number> = {};
@@ -349,7 +315,11 @@ async function main(): Promise<void> {
       pretrainedRows = pretrainedSweep.rows;
     }
   }
-  const pretrained = seriesCorrelations(series, rowsByPath(pretrainedRows));
+  const pretrained = kept?.pretrained ?? seriesCorrelations(series, rowsByPath(pretrainedRows));
+  if (kept) {
+    sweeps.pretrained = kept.sweep;
+    Object.assign(sweepSeconds, kept.seconds);
+  }
 
   const points = buildPoints(manifest, zooDir, ids, trained, control);
   const groups = groupCorrelations(points);
@@ -402,7 +372,7 @@ async function main(): Promise<void> {
     layersAnalyzed: rows.reduce((s, r) => s + r.layers_analyzed, 0),
     layersFailed: rows.reduce((s, r) => s + r.layers_failed, 0),
     pretrained,
-    pretrainedNotes: withPretrained ? pretrainedNotes(series, pretrained) : [],
+    pretrainedNotes: kept?.pretrainedNotes ?? (withPretrained ? pretrainedNotes(series, pretrained) : []),
     sweepSeconds: Object.keys(sweepSeconds).length ? sweepSeconds : previousSweepSeconds(values.out, sweeps),
     missingCheckpoints: manifest.checkpoints.map((c) => c.id).filter((id) => !ids.includes(id)),
   };
