@@ -4,7 +4,12 @@
  * keeps the timing (intervals or cron), overlap ("skip": a run still going makes the next one skip)
  * and a bounded catch-up after downtime; nothing here keeps time itself.
  */
-import { type Client, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
+import {
+  type Client,
+  type ScheduleHandle,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+} from '@temporalio/client';
 import type { SweepCurvature } from '../contracts/curvature.ts';
 import { TASK_QUEUES } from '../contracts/queues.ts';
 import { SCHEDULE_ID_PREFIX, type ScheduledSweepInput, scheduleId } from '../contracts/schedule.ts';
@@ -89,9 +94,14 @@ function notFound(name: string): BadInputError {
   return new BadInputError(`no schedule named '${name}' (see: weightlens schedule list)`);
 }
 
-async function orNotFound<T>(name: string, body: () => Promise<T>): Promise<T> {
+/** `act` on the schedule's handle; a schedule Temporal does not know is a BadInputError naming it. */
+async function onSchedule<T>(
+  client: Client,
+  name: string,
+  act: (handle: ScheduleHandle) => Promise<T>,
+): Promise<T> {
   try {
-    return await body();
+    return await act(client.schedule.getHandle(scheduleId(name)));
   } catch (err) {
     if (err instanceof ScheduleNotFoundError) throw notFound(name);
     throw err;
@@ -197,7 +207,7 @@ export async function recordSchedule(
 }
 
 export async function describeSchedule(client: Client, name: string): Promise<ScheduleSummary> {
-  const description = await orNotFound(name, () => client.schedule.getHandle(scheduleId(name)).describe());
+  const description = await onSchedule(client, name, (handle) => handle.describe());
   const action = description.action as { args?: unknown[] };
   const input = (action.args?.[0] ?? {}) as Partial<ScheduledSweepInput>;
   return {
@@ -241,29 +251,19 @@ export async function listSchedules(client: Client): Promise<ScheduleSummary[]> 
   return out;
 }
 
-export async function pauseSchedule(
-  client: Client,
-  name: string,
-  note = 'paused by weightlens',
-): Promise<void> {
-  await orNotFound(name, () => client.schedule.getHandle(scheduleId(name)).pause(note));
+export async function pauseSchedule(client: Client, name: string, note = 'paused by weightlens') {
+  await onSchedule(client, name, (handle) => handle.pause(note));
 }
 
-export async function unpauseSchedule(
-  client: Client,
-  name: string,
-  note = 'unpaused by weightlens',
-): Promise<void> {
-  await orNotFound(name, () => client.schedule.getHandle(scheduleId(name)).unpause(note));
+export async function unpauseSchedule(client: Client, name: string, note = 'unpaused by weightlens') {
+  await onSchedule(client, name, (handle) => handle.unpause(note));
 }
 
 /** Run now (skipped, like a due run, while a run is still going). */
 export async function triggerSchedule(client: Client, name: string): Promise<void> {
-  await orNotFound(name, () =>
-    client.schedule.getHandle(scheduleId(name)).trigger(ScheduleOverlapPolicy.SKIP),
-  );
+  await onSchedule(client, name, (handle) => handle.trigger(ScheduleOverlapPolicy.SKIP));
 }
 
 export async function deleteSchedule(client: Client, name: string): Promise<void> {
-  await orNotFound(name, () => client.schedule.getHandle(scheduleId(name)).delete());
+  await onSchedule(client, name, (handle) => handle.delete());
 }

@@ -4,7 +4,7 @@
  * (local mode; sweeps run the same library in the curvature activity on the 'gpu' queue).
  * `--data` takes an .npz with arrays x and y, or `fashion-mnist` / `mnist` (their test split).
  */
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { type BackendPreference, initCurvatureBackend } from '../../lib/curvature/backend.ts';
 import { checkDataSource, type DataSourceOptions, resolveBatch } from '../../lib/curvature/batch.ts';
 import { analyzeCurvature, type CurvatureReport, curvatureJson } from '../../lib/curvature/index.ts';
@@ -12,6 +12,7 @@ import { loadLayersModelFromStorage } from '../../lib/curvature/load.ts';
 import { buildCurvatureNetwork } from '../../lib/curvature/network.ts';
 import { createStorage } from '../../storage/index.ts';
 import { terminalLines, terminalText } from '../terminal-text.ts';
+import { addBatchOptions, integerAtLeast, positiveNumber } from './flag-values.ts';
 
 /** The curvature table; the header (model URI) and layer names come from files, shown escaped. */
 export function formatCurvatureTable(report: CurvatureReport, header: string): string {
@@ -53,29 +54,17 @@ function curvatureLines(report: CurvatureReport, header: string): string[] {
   return lines;
 }
 
-const positiveInt = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
-  return n;
-};
-const positiveNumber = (value: string) => {
-  const n = Number(value);
-  if (!(n > 0)) throw new InvalidArgumentError('expected a positive number');
-  return n;
-};
+const count = integerAtLeast(0);
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('curvature')
     .description(
       'Hessian curvature (top eigenvalues, trace, spectral density, per layer) of a TF.js layers model',
     )
-    .argument('<model-uri>', 'model.json or its directory (path, file:// or s3://)')
-    .option('--data <uri>', '.npz with arrays x and y, or fashion-mnist | mnist (test split)')
-    .option('--distilled', 'data-free: ZeroQ inputs matching the BatchNorm statistics')
-    .option('--random', 'data-free: uniform [0,1] inputs labelled by the model')
-    .option('--samples <n>', 'Hessian batch size', positiveInt, 256)
-    .option('--top-k <k>', 'number of top eigenvalues', positiveInt, 1)
+    .argument('<model-uri>', 'model.json or its directory (path, file:// or s3://)');
+  addBatchOptions(command)
+    .option('--top-k <k>', 'number of top eigenvalues', count, 1)
     .option('--trace', 'Hutchinson trace')
     .option('--density', 'spectral density (stochastic Lanczos quadrature)')
     .option('--per-layer', 'per-layer (block-diagonal) traces and top eigenvalues')
@@ -87,9 +76,9 @@ export function register(program: Command): void {
     )
     .addOption(new Option('--adversarial <m>', 'perturb the batch adversarially').choices(['fgsm', 'pgd']))
     .option('--epsilon <e>', 'adversarial L∞ radius', positiveNumber, 0.1)
-    .option('--grid-points <n>', 'density grid size', positiveInt, 10_000)
-    .option('--chunk-size <n>', 'samples per forward/backward pass', positiveInt, 256)
-    .option('--seed <n>', 'seed for probes and data-free inputs', positiveInt, 1)
+    .option('--grid-points <n>', 'density grid size', count, 10_000)
+    .option('--chunk-size <n>', 'samples per forward/backward pass', count, 256)
+    .option('--seed <n>', 'seed for probes and data-free inputs', count, 1)
     .addOption(
       new Option('--backend <b>', 'tfjs backend').choices(['auto', 'gpu', 'wasm', 'cpu']).default('auto'),
     )

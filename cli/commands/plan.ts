@@ -35,16 +35,12 @@ import { plannedCheckpointBytes } from '../../lib/plan/write.ts';
 import { createStorage } from '../../storage/index.ts';
 import { type CheckpointFailure, reportCheckpointFailure } from '../checkpoint-failure.ts';
 import { terminalLines, terminalText } from '../terminal-text.ts';
+import { addBatchOptions, finiteNumber } from './flag-values.ts';
 
 const bitList = (value: string) => {
   const bits = value.split(',').map((s) => Number(s.trim()));
   if (bits.some((b) => !Number.isInteger(b))) throw new InvalidArgumentError('expected integers like 2,4,8');
   return [...new Set(bits)].sort((a, b) => a - b);
-};
-const number = (value: string) => {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError('expected a number');
-  return n;
 };
 
 export function formatPlanTable(plan: Plan, header: string): string {
@@ -108,7 +104,7 @@ const modelJsonBeside = (checkpointUri: string) =>
   checkpointUri.endsWith('.json') ? checkpointUri : joinUri(dirname(checkpointUri), 'model.json');
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('plan')
     .description('mixed-precision quantization / pruning plan of a checkpoint (HAWQ, α-guided, uniform)')
     .argument(
@@ -121,19 +117,23 @@ export function register(program: Command): void {
         .makeOptionMandatory(),
     )
     .option('--bits <list>', 'candidate bit widths', bitList, [2, 4, 8])
-    .option('--avg-bits <b>', 'budget: average bits per weight of the planned layers', number)
-    .option('--max-bytes <n>', 'budget: packed weight bytes of the planned layers', number)
+    .option('--avg-bits <b>', 'budget: average bits per weight of the planned layers', finiteNumber)
+    .option('--max-bytes <n>', 'budget: packed weight bytes of the planned layers', finiteNumber)
     .option(
       '--max-bops <n>',
       'budget: bit operations Σ MACs·b² (HAWQ-V3; needs the TF.js model.json)',
-      number,
+      finiteNumber,
     )
     .option('--latency-table <file>', 'JSON {"<layer>": {"<bits>": latency}} of measured per-layer latencies')
-    .option('--max-latency <t>', 'budget: Σ latency of the chosen widths (needs --latency-table)', number)
+    .option(
+      '--max-latency <t>',
+      'budget: Σ latency of the chosen widths (needs --latency-table)',
+      finiteNumber,
+    )
     .option(
       '--sparsity <s>',
       'target sparsity (magnitude pruning; α-guided per-layer ratios for alpha)',
-      number,
+      finiteNumber,
     )
     .addOption(
       new Option(
@@ -144,14 +144,11 @@ export function register(program: Command): void {
     .addOption(
       new Option('--scheme <s>', 'weight quantizer').choices([...QUANT_SCHEMES]).default('symmetric'),
     )
-    .option('--epsilon <e>', 'AlphaPruning ε of the α map', number, 0.3)
-    .option('--keep-first-last', 'keep the first and last layers at the widest width (HAWQ)')
-    .option('--data <uri>', 'hawq/zeroq: .npz with x and y, or fashion-mnist | mnist (test split)')
-    .option('--distilled', 'hawq/zeroq: ZeroQ-distilled inputs (data-free)')
-    .option('--random', 'hawq/zeroq: random inputs labelled by the model (data-free)')
-    .option('--samples <n>', 'hawq/zeroq: batch size', number, 256)
-    .option('--probes <n>', 'hawq: Hutchinson probes per layer', number, 30)
-    .option('--seed <n>', 'hawq: seed of probes and data-free inputs', number, 1)
+    .option('--epsilon <e>', 'AlphaPruning ε of the α map', finiteNumber, 0.3)
+    .option('--keep-first-last', 'keep the first and last layers at the widest width (HAWQ)');
+  addBatchOptions(command, 'hawq/zeroq: ')
+    .option('--probes <n>', 'hawq: Hutchinson probes per layer', finiteNumber, 30)
+    .option('--seed <n>', 'hawq: seed of probes and data-free inputs', finiteNumber, 1)
     .addOption(new Option('--format <f>', 'output format').choices(['table', 'json']).default('table'))
     .option(
       '--write <uri>',

@@ -4,12 +4,13 @@
  * `gpu` task queue (served by `weightlens worker --queue gpu`; `sweep --wait` on a local Temporal
  * spawns one); `gpu` lets that worker use tfjs-node-gpu, `cpu` keeps it on the wasm/cpu backends.
  */
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import type { CurvatureMode } from '../../contracts/curvature.ts';
 import type { SweepCounts } from '../../contracts/sweep.ts';
 import type { PrismaClient } from '../../db/client.ts';
 import type { CurvatureRequest } from '../../workers/curvature-request.ts';
 import { terminalText } from '../terminal-text.ts';
+import { integerAtLeast } from './flag-values.ts';
 
 export interface CurvatureFlags {
   curvature: CurvatureMode;
@@ -23,12 +24,6 @@ export interface CurvatureFlags {
   curvaturePerLayer?: boolean;
   curvatureSeed?: number;
 }
-
-const integer = (min: number) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer ≥ ${min}`);
-  return n;
-};
 
 export function addCurvatureOptions(command: Command): Command {
   return command
@@ -44,12 +39,12 @@ export function addCurvatureOptions(command: Command): Command {
     .option('--curvature-data <uri>', 'curvature batch: .npz with arrays x and y, or fashion-mnist | mnist')
     .option('--curvature-random', 'curvature batch: random inputs labelled by the model (the default)')
     .option('--curvature-distilled', 'curvature batch: ZeroQ inputs matching the BatchNorm statistics')
-    .option('--curvature-samples <n>', 'curvature batch size (default 256)', integer(1))
-    .option('--curvature-top-k <k>', 'top Hessian eigenvalues (default 1)', integer(0))
+    .option('--curvature-samples <n>', 'curvature batch size (default 256)', integerAtLeast(1))
+    .option('--curvature-top-k <k>', 'top Hessian eigenvalues (default 1)', integerAtLeast(0))
     .option('--no-curvature-trace', 'skip the Hutchinson trace')
     .option('--curvature-density', 'also the spectral density (stochastic Lanczos quadrature)')
     .option('--curvature-per-layer', 'also per-layer traces and top eigenvalues')
-    .option('--curvature-seed <n>', 'seed of probes and data-free inputs (default 1)', integer(0));
+    .option('--curvature-seed <n>', 'seed of probes and data-free inputs (default 1)', integerAtLeast(0));
 }
 
 export function curvatureRequestFromFlags(flags: CurvatureFlags): CurvatureRequest {
