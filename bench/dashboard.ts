@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { buildDashboardIfStale, startDashboardServer } from '../dashboard/control.ts';
-import { esdPlotData, readEigenvalues } from '../dashboard/view/esd.ts';
+import { esdPlotData, readEigenvalues, storedLayerFit } from '../dashboard/view/esd.ts';
 import { createPrismaClient } from '../db/client.ts';
 import { fetchCheckpointDetail } from '../db/dashboard/checkpoint.ts';
 import { fetchLeaderboard, parseLeaderboardQuery } from '../db/dashboard/leaderboard.ts';
@@ -115,20 +115,7 @@ try {
       const detail = await fetchCheckpointDetail(prisma, checkpointId, null);
       const layer = detail?.layers.find((row) => row.esdUri !== null);
       if (!layer?.esdUri) throw new Error('the bench checkpoint has no stored ESD');
-      esdPlotData(
-        {
-          layerName: layer.layerName,
-          esdUri: layer.esdUri,
-          alpha: layer.values.alpha,
-          xmin: layer.values.xmin,
-          sigmaMp: layer.values.sigma_mp,
-          Q: layer.values.Q,
-          lambdaMax: layer.values.lambda_max,
-          mpSoftrank: layer.values.mp_softrank,
-          storedBulkMax: null,
-        },
-        await readEigenvalues(layer.esdUri),
-      );
+      esdPlotData(storedLayerFit(layer, layer.esdUri), await readEigenvalues(layer.esdUri));
     }),
   );
 

@@ -6,10 +6,12 @@ import {
   type LeaderboardSort,
   parseLeaderboardQuery,
 } from '../../db/dashboard/leaderboard.ts';
+import type { SearchParams } from '../../db/dashboard/params.ts';
 import { ACROSS_FAMILIES_NOTE, WITHIN_FAMILIES_NOTE } from '../../db/family-rank.ts';
 import { SUMMARY_METRIC_NAMES, SUMMARY_METRICS } from '../../lib/metrics/display.ts';
+import { SelectField, SUMMARY_METRIC_CHOICES, SweepFamilyFields } from '../components/filters.tsx';
 import { LeaderboardRows } from '../components/leaderboard-rows.tsx';
-import { hrefWith, type QueryValues, type SearchParams } from '../view/url.ts';
+import { hrefWith, type QueryValues } from '../view/url.ts';
 
 export const dynamic = 'force-dynamic';
 
@@ -56,6 +58,8 @@ function SortHeader(props: {
 
 const METRIC_COLUMNS = SUMMARY_METRIC_NAMES;
 
+const betterIs = (query: LeaderboardQuery) => (query.lowerIsBetter ? 'lower' : 'higher');
+
 export default async function LeaderboardPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const query = parseLeaderboardQuery(await searchParams);
   const { board, options } = await fetchLeaderboardView(db(), query);
@@ -68,45 +72,9 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
     <>
       <h1>Leaderboard</h1>
       <form className="filters" method="get" action="/" data-testid="filters">
-        <label>
-          Rank by
-          <select name="metric" defaultValue={query.metric}>
-            {METRIC_COLUMNS.map((metric) => (
-              <option key={metric} value={metric}>
-                {SUMMARY_METRICS[metric].label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Better is
-          <select name="better" defaultValue={query.lowerIsBetter ? 'lower' : 'higher'}>
-            <option value="lower">lower</option>
-            <option value="higher">higher</option>
-          </select>
-        </label>
-        <label>
-          Sweep
-          <select name="sweep" defaultValue={query.sweepId ?? ''} data-testid="filter-sweep">
-            <option value="">all</option>
-            {options.sweeps.map((sweep) => (
-              <option key={sweep.id} value={sweep.id}>
-                {sweep.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Family
-          <select name="family" defaultValue={query.family ?? ''} data-testid="filter-family">
-            <option value="">all</option>
-            {options.families.map((family) => (
-              <option key={family} value={family}>
-                {family}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField label="Rank by" name="metric" value={query.metric} choices={SUMMARY_METRIC_CHOICES} />
+        <SelectField label="Better is" name="better" value={betterIs(query)} choices={['lower', 'higher']} />
+        <SweepFamilyFields options={options} sweepId={query.sweepId} family={query.family} />
         <label>
           Search
           <input
@@ -133,7 +101,7 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
       </form>
       <p className="muted" data-testid="total">
         {board.total} checkpoint result{board.total === 1 ? '' : 's'} · ranked by{' '}
-        {SUMMARY_METRICS[query.metric].label}, {query.lowerIsBetter ? 'lower' : 'higher'} is better
+        {SUMMARY_METRICS[query.metric].label}, {betterIs(query)} is better
       </p>
       <p className="muted" data-testid="series-note">
         {query.acrossFamilies ? ACROSS_FAMILIES_NOTE : WITHIN_FAMILIES_NOTE}

@@ -2,15 +2,8 @@
 import type { CheckpointSummary } from '../../db/client.ts';
 import type { CurvatureRow } from '../../db/dashboard/checkpoint.ts';
 import { formatNumber } from '../view/format.ts';
-
-function Card(props: { label: string; value: string; testId?: string }) {
-  return (
-    <div className="card" data-testid={props.testId}>
-      <div className="label">{props.label}</div>
-      <div className="value">{props.value}</div>
-    </div>
-  );
-}
+import { Card } from './card.tsx';
+import { TableHead, textColumns } from './table-head.tsx';
 
 export function SummaryCards({
   summary,
@@ -62,17 +55,16 @@ export function CurvatureTable({ rows }: { rows: CurvatureRow[] }) {
     <>
       <h2>Curvature (Hessian)</h2>
       <table data-testid="curvature">
-        <thead>
-          <tr>
-            <th className="text">data</th>
-            <th className="text">status</th>
-            <th>top eigenvalues</th>
-            <th>trace</th>
-            <th className="text">backend</th>
-            <th>ms</th>
-            <th className="text">error</th>
-          </tr>
-        </thead>
+        <TableHead
+          columns={[
+            ...textColumns('data', 'status'),
+            'top eigenvalues',
+            'trace',
+            { text: 'backend' },
+            'ms',
+            { text: 'error' },
+          ]}
+        />
         <tbody>
           {rows.map((row) => (
             <tr key={`${row.configHash}/${row.dataSource}`}>

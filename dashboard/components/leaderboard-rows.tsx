@@ -4,37 +4,29 @@
  * instead of a server-component tree per cell (the larger part of the page's payload); the rows are
  * still server-rendered into the HTML.
  */
-import Link from 'next/link';
 import { Fragment } from 'react';
 import type { LeaderboardRow } from '../../db/dashboard/leaderboard.ts';
 import { familyOf } from '../../db/family-rank.ts';
 import { SUMMARY_METRIC_NAMES } from '../../lib/metrics/display.ts';
 import { formatNumber } from '../view/format.ts';
-import { hrefWith } from '../view/url.ts';
+import { CheckpointLink } from './links.tsx';
+
+/** A badge per kind of problem layer the checkpoint has. */
+const WARNING_BADGES = [
+  { count: 'over_trained', text: 'over', className: 'over', title: 'layers with α < 2' },
+  { count: 'under_trained', text: 'under', className: 'under', title: 'layers with α > 6' },
+  { count: 'correlation_traps', text: 'traps', className: 'trap', title: 'correlation traps' },
+  { count: 'layers_failed', text: 'failed', className: 'failed', title: 'layers whose analysis failed' },
+] as const;
 
 function Warnings({ row }: { row: LeaderboardRow }) {
   return (
     <>
-      {row.over_trained > 0 && (
-        <span className="badge over" title="layers with α < 2">
-          {row.over_trained} over
+      {WARNING_BADGES.filter((badge) => row[badge.count] > 0).map((badge) => (
+        <span key={badge.count} className={`badge ${badge.className}`} title={badge.title}>
+          {row[badge.count]} {badge.text}
         </span>
-      )}
-      {row.under_trained > 0 && (
-        <span className="badge under" title="layers with α > 6">
-          {row.under_trained} under
-        </span>
-      )}
-      {row.correlation_traps > 0 && (
-        <span className="badge trap" title="correlation traps">
-          {row.correlation_traps} traps
-        </span>
-      )}
-      {row.layers_failed > 0 && (
-        <span className="badge failed" title="layers whose analysis failed">
-          {row.layers_failed} failed
-        </span>
-      )}
+      ))}
     </>
   );
 }
@@ -76,15 +68,9 @@ export function LeaderboardRows({
             <td data-testid="cell-rank-in-family">{row.rank_in_family}</td>
             <td data-testid="cell-rank">{row.rank}</td>
             <td className="text" title={row.uri}>
-              <Link
-                prefetch={false}
-                href={hrefWith(`/checkpoints/${encodeURIComponent(row.checkpoint_id)}`, {
-                  config: row.config_hash,
-                })}
-                data-testid="cell-name"
-              >
+              <CheckpointLink id={row.checkpoint_id} config={row.config_hash} testId="cell-name">
                 {row.checkpoint}
-              </Link>
+              </CheckpointLink>
             </td>
             <td className="text" data-testid="cell-family">
               {row.family ?? '—'}

@@ -3,6 +3,7 @@
  * project's storage adapters and turns them into plot data: a log-binned histogram (presentation
  * only) and the *stored* power-law fit drawn over it. No metric is recomputed here.
  */
+import type { LayerRow } from '../../db/dashboard/checkpoint.ts';
 import { decodeEsd, esdValueCount } from '../../lib/esd-artifact.ts';
 import { createStorage, type Storage } from '../../storage/index.ts';
 import type { EsdBin, EsdPlotData } from './esd-types.ts';
@@ -22,6 +23,22 @@ export interface StoredLayerFit {
   mpSoftrank: number | null;
   /** WeightWatcher's bulk_max when the pipeline stored it in `metrics`. */
   storedBulkMax: number | null;
+}
+
+/** What the page plots over a layer's stored eigenvalues (at `esdUri`): its stored fit, recomputing nothing. */
+export function storedLayerFit(layer: LayerRow, esdUri: string): StoredLayerFit {
+  const storedBulkMax = layer.extra.bulk_max;
+  return {
+    layerName: layer.layerName,
+    esdUri,
+    alpha: layer.values.alpha,
+    xmin: layer.values.xmin,
+    sigmaMp: layer.values.sigma_mp,
+    Q: layer.values.Q,
+    lambdaMax: layer.values.lambda_max,
+    mpSoftrank: layer.values.mp_softrank,
+    storedBulkMax: typeof storedBulkMax === 'number' ? storedBulkMax : null,
+  };
 }
 
 export async function readEigenvalues(uri: string): Promise<Float64Array> {

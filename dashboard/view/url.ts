@@ -12,17 +12,3 @@ export function hrefWith(path: string, current: QueryValues, changes: QueryValue
   const text = params.toString();
   return text ? `${path}?${text}` : path;
 }
-
-export type SearchParams = Record<string, string | string[] | undefined>;
-
-export function firstParam(params: SearchParams, key: string): string | null {
-  const value = params[key];
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined || first === '' ? null : first;
-}
-
-export function allParams(params: SearchParams, key: string): string[] {
-  const value = params[key];
-  const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
-  return list.flatMap((item) => item.split(',')).filter((item) => item !== '');
-}

@@ -13,6 +13,7 @@ import {
 import { versionedReads } from './cache.ts';
 import type { Db } from './client.ts';
 import { type FilterOptions, fetchFilterOptions } from './filters.ts';
+import { choiceParam, firstParam, type SearchParams, sweepFamilyParams } from './params.ts';
 
 export type { LeaderboardRow, LeaderboardSort };
 
@@ -42,28 +43,17 @@ export interface LeaderboardPage {
   query: LeaderboardQuery;
 }
 
-type SearchParams = Record<string, string | string[] | undefined>;
-
-function single(params: SearchParams, key: string): string | null {
-  const value = params[key];
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined || first === '' ? null : first;
-}
-
 /** Parse the page's URL parameters; anything unknown falls back to the defaults. */
 export function parseLeaderboardQuery(params: SearchParams): LeaderboardQuery {
-  const metricParam = single(params, 'metric');
-  const sortParam = single(params, 'sort');
-  const page = Number.parseInt(single(params, 'page') ?? '1', 10);
+  const page = Number.parseInt(firstParam(params, 'page') ?? '1', 10);
   return {
-    metric: isSummaryMetric(metricParam) ? metricParam : DEFAULT_SUMMARY_METRIC,
-    lowerIsBetter: single(params, 'better') !== 'higher',
-    sweepId: single(params, 'sweep'),
-    family: single(params, 'family'),
-    search: single(params, 'q')?.trim() || null,
-    acrossFamilies: single(params, 'across') === '1',
-    sort: isLeaderboardSort(sortParam) ? sortParam : 'rank',
-    direction: single(params, 'dir') === 'desc' ? 'desc' : 'asc',
+    metric: choiceParam(params, 'metric', isSummaryMetric, DEFAULT_SUMMARY_METRIC),
+    lowerIsBetter: firstParam(params, 'better') !== 'higher',
+    ...sweepFamilyParams(params),
+    search: firstParam(params, 'q')?.trim() || null,
+    acrossFamilies: firstParam(params, 'across') === '1',
+    sort: choiceParam(params, 'sort', isLeaderboardSort, 'rank'),
+    direction: choiceParam(params, 'dir', ['asc', 'desc'], 'asc'),
     page: Number.isFinite(page) && page > 0 ? page : 1,
     pageSize: LEADERBOARD_PAGE_SIZE,
   };

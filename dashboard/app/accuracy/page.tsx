@@ -7,6 +7,7 @@ import {
 } from '../../../db/dashboard/accuracy.ts';
 import { db } from '../../../db/dashboard/client.ts';
 import { fetchFilterOptions } from '../../../db/dashboard/filters.ts';
+import { firstParam, type SearchParams, sweepFamilyParams } from '../../../db/dashboard/params.ts';
 import { familyOf } from '../../../db/family-rank.ts';
 import {
   ACCURACY_METRICS,
@@ -16,8 +17,8 @@ import {
   SUMMARY_METRIC_NAMES,
 } from '../../../lib/metrics/display.ts';
 import { AccuracyScatter } from '../../components/charts/scatter.tsx';
+import { SelectField, SweepFamilyFields } from '../../components/filters.tsx';
 import { formatNumber } from '../../view/format.ts';
-import { firstParam, type SearchParams } from '../../view/url.ts';
 
 export const dynamic = 'force-dynamic';
 
@@ -62,8 +63,7 @@ function CorrelationTable(props: { rows: MetricCorrelation[]; testId: string; ro
 
 export default async function AccuracyPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const params = await searchParams;
-  const sweepId = firstParam(params, 'sweep');
-  const family = firstParam(params, 'family');
+  const { sweepId, family } = sweepFamilyParams(params);
   const metricParam = firstParam(params, 'metric');
   if (metricParam !== null && !isAccuracyMetric(metricParam)) {
     return (
@@ -92,39 +92,15 @@ export default async function AccuracyPage({ searchParams }: { searchParams: Pro
     <>
       <h1>Metric vs known accuracy</h1>
       <form className="filters" method="get" action="/accuracy">
-        <label>
-          Sweep
-          <select name="sweep" defaultValue={sweepId ?? ''}>
-            <option value="">all</option>
-            {options.sweeps.map((sweep) => (
-              <option key={sweep.id} value={sweep.id}>
-                {sweep.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Family
-          <select name="family" defaultValue={family ?? ''}>
-            <option value="">all</option>
-            {options.families.map((name) => (
-              <option key={name} value={name}>
-                {name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Metric
-          <select name="metric" defaultValue={metricParam ?? ''} data-testid="metric-select">
-            <option value="">every summary metric</option>
-            {ACCURACY_METRICS.map((metric) => (
-              <option key={metric.name} value={metric.name}>
-                {metric.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SweepFamilyFields options={options} sweepId={sweepId} family={family} />
+        <SelectField
+          label="Metric"
+          name="metric"
+          value={metricParam ?? ''}
+          choices={ACCURACY_METRICS.map((metric) => ({ value: metric.name, label: metric.label }))}
+          empty="every summary metric"
+          testId="metric-select"
+        />
         <button type="submit">Show</button>
       </form>
       <p className="muted" data-testid="accuracy-count">

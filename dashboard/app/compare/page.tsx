@@ -1,24 +1,20 @@
 import Link from 'next/link';
 import { db } from '../../../db/dashboard/client.ts';
 import { COMPARE_MAX, fetchComparison } from '../../../db/dashboard/compare.ts';
-import {
-  isLayerMetric,
-  LAYER_METRICS,
-  type LayerMetric,
-  SUMMARY_METRICS,
-  type SummaryMetric,
-} from '../../../lib/metrics/display.ts';
+import { allParams, choiceParam, type SearchParams } from '../../../db/dashboard/params.ts';
+import { LAYER_METRIC_NAMES, SUMMARY_METRIC_NAMES } from '../../../lib/metrics/display.ts';
 import { AlphaByLayerChart } from '../../components/charts/alpha-by-layer.tsx';
+import { SelectField } from '../../components/filters.tsx';
+import { CheckpointLink } from '../../components/links.tsx';
+import { TableHead, textColumns } from '../../components/table-head.tsx';
 import { formatNumber } from '../../view/format.ts';
-import { allParams, firstParam, hrefWith, type SearchParams } from '../../view/url.ts';
 
 export const dynamic = 'force-dynamic';
 
 export default async function ComparePage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const params = await searchParams;
   const ids = allParams(params, 'ids');
-  const metricParam = firstParam(params, 'metric');
-  const metric: LayerMetric = isLayerMetric(metricParam) ? metricParam : 'alpha';
+  const metric = choiceParam(params, 'metric', LAYER_METRIC_NAMES, 'alpha');
   if (ids.length < 2) {
     return (
       <>
@@ -46,35 +42,22 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
         series: checkpoint.name,
       })),
   );
-  const summaryMetrics = Object.keys(SUMMARY_METRICS) as SummaryMetric[];
+  const summaryMetrics = SUMMARY_METRIC_NAMES;
   return (
     <>
       <h1>Compare {compared.length} checkpoints</h1>
       <h2>Summary</h2>
       <table data-testid="compare-summary">
-        <thead>
-          <tr>
-            <th className="text">checkpoint</th>
-            <th className="text">family</th>
-            <th>step</th>
-            <th>known acc.</th>
-            {summaryMetrics.map((key) => (
-              <th key={key}>{key}</th>
-            ))}
-          </tr>
-        </thead>
+        <TableHead
+          columns={[...textColumns('checkpoint', 'family'), 'step', 'known acc.', ...summaryMetrics]}
+        />
         <tbody>
           {compared.map((checkpoint) => (
             <tr key={checkpoint.id} data-testid="compare-summary-row">
               <td className="text">
-                <Link
-                  prefetch={false}
-                  href={hrefWith(`/checkpoints/${encodeURIComponent(checkpoint.id)}`, {
-                    config: checkpoint.configHash,
-                  })}
-                >
+                <CheckpointLink id={checkpoint.id} config={checkpoint.configHash}>
                   {checkpoint.name}
-                </Link>
+                </CheckpointLink>
               </td>
               <td className="text">{checkpoint.family ?? '—'}</td>
               <td>{checkpoint.step ?? '—'}</td>
@@ -94,16 +77,7 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
         {compared.map((checkpoint) => (
           <input key={checkpoint.id} type="hidden" name="ids" value={checkpoint.id} />
         ))}
-        <label>
-          Metric
-          <select name="metric" defaultValue={metric}>
-            {Object.keys(LAYER_METRICS).map((key) => (
-              <option key={key} value={key}>
-                {key}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField label="Metric" name="metric" value={metric} choices={LAYER_METRIC_NAMES} />
         <button type="submit">Show</button>
       </form>
       <div className="scroll">

@@ -1,6 +1,7 @@
 import Link from 'next/link';
 import { db } from '../../../db/dashboard/client.ts';
 import { scheduleOverview } from '../../../db/schedules.ts';
+import { TableHead } from '../../components/table-head.tsx';
 import { formatWhen as when } from '../../view/format.ts';
 
 export const dynamic = 'force-dynamic';
@@ -18,17 +19,7 @@ export default async function SchedulesPage() {
         <p data-testid="no-schedules">No schedules yet.</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th>schedule</th>
-              <th>timing</th>
-              <th>state</th>
-              <th>last run</th>
-              <th>next run</th>
-              <th>runs</th>
-              <th>alerts</th>
-            </tr>
-          </thead>
+          <TableHead columns={['schedule', 'timing', 'state', 'last run', 'next run', 'runs', 'alerts']} />
           <tbody>
             {schedules.map((s) => (
               <tr key={s.name} data-testid="schedule-row">

@@ -1,6 +1,7 @@
-import Link from 'next/link';
 import { db } from '../../../db/dashboard/client.ts';
 import { fetchSweepList, temporalWorkflowUrl } from '../../../db/dashboard/sweeps.ts';
+import { SweepLink } from '../../components/links.tsx';
+import { TableHead, textColumns } from '../../components/table-head.tsx';
 import { percent } from '../../view/format.ts';
 
 export const dynamic = 'force-dynamic';
@@ -17,27 +18,22 @@ export default async function SweepsPage() {
       )}
       {sweeps.length > 0 && (
         <table data-testid="sweeps">
-          <thead>
-            <tr>
-              <th className="text">sweep</th>
-              <th className="text">status</th>
-              <th className="text">progress</th>
-              <th>done</th>
-              <th>failed</th>
-              <th>total</th>
-              <th className="text">started</th>
-              <th className="text">workflow</th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              ...textColumns('sweep', 'status', 'progress'),
+              'done',
+              'failed',
+              'total',
+              ...textColumns('started', 'workflow'),
+            ]}
+          />
           <tbody>
             {sweeps.map((sweep) => {
               const finished = sweep.checkpointsDone + sweep.checkpointsFailed;
               return (
                 <tr key={sweep.id} data-testid="sweep-row">
                   <td className="text">
-                    <Link prefetch={false} href={`/sweeps/${encodeURIComponent(sweep.id)}`}>
-                      {sweep.name}
-                    </Link>
+                    <SweepLink id={sweep.id}>{sweep.name}</SweepLink>
                   </td>
                   <td className="text">{sweep.status}</td>
                   <td className="text">

@@ -1,35 +1,34 @@
 import { db } from '../../../db/dashboard/client.ts';
 import { fetchFilterOptions } from '../../../db/dashboard/filters.ts';
 import {
+  allParams,
+  choiceParam,
+  firstParam,
+  type SearchParams,
+  sweepFamilyParams,
+} from '../../../db/dashboard/params.ts';
+import {
   fetchHeatmap,
   fetchTrend,
   HEATMAP_METRICS,
   type HeatmapMetric,
 } from '../../../db/dashboard/trends.ts';
-import {
-  DEFAULT_SUMMARY_METRIC,
-  isSummaryMetric,
-  SUMMARY_METRICS,
-  type SummaryMetric,
-} from '../../../lib/metrics/display.ts';
+import { DEFAULT_SUMMARY_METRIC, isSummaryMetric } from '../../../lib/metrics/display.ts';
 import { HeatmapChart } from '../../components/charts/heatmap.tsx';
 import { TrendChart } from '../../components/charts/trend.tsx';
-import { allParams, firstParam, type SearchParams } from '../../view/url.ts';
+import { SelectField, SUMMARY_METRIC_CHOICES, sweepChoices } from '../../components/filters.tsx';
 
 export const dynamic = 'force-dynamic';
 
+const HEATMAP_METRIC_NAMES = Object.keys(HEATMAP_METRICS) as HeatmapMetric[];
+
 export default async function TrendsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const params = await searchParams;
-  const metricParam = firstParam(params, 'metric');
-  const metric: SummaryMetric = isSummaryMetric(metricParam) ? metricParam : DEFAULT_SUMMARY_METRIC;
-  const xAxis = firstParam(params, 'x') === 'epoch' ? 'epoch' : 'step';
-  const seriesBy = firstParam(params, 'by') === 'run' ? 'run' : 'family';
-  const sweepId = firstParam(params, 'sweep');
-  const heatmapMetricParam = firstParam(params, 'hmetric');
-  const heatmapMetric: HeatmapMetric =
-    heatmapMetricParam !== null && Object.hasOwn(HEATMAP_METRICS, heatmapMetricParam)
-      ? (heatmapMetricParam as HeatmapMetric)
-      : 'alpha';
+  const metric = choiceParam(params, 'metric', isSummaryMetric, DEFAULT_SUMMARY_METRIC);
+  const xAxis = choiceParam(params, 'x', ['step', 'epoch'], 'step');
+  const seriesBy = choiceParam(params, 'by', ['family', 'run'], 'family');
+  const { sweepId } = sweepFamilyParams(params);
+  const heatmapMetric = choiceParam(params, 'hmetric', HEATMAP_METRIC_NAMES, 'alpha');
   const options = await fetchFilterOptions(db());
   const requested = allParams(params, 'family').filter((family) => options.families.includes(family));
   const families = requested.length > 0 ? requested : options.families.slice(0, 3);
@@ -52,76 +51,36 @@ export default async function TrendsPage({ searchParams }: { searchParams: Promi
     <>
       <h1>Trends</h1>
       <form className="filters" method="get" action="/trends" data-testid="trend-filters">
-        <label>
-          Metric
-          <select name="metric" defaultValue={metric}>
-            {(Object.keys(SUMMARY_METRICS) as SummaryMetric[]).map((key) => (
-              <option key={key} value={key}>
-                {SUMMARY_METRICS[key].label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Against
-          <select name="x" defaultValue={xAxis}>
-            <option value="step">step</option>
-            <option value="epoch">epoch</option>
-          </select>
-        </label>
-        <label>
-          One line per
-          <select name="by" defaultValue={seriesBy}>
-            <option value="family">family</option>
-            <option value="run">run</option>
-          </select>
-        </label>
-        <label>
-          Sweep
-          <select name="sweep" defaultValue={sweepId ?? ''}>
-            <option value="">all (newest result)</option>
-            {options.sweeps.map((sweep) => (
-              <option key={sweep.id} value={sweep.id}>
-                {sweep.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Families
-          <select
-            name="family"
-            multiple
-            defaultValue={families}
-            size={Math.min(6, Math.max(2, options.families.length))}
-          >
-            {options.families.map((family) => (
-              <option key={family} value={family}>
-                {family}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Heatmap family
-          <select name="hfamily" defaultValue={heatmapFamily ?? ''}>
-            {options.families.map((family) => (
-              <option key={family} value={family}>
-                {family}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Heatmap metric
-          <select name="hmetric" defaultValue={heatmapMetric}>
-            {Object.keys(HEATMAP_METRICS).map((key) => (
-              <option key={key} value={key}>
-                {key}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField label="Metric" name="metric" value={metric} choices={SUMMARY_METRIC_CHOICES} />
+        <SelectField label="Against" name="x" value={xAxis} choices={['step', 'epoch']} />
+        <SelectField label="One line per" name="by" value={seriesBy} choices={['family', 'run']} />
+        <SelectField
+          label="Sweep"
+          name="sweep"
+          value={sweepId ?? ''}
+          choices={sweepChoices(options)}
+          empty="all (newest result)"
+        />
+        <SelectField
+          label="Families"
+          name="family"
+          value={families}
+          choices={options.families}
+          multiple
+          size={Math.min(6, Math.max(2, options.families.length))}
+        />
+        <SelectField
+          label="Heatmap family"
+          name="hfamily"
+          value={heatmapFamily ?? ''}
+          choices={options.families}
+        />
+        <SelectField
+          label="Heatmap metric"
+          name="hmetric"
+          value={heatmapMetric}
+          choices={HEATMAP_METRIC_NAMES}
+        />
         <button type="submit">Show</button>
       </form>
       <p className="muted" data-testid="trend-count">

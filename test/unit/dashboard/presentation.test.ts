@@ -2,10 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { bulkEdge, esdPlotData, logHistogram } from '../../../dashboard/view/esd.ts';
 import { formatNumber } from '../../../dashboard/view/format.ts';
-import { allParams, hrefWith } from '../../../dashboard/view/url.ts';
+import { hrefWith } from '../../../dashboard/view/url.ts';
 import { checkpointDisplayName } from '../../../db/checkpoint-name.ts';
 import { curvatureForLayer, curvaturePerLayer } from '../../../db/dashboard/checkpoint.ts';
 import { LEADERBOARD_PAGE_SIZE, parseLeaderboardQuery } from '../../../db/dashboard/leaderboard.ts';
+import { allParams } from '../../../db/dashboard/params.ts';
 
 describe('parseLeaderboardQuery', () => {
   it('defaults to mean alpha_weighted, lower is better, rank order, page 1', () => {

@@ -7,6 +7,7 @@ import {
   type LayerRow,
 } from '../../../../db/dashboard/checkpoint.ts';
 import { db } from '../../../../db/dashboard/client.ts';
+import { firstParam, type SearchParams } from '../../../../db/dashboard/params.ts';
 import { checkpointPlans } from '../../../../db/plans.ts';
 import { isLayerMetric, LAYER_METRIC_NAMES, type LayerMetric } from '../../../../lib/metrics/display.ts';
 import { AlphaByLayerChart } from '../../../components/charts/alpha-by-layer.tsx';
@@ -14,10 +15,10 @@ import { EsdHistogramChart } from '../../../components/charts/esd-histogram.tsx'
 import { CurvatureTable, SummaryCards } from '../../../components/checkpoint-tables.tsx';
 import { ExpertHeatmap } from '../../../components/expert-heatmap.tsx';
 import { type CompactLayerRow, LayerTable } from '../../../components/layer-table.tsx';
-import { esdPlotData, readEigenvalues } from '../../../view/esd.ts';
+import { esdPlotData, readEigenvalues, storedLayerFit } from '../../../view/esd.ts';
 import type { EsdPlotData } from '../../../view/esd-types.ts';
 import { errorMessage, formatNumber } from '../../../view/format.ts';
-import { firstParam, hrefWith, type SearchParams } from '../../../view/url.ts';
+import { hrefWith } from '../../../view/url.ts';
 
 export const dynamic = 'force-dynamic';
 
@@ -27,22 +28,7 @@ async function loadEsd(
   if (!layer) return { esd: null, problem: null };
   if (!layer.esdUri) return { esd: null, problem: `no stored eigenvalues for ${layer.layerName}` };
   try {
-    const eigenvalues = await readEigenvalues(layer.esdUri);
-    const storedBulkMax = layer.extra.bulk_max;
-    const esd = esdPlotData(
-      {
-        layerName: layer.layerName,
-        esdUri: layer.esdUri,
-        alpha: layer.values.alpha,
-        xmin: layer.values.xmin,
-        sigmaMp: layer.values.sigma_mp,
-        Q: layer.values.Q,
-        lambdaMax: layer.values.lambda_max,
-        mpSoftrank: layer.values.mp_softrank,
-        storedBulkMax: typeof storedBulkMax === 'number' ? storedBulkMax : null,
-      },
-      eigenvalues,
-    );
+    const esd = esdPlotData(storedLayerFit(layer, layer.esdUri), await readEigenvalues(layer.esdUri));
     return { esd, problem: null };
   } catch (err) {
     return { esd: null, problem: `could not read ${layer.esdUri}: ${errorMessage(err)}` };

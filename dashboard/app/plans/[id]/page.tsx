@@ -1,20 +1,13 @@
-import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { db } from '../../../../db/dashboard/client.ts';
 import { fetchPlanPage } from '../../../../db/dashboard/plan.ts';
+import { Card } from '../../../components/card.tsx';
 import { type FrontierDot, PlanFrontierChart } from '../../../components/charts/plan-frontier.tsx';
+import { CheckpointLink } from '../../../components/links.tsx';
+import { TableHead } from '../../../components/table-head.tsx';
 import { formatNumber, formatWhen } from '../../../view/format.ts';
 
 export const dynamic = 'force-dynamic';
-
-function Card(props: { label: string; value: string; testId: string }) {
-  return (
-    <div className="card" data-testid={props.testId}>
-      <div className="label">{props.label}</div>
-      <div className="value">{props.value}</div>
-    </div>
-  );
-}
 
 const percent = (ratio: number) => `${(ratio * 100).toFixed(2)}%`;
 
@@ -41,13 +34,9 @@ export default async function PlanPageView(props: { params: Promise<{ id: string
     <>
       <h1 data-testid="plan-title">
         {page.options.method} plan of{' '}
-        <Link
-          prefetch={false}
-          href={`/checkpoints/${encodeURIComponent(page.checkpoint.id)}`}
-          data-testid="plan-checkpoint"
-        >
+        <CheckpointLink id={page.checkpoint.id} testId="plan-checkpoint">
           {page.name}
-        </Link>
+        </CheckpointLink>
       </h1>
       <p className="muted">
         plan {page.id} · <span data-testid="plan-status">{page.status}</span> · {formatWhen(page.createdAt)}
@@ -90,18 +79,18 @@ export default async function PlanPageView(props: { params: Promise<{ id: string
           </div>
           <h2>Layers ({page.layers.length})</h2>
           <table data-testid="plan-layers">
-            <thead>
-              <tr>
-                <th className="text">layer</th>
-                <th>params</th>
-                <th>bits</th>
-                <th>sparsity</th>
-                <th>sensitivity</th>
-                <th>α</th>
-                <th>Hessian trace</th>
-                <th className="text">note</th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                { text: 'layer' },
+                'params',
+                'bits',
+                'sparsity',
+                'sensitivity',
+                'α',
+                'Hessian trace',
+                { text: 'note' },
+              ]}
+            />
             <tbody>
               {page.layers.map((layer) => (
                 <tr key={layer.name} data-testid="plan-layer" data-layer={layer.name}>

@@ -1,12 +1,15 @@
-import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { db } from '../../../../db/dashboard/client.ts';
+import { choiceParam, type SearchParams } from '../../../../db/dashboard/params.ts';
 import { scheduleDetail, scheduleTrend } from '../../../../db/schedules.ts';
+import { DEFAULT_SUMMARY_METRIC } from '../../../../lib/metrics/display.ts';
 import { SUMMARY_COLUMNS } from '../../../../lib/spectral/summary.ts';
 import { AutoRefresh } from '../../../components/auto-refresh.tsx';
 import { ScheduleTrendChart } from '../../../components/charts/schedule-trend.tsx';
+import { SelectField } from '../../../components/filters.tsx';
+import { SweepLink } from '../../../components/links.tsx';
+import { TableHead } from '../../../components/table-head.tsx';
 import { formatWhen as when } from '../../../view/format.ts';
-import { firstParam, type SearchParams } from '../../../view/url.ts';
 
 export const dynamic = 'force-dynamic';
 
@@ -17,10 +20,7 @@ export default async function SchedulePage(props: {
   searchParams: Promise<SearchParams>;
 }) {
   const name = decodeURIComponent((await props.params).name);
-  const requested = firstParam(await props.searchParams, 'metric');
-  const metric = (SUMMARY_COLUMNS as readonly string[]).includes(requested ?? '')
-    ? requested!
-    : 'alpha_weighted';
+  const metric = choiceParam(await props.searchParams, 'metric', SUMMARY_COLUMNS, DEFAULT_SUMMARY_METRIC);
   const detail = await scheduleDetail(db(), name);
   if (!detail) notFound();
   const trend = await scheduleTrend(db(), name, metric);
@@ -54,25 +54,13 @@ export default async function SchedulePage(props: {
       </p>
       {latest && (
         <p data-testid="schedule-latest">
-          Latest run{' '}
-          <Link prefetch={false} href={`/sweeps/${encodeURIComponent(latest.id)}`}>
-            {latest.id}
-          </Link>{' '}
-          ({latest.status}): {latest.checkpointsTotal} checkpoints, {latest.checkpointsDone} analyzed,{' '}
-          {latest.checkpointsFailed} failed; {trend.filter((p) => p.isNew).length} new.
+          Latest run <SweepLink id={latest.id}>{latest.id}</SweepLink> ({latest.status}):{' '}
+          {latest.checkpointsTotal} checkpoints, {latest.checkpointsDone} analyzed, {latest.checkpointsFailed}{' '}
+          failed; {trend.filter((p) => p.isNew).length} new.
         </p>
       )}
       <form className="filters" method="get">
-        <label>
-          Metric
-          <select name="metric" defaultValue={metric}>
-            {SUMMARY_COLUMNS.map((m) => (
-              <option key={m} value={m}>
-                {m}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField label="Metric" name="metric" value={metric} choices={SUMMARY_COLUMNS} />
         <button type="submit">Show</button>
       </form>
       {points.length > 0 ? (
@@ -85,16 +73,7 @@ export default async function SchedulePage(props: {
         <p data-testid="no-alerts">No alert has fired.</p>
       ) : (
         <table>
-          <thead>
-            <tr>
-              <th>fired</th>
-              <th>rule</th>
-              <th>checkpoint</th>
-              <th>step</th>
-              <th>value</th>
-              <th>delivered</th>
-            </tr>
-          </thead>
+          <TableHead columns={['fired', 'rule', 'checkpoint', 'step', 'value', 'delivered']} />
           <tbody>
             {alerts.map((a) => (
               <tr key={a.id} data-testid="alert-row">
@@ -111,23 +90,12 @@ export default async function SchedulePage(props: {
       )}
       <h2>Runs</h2>
       <table>
-        <thead>
-          <tr>
-            <th>sweep</th>
-            <th>status</th>
-            <th>started</th>
-            <th>checkpoints</th>
-            <th>analyzed</th>
-            <th>failed</th>
-          </tr>
-        </thead>
+        <TableHead columns={['sweep', 'status', 'started', 'checkpoints', 'analyzed', 'failed']} />
         <tbody>
           {sweeps.map((s) => (
             <tr key={s.id} data-testid="run-row">
               <td>
-                <Link prefetch={false} href={`/sweeps/${encodeURIComponent(s.id)}`}>
-                  {s.id}
-                </Link>
+                <SweepLink id={s.id}>{s.id}</SweepLink>
               </td>
               <td>{s.status}</td>
               <td>{when(s.createdAt)}</td>

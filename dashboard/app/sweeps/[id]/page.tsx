@@ -3,10 +3,20 @@ import { notFound } from 'next/navigation';
 import { db } from '../../../../db/dashboard/client.ts';
 import { fetchSweepStatus, SWEEP_ITEMS_SHOWN, SWEEP_LAYERS_SHOWN } from '../../../../db/dashboard/sweeps.ts';
 import { formatEta, sweepLayerProgress } from '../../../../db/layer-progress.ts';
+import { CheckpointLink } from '../../../components/links.tsx';
+import { TableHead, textColumns } from '../../../components/table-head.tsx';
 import { percent } from '../../../view/format.ts';
 import { hrefWith } from '../../../view/url.ts';
 
 export const dynamic = 'force-dynamic';
+
+const ITEM_COLUMNS = [
+  ...textColumns('checkpoint', 'status'),
+  'layers done',
+  'failed',
+  'total',
+  { text: 'reason' },
+];
 
 export default async function SweepStatusPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
@@ -79,27 +89,14 @@ export default async function SweepStatusPage({ params }: { params: Promise<{ id
         <p className="muted">None.</p>
       ) : (
         <table data-testid="problem-layers">
-          <thead>
-            <tr>
-              <th className="text">checkpoint</th>
-              <th className="text">layer</th>
-              <th className="text">status</th>
-              <th className="text">worker</th>
-              <th className="text">reason</th>
-            </tr>
-          </thead>
+          <TableHead columns={textColumns('checkpoint', 'layer', 'status', 'worker', 'reason')} />
           <tbody>
             {view.layers.map((layer) => (
               <tr key={`${layer.checkpointId}/${layer.layerName}`} data-testid="problem-layer-row">
                 <td className="text">
-                  <Link
-                    prefetch={false}
-                    href={hrefWith(`/checkpoints/${encodeURIComponent(layer.checkpointId)}`, {
-                      config: sweep.configHash,
-                    })}
-                  >
+                  <CheckpointLink id={layer.checkpointId} config={sweep.configHash}>
                     {layer.checkpointName}
-                  </Link>
+                  </CheckpointLink>
                 </td>
                 <td className="text">{layer.layerName}</td>
                 <td className="text">{layer.status}</td>
@@ -116,28 +113,14 @@ export default async function SweepStatusPage({ params }: { params: Promise<{ id
       <h2>Checkpoints</h2>
       <div className="scroll">
         <table data-testid="sweep-items">
-          <thead>
-            <tr>
-              <th className="text">checkpoint</th>
-              <th className="text">status</th>
-              <th>layers done</th>
-              <th>failed</th>
-              <th>total</th>
-              <th className="text">reason</th>
-            </tr>
-          </thead>
+          <TableHead columns={ITEM_COLUMNS} />
           <tbody>
             {view.items.map((item) => (
               <tr key={item.checkpointId} data-testid="sweep-item-row" data-status={item.status}>
                 <td className="text">
-                  <Link
-                    prefetch={false}
-                    href={hrefWith(`/checkpoints/${encodeURIComponent(item.checkpointId)}`, {
-                      config: sweep.configHash,
-                    })}
-                  >
+                  <CheckpointLink id={item.checkpointId} config={sweep.configHash}>
                     {item.name}
-                  </Link>
+                  </CheckpointLink>
                 </td>
                 <td className="text">
                   {item.status === 'incomplete'
