@@ -3,6 +3,9 @@
  * for how long, their metrics, τ within each converged series, and the paper's claims for
  * well-trained models checked on them beside the quick zoo's one-hyperparameter groups.
  */
+
+import { checkpointId } from '../plan.ts';
+import { convergedPlan } from '../plan-converged.ts';
 import type { GroupResult, MetricName, ZooPoint } from './analysis.ts';
 import {
   groupSize,
@@ -18,6 +21,12 @@ const fmt = (v: number | null | undefined, digits = 2) =>
 /** A converged checkpoint: its run stopped early on a held-out split (the plan records the patience). */
 export function isConverged(p: Pick<ZooPoint, 'hyperparameters'>): boolean {
   return p.hyperparameters.early_stopping_patience !== undefined;
+}
+
+/** Checkpoints of the converged plan that the report has no numbers for. */
+export function convergedNotSwept(points: ZooPoint[]): string[] {
+  const have = new Set(points.map((p) => p.id));
+  return convergedPlan.map((run) => checkpointId(run, run.epochs)).filter((id) => !have.has(id));
 }
 
 /** The sets whose checkpoints are converged runs. */
@@ -124,13 +133,16 @@ export function renderConvergedSection(
     '',
     '### τ against test accuracy within each converged series',
     '',
-    'Cells: Kendall τ-b, ✓ when the sign is the one HT-SR predicts, ✗ when reversed. With n = 4, only |τ| = 1 reaches p < 0.05.',
+    'Cells: Kendall τ-b, ✓ when the sign is the one HT-SR predicts, ✗ when reversed. With n = 2, τ is ±1 by construction ' +
+      '(a sign, not a correlation); with n = 3 no τ reaches p < 0.05; with n = 4 only |τ| = 1 does.',
     '',
     ...tauTable(seriesGroups, metrics),
     '',
     ...(counted.length
       ? claimLines(counted, quick)
-      : ['- No converged series has three members yet: no claim is tested on them.']),
+      : [
+          `- No converged series has ${MIN_COUNTED_GROUP} members, so no rank correlation and no claim of the theory is tested on them; the table shows only whether each metric moves the way HT-SR predicts from the narrower to the wider model.`,
+        ]),
     '',
   ];
 }

@@ -16,7 +16,7 @@ import {
   pooledVerdicts,
   randomizedControl,
 } from './report-claims.ts';
-import { convergedSets, isConverged, renderConvergedSection } from './report-converged.ts';
+import { convergedNotSwept, convergedSets, isConverged, renderConvergedSection } from './report-converged.ts';
 import { renderPretrainedSection } from './report-pretrained.ts';
 
 /** A trend counts as shown when |τ| is at least this and p < SIGNIFICANCE. */
@@ -61,18 +61,32 @@ function notMeasured(ctx: ReportContext): string[] {
       '- Converged runs: none in this zoo directory (`npm run zoo:train -- --converged` trains them, see ' +
         'zoo/plan-converged.ts). Every checkpoint here is a briefly trained one.',
     );
-  else
+  else {
+    const notSwept = convergedNotSwept(ctx.points);
+    if (notSwept.length)
+      lines.push(
+        `- Converged runs of zoo/plan-converged.ts not in this run (not trained in the session: a full-set epoch took ` +
+          `${epochSeconds(converged)} s on the shared cores here, and each run needs 12–20 epochs; ` +
+          `\`npm run zoo:train -- --converged --resume\` trains them): ${notSwept.join(', ')}.`,
+      );
     lines.push(
       `- Converged runs cover MLPs only (${convergedSets(ctx.points).join(', ')}): no converged CNN, label-noise, ` +
         'learning-rate or batch-size series. A full-set CNN epoch on the wasm backend costs several times an MLP ' +
         "epoch, which the session's two shared cores could not afford; those knobs are measured only in the quick zoo.",
     );
+  }
   if (!ctx.pretrained?.length)
     lines.push(
       '- Pretrained series: not swept in this run (`--skip-pretrained`, or `--local`); the series and their quality ' +
         'sources are defined in zoo/trends/pretrained-series.ts and are swept by a plain `npm run experiment:trends`.',
     );
   return lines.length ? lines : ['- Nothing: every part of the experiment has numbers above.'];
+}
+
+/** Range of wall seconds per epoch of the converged runs (their recorded time over epochs run). */
+function epochSeconds(points: ZooPoint[]): string {
+  const per = points.flatMap((p) => (p.training ? [p.training.seconds / p.training.epochsTrained] : []));
+  return per.length ? `${Math.round(Math.min(...per))}–${Math.round(Math.max(...per))}` : '–';
 }
 
 function sweepTimes(seconds: Record<string, number> | undefined): string {

@@ -201,5 +201,8 @@ describe('trends report: converged runs', () => {
     expect(md).toContain('## Converged runs (full training set, early stopping)');
     expect(md).toMatch(/Beside it, converged runs of fmnist-mlp-converged/);
     expect(md).toMatch(/- Converged runs cover MLPs only \(fmnist-mlp-converged\)/);
+    expect(md).toMatch(
+      /a full-set epoch took 25–40 s .*trains them\): mnist-mlp-converged-w32-best, mnist-mlp-converged-w64-best, mnist-mlp-converged-w128-best\./,
+    );
   });
 });
