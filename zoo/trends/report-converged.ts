@@ -125,7 +125,7 @@ export function renderConvergedSection(
       `${hp.momentum}, learning rate ${hp.learning_rate}, batch size ${hp.batch_size}; training stops once ` +
       `${hp.early_stopping_patience} epochs bring no better validation accuracy (at most ${hp.epochs}) and the weights of ` +
       'the best validation epoch are kept. Every run is seeded and regenerates with the same command.',
-    `- Epochs run: ${epochs.length ? `${Math.min(...epochs)}–${Math.max(...epochs)}` : '–'}; training time per run on this shared 2-core machine (wasm backend, one core per process, nice 15, with other jobs running): ` +
+    `- Epochs run: ${epochs.length ? `${Math.min(...epochs)}–${Math.max(...epochs)}` : '–'}; training time per run on this shared 2-core machine (wasm backend, one core per process, nice 10–15, with other jobs running): ` +
       `${seconds.length ? `${Math.min(...seconds)}–${Math.max(...seconds)} s, ${Math.round(seconds.reduce((a, b) => a + b, 0) / 60)} min in all` : 'not recorded'}.`,
     '- Within a series only the width changes, so the series is ordered by measured test accuracy, the controlled setting the theory speaks about for well-trained models.',
     '',
