@@ -5,10 +5,16 @@
  * local mode's plan, and `--write` (s3:// and file://) stores a checkpoint whose b-bit layers have at
  * most 2^b distinct values per output channel and whose plan (in its metadata) meets the budget.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  bundleWorkflowCode,
+  type ReplayResult,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { curvatureConfigHash } from '../../activities/curvature-config.ts';
 import { stackPlanCurvature } from '../../cli/commands/plan-stack.ts';
@@ -21,6 +27,7 @@ import { outputChannelAxis } from '../../lib/plan/checkpoint.ts';
 import type { Plan } from '../../lib/plan/plan.ts';
 import { distinctPerChannel } from '../../lib/plan/quantize.ts';
 import { Storage } from '../../storage/index.ts';
+import { workflowBundle } from '../../workers/create.ts';
 import { connectClient } from '../../workers/sweep-client.ts';
 import { runCli } from './cli-helpers.ts';
 import { servicesEnv } from './sweep-harness.ts';
@@ -36,6 +43,17 @@ async function plan(args: string[]) {
 }
 const withoutInputs = (json: Record<string, unknown> | undefined) =>
   Object.fromEntries(Object.entries(json ?? {}).filter(([k]) => k !== 'inputs'));
+const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+async function replay(bundle: WorkflowBundleWithSourceMap, workflowId: string, history: unknown) {
+  const results: ReplayResult[] = [];
+  const histories = [{ workflowId, history: history as never }];
+  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories))
+    results.push(result);
+  return results[0];
+}
+
 const idsOf = (stderr: string) => /plan (\S+) stored \(workflow (\S+)\)/.exec(stderr);
 
 /** Distinct values per output channel of every planned layer ≤ 2^bits; the plan meets its budget. */
@@ -75,6 +93,8 @@ describe('weightlens plan --stack: hawq, zeroq, --write', () => {
   let storage: Storage;
   let temporal: Awaited<ReturnType<typeof connectClient>>;
   let scratch: string;
+  /** The first hawq plan's workflow (its history holds the curvature step behind patched()). */
+  let hawqWorkflowId: string | undefined;
   beforeAll(async () => {
     prisma = createPrismaClient(services.databaseUrl);
     storage = new Storage({ s3: s3StorageOptions(services.s3) });
@@ -100,6 +120,7 @@ describe('weightlens plan --stack: hawq, zeroq, --write', () => {
 
     const ids = idsOf(stacked.stderr);
     expect(ids, stacked.stderr).not.toBeNull();
+    hawqWorkflowId = ids![2]!;
     const stored = await readPlan(prisma, ids![1]!);
     const row = await prisma.plan.findUnique({ where: { id: ids![1]! } });
     const curvature = stackPlanCurvature(
@@ -142,6 +163,38 @@ describe('weightlens plan --stack: hawq, zeroq, --write', () => {
     const localAgain = await plan([...args.slice(0, 5), '4', ...args.slice(6), ...probes]);
     expect(withoutInputs(again.json)).toEqual(withoutInputs(localAgain.json));
   }, 900_000);
+
+  it('the hawq plan history replays against the bundle, not against one without its patched branch', async () => {
+    expect(hawqWorkflowId).toBeDefined();
+    const history = await temporal.client.workflow.getHandle(hawqWorkflowId!).fetchHistory();
+    const activities = (history.events ?? []).flatMap(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? [],
+    );
+    // curvatureActivity too unless a warm test stack kept the curvature row of an earlier run.
+    expect(activities).toEqual(expect.arrayContaining(['preparePlan', 'planCurvature', 'computePlan']));
+    expect((await replay(await workflowBundle(), hawqWorkflowId!, history))?.error).toBeUndefined();
+    const loaderDir = mkdtempSync(join(tmpdir(), 'wl-plan-patch-'));
+    const loader = join(loaderDir, 'alter-loader.cjs');
+    writeFileSync(
+      loader,
+      "module.exports = function (source) { return source.replace(\"patched('plan-curvature')\", 'false'); };\n",
+    );
+    try {
+      const altered = await bundleWorkflowCode({
+        workflowsPath,
+        logger: quiet,
+        webpackConfigHook: (config) => {
+          config.module?.rules?.push({ test: /workflows[\\/]plan\.ts$/, enforce: 'pre', loader });
+          return config;
+        },
+      });
+      expect((await replay(altered, hawqWorkflowId!, history))?.error?.name).toBe(
+        'DeterminismViolationError',
+      );
+    } finally {
+      rmSync(loaderDir, { recursive: true, force: true });
+    }
+  }, 300_000);
 
   it('zeroq: KL measured in the gpu-queue activity equals the local plan; written to a file:// URI', async () => {
     const args = [
