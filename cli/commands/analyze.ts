@@ -15,7 +15,7 @@ import { resolveBaseCheckpoint } from '../../lib/deltas.ts';
 import { BadInputError } from '../../lib/errors.ts';
 import { discoverCheckpoints } from '../../lib/formats/discover.ts';
 import { LAYER_METRICS } from '../../lib/metrics/registry.ts';
-import { parseAnalysisConfig } from '../../lib/spectral/index.ts';
+import { defaultAnalysisConfig, parseAnalysisConfig } from '../../lib/spectral/index.ts';
 import { esdPlotSvg } from '../../lib/spectral/plot-svg.ts';
 import type { LayerAnalysis, LayerMetrics } from '../../lib/spectral/types.ts';
 import { createStorage } from '../../storage/index.ts';
@@ -161,9 +161,21 @@ export function register(program: Command): void {
     .addOption(
       new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
     )
-    .option('--min-evals <n>', 'skip layers with fewer eigenvalues (M·rf)', '10')
-    .option('--max-evals <n>', 'skip layers with more eigenvalues (M·rf)', '15000')
-    .option('--max-n <n>', 'skip layers whose larger dimension N exceeds this', '50000')
+    .option(
+      '--min-evals <n>',
+      'skip layers with fewer eigenvalues (M·rf)',
+      String(defaultAnalysisConfig.minEvals),
+    )
+    .option(
+      '--max-evals <n>',
+      'skip layers with more eigenvalues (M·rf)',
+      String(defaultAnalysisConfig.maxEvals),
+    )
+    .option(
+      '--max-n <n>',
+      'skip layers whose larger dimension N exceeds this',
+      String(defaultAnalysisConfig.maxN),
+    )
     .option('--above-max-n <mode>', ABOVE_MAX_N_HELP)
     .option('--layers <regex>', 'analyze only layers whose name matches')
     .addOption(

@@ -4,7 +4,7 @@
  * (shared/notes/weightwatcher-spec.md §3-4): 2-D → dense (embedding by name or hint), 4-D →
  * conv2d, 3-D → conv1d; biases, norms, 1-D and integer tensors are skipped with a reason; fused
  * QKV projections stay one matrix (WW does not split them); depthwise kernels are skipped where the
- * graph marks them (state dicts analyze them as conv2d, as WeightWatcher does).
+ * graph marks them, except in ONNX and state dicts, which analyze them as conv2d, as WeightWatcher does.
  * Fused 3-D mixture-of-experts tensors (experts.ts) are `expert` layers, one matrix per expert;
  * LoRA factor pairs (adapters.ts) are one `lora` layer per module, its ΔW = scale·B·A.
  * Size filters (min/max evals) are the spectral code's `layerFilter`, not decided here.
@@ -54,7 +54,10 @@ export function mapTensor(
   const rank = tensor.shape.length;
   const name = tensor.name;
   if (hint?.role === 'bias' || BIAS_NAME.test(name)) return skipped(tensor, 'bias');
-  if (hint?.depthwise) return skipped(tensor, 'depthwise/grouped convolution kernel');
+  // WeightWatcher's ONNX reader analyzes every 4-D initializer, depthwise kernels included (a
+  // [C, 1, kh, kw] kernel is a conv2d with M = 1, kept when rf ≥ min_evals); formats it cannot
+  // read keep the graph's verdict.
+  if (hint?.depthwise && format !== 'onnx') return skipped(tensor, 'depthwise/grouped convolution kernel');
   if (rank < 2) return skipped(tensor, rank === 0 ? 'scalar' : '1-D tensor (bias, norm or scale)');
   if (isIntegerDType(tensor.dtype) && !tensor.quantization) {
     return skipped(tensor, `integer tensor (${tensor.dtype}): indices or shape constants, not weights`);
@@ -70,7 +73,7 @@ export function mapTensor(
   if (NORM_NAME.test(name) && !hint) return skipped(tensor, 'normalization layer');
   // WeightWatcher reads a state dict without its graph: a depthwise kernel [C, 1, kh, kw] is a conv2d
   // there (N = C, M = 1, rf = kh·kw, kept when rf ≥ min_evals), so state-dict formats analyze it too.
-  if (DEPTHWISE_NAME.test(name) && !formatDescriptor(format).stateDict) {
+  if (DEPTHWISE_NAME.test(name) && !formatDescriptor(format).stateDict && format !== 'onnx') {
     return skipped(tensor, 'depthwise/grouped convolution kernel');
   }
   if (tensor.shape.some((d) => d < 1)) return skipped(tensor, 'empty tensor');

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BadInputError, WeightlensError } from '../../../lib/errors.ts';
 import { openCheckpoint } from '../../../lib/formats/index.ts';
+import { mapTensors } from '../../../lib/formats/layers.ts';
 import type { OpenedCheckpoint } from '../../../lib/formats/types.ts';
 import { MemoryObjectOpener } from './memory-opener.ts';
 
@@ -43,6 +44,9 @@ describe('ONNX reader on files written by the onnx package', () => {
     expect(ckpt.layerHints?.get('conv.bias')).toEqual({ op: 'Conv', role: 'bias' });
     // Reached through a Cast node; group = 8 makes it depthwise.
     expect(ckpt.layerHints?.get('dw.weight')).toEqual({ op: 'Conv', role: 'weight', depthwise: true });
+    // Analyzed all the same, as WeightWatcher's ONNX reader analyzes every 4-D initializer.
+    const dw = mapTensors(ckpt).find((m) => m.tensor.name === 'dw.weight')!;
+    expect([dw.analyzed, dw.layerType]).toEqual([true, 'conv2d']);
     expect(ckpt.layerHints?.get('fc.weight')).toEqual({ op: 'Gemm', role: 'weight' });
     expect(ckpt.layerHints?.get('const.out')).toEqual({ op: 'MatMul', role: 'weight' });
     expect(ckpt.layerHints?.has('typed.shape')).toBe(false);

