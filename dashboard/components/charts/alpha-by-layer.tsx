@@ -23,41 +23,39 @@ export function AlphaByLayerChart(props: {
     <PlotFigure
       caption="α per layer (band: 2–6, well-trained)"
       testId="chart-alpha-by-layer"
-      build={() =>
-        Plot.plot({
-          width: props.width ?? 760,
-          height: 300,
-          marginLeft: 45,
-          x: { label: 'layer id' },
-          // Keep the whole 2–6 band and a margin in view so 'inside/outside' reads at a glance.
-          y: {
-            label: 'α',
-            grid: true,
-            domain: [
-              Math.min(ALPHA_BAND.low - 0.5, ...points.map((point) => point.alpha)),
-              Math.max(ALPHA_BAND.high + 0.5, ...points.map((point) => point.alpha)),
-            ],
-          },
-          color: multiSeries ? { legend: true } : undefined,
-          marks: [
-            Plot.rectY([ALPHA_BAND], { y1: 'low', y2: 'high', fill: '#1e7b34', fillOpacity: 0.08 }),
-            Plot.ruleY([ALPHA_BAND.low, ALPHA_BAND.high], { stroke: '#1e7b34', strokeDasharray: '4,3' }),
-            multiSeries
-              ? Plot.line(points, { x: 'layerId', y: 'alpha', stroke: 'series', strokeOpacity: 0.5 })
-              : null,
-            Plot.dot(points, {
-              x: 'layerId',
-              y: 'alpha',
-              fill: multiSeries
-                ? 'series'
-                : (point: LayerAlphaPoint) => (point.layerId === selectedLayerId ? '#d97706' : '#1f5fbf'),
-              r: (point: LayerAlphaPoint) => (point.layerId === selectedLayerId ? 5 : 3),
-              tip: true,
-              title: (point: LayerAlphaPoint) => `${point.name}\nα = ${point.alpha.toFixed(3)}`,
-            }),
+      options={() => ({
+        width: props.width ?? 760,
+        height: 300,
+        marginLeft: 45,
+        x: { label: 'layer id' },
+        // Keep the whole 2–6 band and a margin in view so 'inside/outside' reads at a glance.
+        y: {
+          label: 'α',
+          grid: true,
+          domain: [
+            Math.min(ALPHA_BAND.low - 0.5, ...points.map((point) => point.alpha)),
+            Math.max(ALPHA_BAND.high + 0.5, ...points.map((point) => point.alpha)),
           ],
-        })
-      }
+        },
+        color: multiSeries ? { legend: true } : undefined,
+        marks: [
+          Plot.rectY([ALPHA_BAND], { y1: 'low', y2: 'high', fill: '#1e7b34', fillOpacity: 0.08 }),
+          Plot.ruleY([ALPHA_BAND.low, ALPHA_BAND.high], { stroke: '#1e7b34', strokeDasharray: '4,3' }),
+          multiSeries
+            ? Plot.line(points, { x: 'layerId', y: 'alpha', stroke: 'series', strokeOpacity: 0.5 })
+            : null,
+          Plot.dot(points, {
+            x: 'layerId',
+            y: 'alpha',
+            fill: multiSeries
+              ? 'series'
+              : (point: LayerAlphaPoint) => (point.layerId === selectedLayerId ? '#d97706' : '#1f5fbf'),
+            r: (point: LayerAlphaPoint) => (point.layerId === selectedLayerId ? 5 : 3),
+            tip: true,
+            title: (point: LayerAlphaPoint) => `${point.name}\nα = ${point.alpha.toFixed(3)}`,
+          }),
+        ],
+      })}
     />
   );
 }

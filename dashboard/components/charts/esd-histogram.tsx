@@ -34,33 +34,30 @@ export function EsdHistogramChart({ esd }: { esd: EsdPlotData }) {
     <PlotFigure
       caption={`ESD of ${esd.layerName} (${esd.eigenvalueCount} eigenvalues)${esd.alpha !== null ? `, power law α = ${esd.alpha.toFixed(3)}` : ''}`}
       testId="chart-esd"
-      build={() =>
-        Plot.plot({
-          width: 760,
-          height: 360,
-          marginLeft: 55,
-          x: { type: 'log', label: 'eigenvalue λ', grid: true },
-          y: { type: 'log', label: 'density', grid: true },
-          marks: [
-            Plot.rect(
-              esd.bins.filter((bin) => bin.density > 0),
-              { x1: 'x1', x2: 'x2', y1: floor, y2: 'density', fill: '#1f5fbf', fillOpacity: 0.55, inset: 0 },
-            ),
-            Plot.line(esd.powerLaw, { x: 'x', y: 'density', stroke: '#b3261e', strokeWidth: 2 }),
-            Plot.ruleX(rules, { x: 'x', stroke: 'color', strokeDasharray: '5,4', strokeWidth: 1.5 }),
-            ...rules.map((rule) =>
-              Plot.text([rule.label], {
-                x: rule.x,
-                frameAnchor: rule.anchor,
-                fill: rule.color,
-                dx: 4,
-                dy: rule.dy,
-                textAnchor: 'start',
-              }),
-            ),
-          ],
-        })
-      }
+      options={() => ({
+        width: 760,
+        height: 360,
+        x: { type: 'log', label: 'eigenvalue λ', grid: true },
+        y: { type: 'log', label: 'density', grid: true },
+        marks: [
+          Plot.rect(
+            esd.bins.filter((bin) => bin.density > 0),
+            { x1: 'x1', x2: 'x2', y1: floor, y2: 'density', fill: '#1f5fbf', fillOpacity: 0.55, inset: 0 },
+          ),
+          Plot.line(esd.powerLaw, { x: 'x', y: 'density', stroke: '#b3261e', strokeWidth: 2 }),
+          Plot.ruleX(rules, { x: 'x', stroke: 'color', strokeDasharray: '5,4', strokeWidth: 1.5 }),
+          ...rules.map((rule) =>
+            Plot.text([rule.label], {
+              x: rule.x,
+              frameAnchor: rule.anchor,
+              fill: rule.color,
+              dx: 4,
+              dy: rule.dy,
+              textAnchor: 'start',
+            }),
+          ),
+        ],
+      })}
     />
   );
 }

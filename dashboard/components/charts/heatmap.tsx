@@ -21,37 +21,33 @@ export function HeatmapChart(props: { cells: HeatmapChartCell[]; metric: string;
     <PlotFigure
       caption={`${props.metric} per layer and step — ${props.family}`}
       testId="chart-heatmap"
-      build={() =>
-        Plot.plot({
-          width: 900,
-          height: Math.min(900, Math.max(220, 8 * layerCount + 60)),
-          marginLeft: 55,
-          padding: 0,
-          x: {
-            label: 'step',
-            type: 'band',
-            tickFormat: (step: number, index: number) => (index % stepEvery === 0 ? String(step) : ''),
-          },
-          y: {
-            label: 'layer id',
-            type: 'band',
-            reverse: false,
-            tickFormat: (id: number, index: number) => (index % layerEvery === 0 ? String(id) : ''),
-          },
-          color: { type: 'linear', scheme: 'turbo', legend: true, label: props.metric },
-          marks: [
-            Plot.cell(cells, {
-              x: 'step',
-              y: 'layerId',
-              fill: 'value',
-              inset: 0,
-              tip: true,
-              title: (cell: HeatmapChartCell) =>
-                `${cell.layerName}\nstep ${cell.step}\n${props.metric} = ${cell.value.toFixed(3)}`,
-            }),
-          ],
-        })
-      }
+      options={() => ({
+        height: Math.min(900, Math.max(220, 8 * layerCount + 60)),
+        padding: 0,
+        x: {
+          label: 'step',
+          type: 'band',
+          tickFormat: (step: number, index: number) => (index % stepEvery === 0 ? String(step) : ''),
+        },
+        y: {
+          label: 'layer id',
+          type: 'band',
+          reverse: false,
+          tickFormat: (id: number, index: number) => (index % layerEvery === 0 ? String(id) : ''),
+        },
+        color: { type: 'linear', scheme: 'turbo', legend: true, label: props.metric },
+        marks: [
+          Plot.cell(cells, {
+            x: 'step',
+            y: 'layerId',
+            fill: 'value',
+            inset: 0,
+            tip: true,
+            title: (cell: HeatmapChartCell) =>
+              `${cell.layerName}\nstep ${cell.step}\n${props.metric} = ${cell.value.toFixed(3)}`,
+          }),
+        ],
+      })}
     />
   );
 }

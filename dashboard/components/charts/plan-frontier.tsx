@@ -21,27 +21,25 @@ export function PlanFrontierChart(props: { points: FrontierDot[] }) {
     <PlotFigure
       caption="packed size vs predicted sensitivity, one point per average-bit budget"
       testId="chart-plan-frontier"
-      build={() =>
-        Plot.plot({
-          width: 640,
-          height: 320,
-          marginLeft: 60,
-          x: { label: 'packed weight bytes', grid: true },
-          y: { label: 'predicted sensitivity Σ Ω', grid: true, type: 'symlog' },
-          marks: [
-            Plot.line(points, { x: 'bytes', y: 'objective', stroke: '#1f5fbf', strokeOpacity: 0.5 }),
-            // Two marks with constant radii: a radius channel would go through Plot's r scale.
-            Plot.dot(
-              points.filter((p) => !p.current),
-              { x: 'bytes', y: 'objective', fill: '#1f5fbf', r: 3, tip: true, title },
-            ),
-            Plot.dot(
-              points.filter((p) => p.current),
-              { x: 'bytes', y: 'objective', fill: '#d97706', r: 6, tip: true, title },
-            ),
-          ],
-        })
-      }
+      options={() => ({
+        width: 640,
+        height: 320,
+        marginLeft: 60,
+        x: { label: 'packed weight bytes', grid: true },
+        y: { label: 'predicted sensitivity Σ Ω', grid: true, type: 'symlog' },
+        marks: [
+          Plot.line(points, { x: 'bytes', y: 'objective', stroke: '#1f5fbf', strokeOpacity: 0.5 }),
+          // Two marks with constant radii: a radius channel would go through Plot's r scale.
+          Plot.dot(
+            points.filter((p) => !p.current),
+            { x: 'bytes', y: 'objective', fill: '#1f5fbf', r: 3, tip: true, title },
+          ),
+          Plot.dot(
+            points.filter((p) => p.current),
+            { x: 'bytes', y: 'objective', fill: '#d97706', r: 6, tip: true, title },
+          ),
+        ],
+      })}
     />
   );
 }

@@ -16,17 +16,15 @@ export function AccuracyScatter(props: { points: ScatterPoint[]; metric: string;
     <PlotFigure
       caption={props.caption}
       testId={`chart-accuracy-${props.metric}`}
-      build={() =>
-        Plot.plot({
-          width: 420,
-          height: 300,
-          marginLeft: 50,
-          x: { label: props.metric, grid: true },
-          y: { label: 'known test accuracy', grid: true },
-          color: { legend: true },
-          marks: [Plot.dot(points, { x: 'x', y: 'y', fill: 'series', r: 3, tip: true, title: 'label' })],
-        })
-      }
+      options={() => ({
+        width: 420,
+        height: 300,
+        marginLeft: 50,
+        x: { label: props.metric, grid: true },
+        y: { label: 'known test accuracy', grid: true },
+        color: { legend: true },
+        marks: [Plot.dot(points, { x: 'x', y: 'y', fill: 'series', r: 3, tip: true, title: 'label' })],
+      })}
     />
   );
 }

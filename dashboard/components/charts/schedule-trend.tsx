@@ -16,23 +16,19 @@ export function ScheduleTrendChart(props: { points: ScheduleTrendChartPoint[]; y
     <PlotFigure
       caption={`${props.yLabel} by step (ringed: new in the latest run)`}
       testId="chart-schedule-trend"
-      build={() =>
-        Plot.plot({
-          width: 900,
-          height: 320,
-          marginLeft: 55,
-          x: { label: 'step', grid: true },
-          y: { label: props.yLabel, grid: true },
-          marks: [
-            Plot.line(points, { x: 'x', y: 'y', sort: 'x' }),
-            Plot.dot(points, { x: 'x', y: 'y', r: 3, fill: 'currentColor', tip: true, title: 'label' }),
-            Plot.dot(
-              points.filter((p) => p.isNew),
-              { x: 'x', y: 'y', r: 7, stroke: 'crimson', strokeWidth: 2 },
-            ),
-          ],
-        })
-      }
+      options={() => ({
+        height: 320,
+        x: { label: 'step', grid: true },
+        y: { label: props.yLabel, grid: true },
+        marks: [
+          Plot.line(points, { x: 'x', y: 'y', sort: 'x' }),
+          Plot.dot(points, { x: 'x', y: 'y', r: 3, fill: 'currentColor', tip: true, title: 'label' }),
+          Plot.dot(
+            points.filter((p) => p.isNew),
+            { x: 'x', y: 'y', r: 7, stroke: 'crimson', strokeWidth: 2 },
+          ),
+        ],
+      })}
     />
   );
 }

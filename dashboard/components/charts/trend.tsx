@@ -21,20 +21,16 @@ export function TrendChart(props: {
     <PlotFigure
       caption={`${props.yLabel} vs ${props.xLabel}`}
       testId="chart-trend"
-      build={() =>
-        Plot.plot({
-          width: 900,
-          height: 380,
-          marginLeft: 55,
-          x: { label: props.xLabel, type: props.logX ? 'log' : 'linear', grid: true },
-          y: { label: props.yLabel, grid: true },
-          color: { legend: true },
-          marks: [
-            Plot.line(points, { x: 'x', y: 'y', stroke: 'series', sort: 'x' }),
-            Plot.dot(points, { x: 'x', y: 'y', fill: 'series', r: 2.5, tip: true, title: 'label' }),
-          ],
-        })
-      }
+      options={() => ({
+        height: 380,
+        x: { label: props.xLabel, type: props.logX ? 'log' : 'linear', grid: true },
+        y: { label: props.yLabel, grid: true },
+        color: { legend: true },
+        marks: [
+          Plot.line(points, { x: 'x', y: 'y', stroke: 'series', sort: 'x' }),
+          Plot.dot(points, { x: 'x', y: 'y', fill: 'series', r: 2.5, tip: true, title: 'label' }),
+        ],
+      })}
     />
   );
 }
