@@ -15,7 +15,7 @@ import type {
 import { TASK_QUEUES } from '../contracts/queues.ts';
 import type { SweepActivities } from '../contracts/sweep.ts';
 import { failureKind, failureReason } from './failure-reason.ts';
-import { NON_RETRYABLE_TYPES } from './retry-policy.ts';
+import { GPU_RETRY, NON_RETRYABLE_TYPES } from './retry-policy.ts';
 
 const bookkeeping = proxyActivities<SweepActivities>({
   startToCloseTimeout: '2 minutes',
@@ -93,13 +93,7 @@ function curvatureActivityOptions(
     taskQueue: TASK_QUEUES.gpu,
     startToCloseTimeout: curvatureTimeoutMs(curvature, model),
     heartbeatTimeout: curvatureHeartbeatMs(curvature, model),
-    retry: {
-      initialInterval: '5s',
-      backoffCoefficient: 2,
-      maximumInterval: '1 minute',
-      maximumAttempts: 3,
-      nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES],
-    },
+    retry: GPU_RETRY,
   };
 }
 

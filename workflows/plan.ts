@@ -20,7 +20,7 @@ import { TASK_QUEUES } from '../contracts/queues.ts';
 import { sweepWorkflowId } from '../contracts/sweep.ts';
 import { checkpointCurvature } from './curvature.ts';
 import { failureReason } from './failure-reason.ts';
-import { NON_RETRYABLE_TYPES, outageTolerantOptions } from './retry-policy.ts';
+import { GPU_RETRY, outageTolerantOptions } from './retry-policy.ts';
 import { sweepWorkflow } from './sweep.ts';
 
 const bookkeeping = proxyActivities<PlanActivities>(outageTolerantOptions(2 * 60_000));
@@ -35,13 +35,7 @@ const zeroq = proxyActivities<PlanGpuActivities>({
   taskQueue: TASK_QUEUES.gpu,
   startToCloseTimeout: '6 hours',
   heartbeatTimeout: '10 minutes',
-  retry: {
-    initialInterval: '5s',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 3,
-    nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES],
-  },
+  retry: GPU_RETRY,
 });
 
 export async function planWorkflow(input: PlanWorkflowInput): Promise<PlanWorkflowResult> {

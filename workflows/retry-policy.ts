@@ -20,6 +20,15 @@ export const INFRASTRUCTURE_RETRY: RetryPolicy = {
   nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES],
 };
 
+/** Retries of a gpu-queue activity (a long computation): three attempts, 5 s doubling to a minute. */
+export const GPU_RETRY: RetryPolicy = {
+  initialInterval: '5s',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  maximumAttempts: 3,
+  nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES],
+};
+
 /**
  * Options of an activity that retries infrastructure errors through an outage of up to
  * `outageBudgetMs` (on top of the longest single attempt, `startToCloseTimeoutMs`).
