@@ -28,8 +28,11 @@ const planIdOf = (stderr: string) => /plan (\S+) stored/.exec(stderr)?.[1];
 
 describe('weightlens plan --stack', () => {
   let prisma: PrismaClient;
-  beforeAll(() => {
+  beforeAll(async () => {
     prisma = createPrismaClient(services.databaseUrl);
+    // A warm test stack (kept between runs) holds this checkpoint's results from an earlier run;
+    // without them the first stack plan must sweep it (its rows cascade from the checkpoint's).
+    await prisma.checkpoint.deleteMany({ where: { uri: { startsWith: `${checkpoint}/` } } });
   });
   afterAll(async () => {
     await prisma?.$disconnect();
