@@ -12,6 +12,7 @@ import { rowBlocks } from './formats/row-blocks.ts';
 import type { OpenedCheckpoint, TensorInfo } from './formats/types.ts';
 import type { PlannedLayer } from './layer-plan.ts';
 import { createGramAccumulator, type StreamedGramBackend } from './linalg/streamed-gram.ts';
+import { finiteMaxAbs } from './spectral/esd.ts';
 import type { GramSolution, LayerWeights } from './types.ts';
 
 /** Float64 bytes of one row block (the native path widens each block to float64). */
@@ -87,22 +88,12 @@ async function solveGram(
       }
       data = delta;
     }
-    for (let i = 0; i < data.length; i++) {
-      const v = data[i]!;
-      if (!Number.isFinite(v)) {
-        throw new BadInputError(
-          `weights contain ${Number.isNaN(v) ? 'NaN' : 'Inf'} (element ${element + i})`,
-          context,
-        );
-      }
-      const abs = Math.abs(v);
-      if (abs > maxAbs) maxAbs = abs;
-    }
+    maxAbs = Math.max(maxAbs, finiteMaxAbs(data, context, element));
     await gram.add(data, x.value.rows);
     element += data.length;
   }
   if (maxAbs === 0) throw new BadInputError('weights are all zero', context);
-  const solution: GramSolution = { evals: await gram.eigenvalues(), backend: gram.backend, maxAbs };
+  const solution: GramSolution = { evals: await gram.eigenvalues(), backend: gram.backend };
   if (base) solution.deltaNormRatio = baseSquares > 0 ? Math.sqrt(deltaSquares / baseSquares) : null;
   return solution;
 }

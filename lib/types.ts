@@ -50,8 +50,6 @@ export interface GramSolution {
   evals: Float64Array;
   /** The eigen-solver ('native-syevd' or 'ts'). */
   backend: 'native-syevd' | 'ts';
-  /** max |w| over the streamed entries (for error messages). */
-  maxAbs: number;
   /** For a fine-tune delta streamed against its base: ‖ΔW‖_F / ‖W_base‖_F (null for a zero base). */
   deltaNormRatio?: number | null;
 }

@@ -54,54 +54,61 @@ export function createGramAccumulator(
   const native = backend === 'ts' ? undefined : nativeGram();
   if (backend === 'native-syevd' && !native) throw new Error('the native addon has no gramUpdate');
   const g = new Float64Array(m * m);
+  const step = native ? nativeStep(native, g, m) : tsStep(g, m);
   let rows = 0;
   let finished = false;
-  const check = (block: FloatArray, count: number) => {
-    if (finished) throw new Error('Gram accumulator already solved');
-    if (!Number.isInteger(count) || count < 1 || block.length < count * m) {
-      throw new RangeError(`block of ${block.length} values is not ${count}×${m}`);
-    }
-  };
-  if (native) {
-    return {
-      m,
-      backend: 'native-syevd',
-      get rows() {
-        return rows;
-      },
-      async add(block, count) {
-        check(block, count);
-        await native.gramUpdate(g, block, count, m);
-        rows += count;
-      },
-      async eigenvalues() {
-        finished = true;
-        return clamp(await native.symmetricEigenvalues(g, m));
-      },
-    };
-  }
-  // Transposed block (m×count): G's entries are then dot products of contiguous rows.
-  let transposed = new Float64Array(0);
   return {
     m,
-    backend: 'ts',
+    backend: step.backend,
     get rows() {
       return rows;
     },
     async add(block, count) {
-      check(block, count);
+      if (finished) throw new Error('Gram accumulator already solved');
+      if (!Number.isInteger(count) || count < 1 || block.length < count * m) {
+        throw new RangeError(`block of ${block.length} values is not ${count}×${m}`);
+      }
+      await step.add(block, count);
+      rows += count;
+    },
+    async eigenvalues() {
+      finished = true;
+      return clamp(await step.solve());
+    },
+  };
+}
+
+/** How one backend sums a block into G and solves G. */
+interface GramStep {
+  backend: StreamedGramBackend;
+  add(block: FloatArray, count: number): Promise<void>;
+  solve(): Promise<Float64Array>;
+}
+
+function nativeStep(native: NativeGram, g: Float64Array, m: number): GramStep {
+  return {
+    backend: 'native-syevd',
+    add: (block, count) => native.gramUpdate(g, block, count, m),
+    solve: () => native.symmetricEigenvalues(g, m),
+  };
+}
+
+function tsStep(g: Float64Array, m: number): GramStep {
+  // Transposed block (m×count): G's entries are then dot products of contiguous rows.
+  let transposed = new Float64Array(0);
+  return {
+    backend: 'ts',
+    async add(block, count) {
       if (transposed.length < m * count) transposed = new Float64Array(m * count);
       for (let r = 0; r < count; r++) {
         const src = r * m;
         for (let c = 0; c < m; c++) transposed[c * count + r] = block[src + c]!;
       }
       addGramOfRows(g, transposed, m, count);
-      rows += count;
     },
-    async eigenvalues() {
-      finished = true;
+    solve() {
       mirrorUpper(g, m);
-      return clamp(await symmetricEigenvaluesTs(g, m));
+      return symmetricEigenvaluesTs(g, m);
     },
   };
 }

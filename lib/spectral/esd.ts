@@ -4,7 +4,7 @@
  * slices), squared singular values in float64, conv2d eigenvalues halved (conv2d_norm, pooled),
  * all slices concatenated and sorted.
  */
-import { BadInputError } from '../errors.ts';
+import { BadInputError, type ErrorContext } from '../errors.ts';
 import {
   type EigenBackend,
   isGramBackend,
@@ -130,20 +130,30 @@ export async function solveSameShape(
   return solved;
 }
 
-/** Check finiteness and non-zero content; throws BadInputError naming the layer. */
-export function checkWeights(weights: LayerWeights): void {
-  const { data, name } = weights;
-  let nonZero = false;
+/**
+ * max |v| over `data`, which must be finite: a NaN or Inf is a BadInputError naming its element
+ * (`offset` + index, for data streamed in blocks) and the context.
+ */
+export function finiteMaxAbs(data: ArrayLike<number>, context: ErrorContext, offset = 0): number {
+  let maxAbs = 0;
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (!Number.isFinite(v)) {
-      throw new BadInputError(`weights contain ${Number.isNaN(v) ? 'NaN' : 'Inf'} (element ${i})`, {
-        layer: name,
-      });
+      throw new BadInputError(
+        `weights contain ${Number.isNaN(v) ? 'NaN' : 'Inf'} (element ${offset + i})`,
+        context,
+      );
     }
-    if (v !== 0) nonZero = true;
+    const abs = Math.abs(v);
+    if (abs > maxAbs) maxAbs = abs;
   }
-  if (!nonZero) throw new BadInputError('weights are all zero', { layer: name });
+  return maxAbs;
+}
+
+/** Check finiteness and non-zero content; throws BadInputError naming the layer. */
+export function checkWeights(weights: LayerWeights): void {
+  const context = { layer: weights.name };
+  if (finiteMaxAbs(weights.data, context) === 0) throw new BadInputError('weights are all zero', context);
 }
 
 /** The ESD of one layer (eigenvalues computed off the event loop). */
@@ -250,22 +260,7 @@ async function gramEsd(
       layer: weights.name,
     });
   }
-  const svMax = Math.sqrt(evals[m - 1]!);
-  const tol = svMax * Math.sqrt(geometry.N * FLOAT64_EPS);
-  let rankLoss = 0;
-  let weak = 0;
-  for (const lambda of evals) {
-    if (!(Math.sqrt(lambda) > tol)) rankLoss++;
-    if (lambda < WEAK_RANK_TOLERANCE) weak++;
-  }
-  const esd: LayerEsd = {
-    evals,
-    sv_max: svMax,
-    sv_min: Math.sqrt(evals[0]!),
-    rank_loss: rankLoss,
-    weak_rank_loss: weak,
-    backend: solution.backend,
-  };
+  const esd = esdOfEigenvalues(evals, geometry, solution.backend);
   if (solution.deltaNormRatio !== undefined) esd.deltaNormRatio = solution.deltaNormRatio;
   return esd;
 }
@@ -292,20 +287,32 @@ async function lowRankEsd(
   const all = new Float64Array(m);
   all.set(values.subarray(Math.max(0, values.length - m)), m - Math.min(m, values.length));
   all.sort();
-  const svMax = Math.sqrt(all[m - 1]!);
-  const rankTolerance = isGramBackend(backend)
-    ? Math.sqrt(geometry.N * FLOAT64_EPS)
-    : geometry.N * FLOAT64_EPS;
+  return esdOfEigenvalues(all, geometry, backend);
+}
+
+/**
+ * The LayerEsd of one matrix from its ascending eigenvalues. Rank loss counts singular values at or
+ * below σmax·N·ε after an SVD, σmax·√(N·ε) when they came through a Gram matrix (see layerEsd).
+ */
+function esdOfEigenvalues(
+  evals: Float64Array,
+  geometry: LayerGeometry,
+  backend: ResolvedEigenBackend,
+): LayerEsd {
+  const m = evals.length;
+  const svMax = Math.sqrt(evals[m - 1]!);
+  const tol =
+    svMax * (isGramBackend(backend) ? Math.sqrt(geometry.N * FLOAT64_EPS) : geometry.N * FLOAT64_EPS);
   let rankLoss = 0;
   let weak = 0;
-  for (const lambda of all) {
-    if (!(Math.sqrt(lambda) > svMax * rankTolerance)) rankLoss++;
+  for (const lambda of evals) {
+    if (!(Math.sqrt(lambda) > tol)) rankLoss++;
     if (lambda < WEAK_RANK_TOLERANCE) weak++;
   }
   return {
-    evals: all,
+    evals,
     sv_max: svMax,
-    sv_min: Math.sqrt(all[0]!),
+    sv_min: Math.sqrt(evals[0]!),
     rank_loss: rankLoss,
     weak_rank_loss: weak,
     backend,
