@@ -97,34 +97,14 @@ export async function trainRun(run: RunSpec, options: TrainRunOptions): Promise<
   const subset = subsampleIndices(dataset.train, run.trainSubsample, setSeed(run.set));
   const cleanLabels = Uint8Array.from(subset, (i) => dataset.train.labels[i]!);
   const labels = noisyLabels(cleanLabels, run.labelNoise, dataset.classes, run.seed * 7919 + 17);
-  const xs = imagesTensor(dataset.train.images, subset);
-  const ys = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), dataset.classes), 'float32'));
-  const model = buildModel(run.model, run.seed);
-  model.compile({
-    optimizer: tf.train.momentum(run.learningRate, run.momentum),
-    loss: 'categoricalCrossentropy',
-  });
-  const shuffler = new SeededRandom(run.seed * 104729 + 3);
-  const stepsPerEpoch = Math.ceil(subset.length / run.batchSize);
+  const training = startTraining(run, dataset, subset, labels);
+  const { model, stepsPerEpoch } = training;
   const results: TrainedCheckpoint[] = [];
   const started = performance.now();
   let trainLoss: number | null = null;
   try {
     for (let epoch = 0; epoch <= run.epochs; epoch++) {
-      if (epoch > 0) {
-        const order = tf.tensor1d(Int32Array.from(shuffler.permutation(subset.length)), 'int32');
-        const xEpoch = tf.gather(xs, order);
-        const yEpoch = tf.gather(ys, order);
-        const history = await model.fit(xEpoch, yEpoch, {
-          batchSize: run.batchSize,
-          epochs: 1,
-          shuffle: false,
-          verbose: 0,
-        });
-        tf.dispose([order, xEpoch, yEpoch]);
-        const loss = history.history.loss?.[0];
-        trainLoss = typeof loss === 'number' ? loss : null;
-      }
+      if (epoch > 0) trainLoss = await training.fitEpoch();
       if (!run.checkpointEpochs.includes(epoch)) continue;
       const accuracy = testAccuracy(model, dataset.test);
       const id = checkpointId(run, epoch);
@@ -154,10 +134,56 @@ export async function trainRun(run: RunSpec, options: TrainRunOptions): Promise<
       log(`${id}: test accuracy ${(accuracy * 100).toFixed(2)}% (${seconds.toFixed(1)} s)`);
     }
   } finally {
-    model.dispose();
-    tf.dispose([xs, ys]);
+    training.dispose();
   }
   return results;
+}
+
+/** One run's model and training tensors; each epoch visits the subset in a seeded order. */
+interface Training {
+  model: ReturnType<typeof buildModel>;
+  stepsPerEpoch: number;
+  /** One epoch of SGD; its training loss (null when the history has none). */
+  fitEpoch(): Promise<number | null>;
+  dispose(): void;
+}
+
+function startTraining(
+  run: RunSpec,
+  dataset: ImageDataset,
+  subset: Uint32Array,
+  labels: Uint8Array,
+): Training {
+  const xs = imagesTensor(dataset.train.images, subset);
+  const ys = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), dataset.classes), 'float32'));
+  const model = buildModel(run.model, run.seed);
+  model.compile({
+    optimizer: tf.train.momentum(run.learningRate, run.momentum),
+    loss: 'categoricalCrossentropy',
+  });
+  const shuffler = new SeededRandom(run.seed * 104729 + 3);
+  return {
+    model,
+    stepsPerEpoch: Math.ceil(subset.length / run.batchSize),
+    async fitEpoch() {
+      const order = tf.tensor1d(Int32Array.from(shuffler.permutation(subset.length)), 'int32');
+      const xEpoch = tf.gather(xs, order);
+      const yEpoch = tf.gather(ys, order);
+      const history = await model.fit(xEpoch, yEpoch, {
+        batchSize: run.batchSize,
+        epochs: 1,
+        shuffle: false,
+        verbose: 0,
+      });
+      tf.dispose([order, xEpoch, yEpoch]);
+      const loss = history.history.loss?.[0];
+      return typeof loss === 'number' ? loss : null;
+    },
+    dispose() {
+      model.dispose();
+      tf.dispose([xs, ys]);
+    },
+  };
 }
 
 /** The images and labels at `indices` as a split of their own (for the validation hold-out). */
@@ -206,15 +232,8 @@ async function trainEarlyStopped(
   const { dataset, outDir, log } = options;
   const { subset, validation } = earlyStoppingSplit(dataset, run, stopping);
   const labels = Uint8Array.from(subset, (i) => dataset.train.labels[i]!);
-  const xs = imagesTensor(dataset.train.images, subset);
-  const ys = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), dataset.classes), 'float32'));
-  const model = buildModel(run.model, run.seed);
-  model.compile({
-    optimizer: tf.train.momentum(run.learningRate, run.momentum),
-    loss: 'categoricalCrossentropy',
-  });
-  const shuffler = new SeededRandom(run.seed * 104729 + 3);
-  const stepsPerEpoch = Math.ceil(subset.length / run.batchSize);
+  const training = startTraining(run, dataset, subset, labels);
+  const { model, stepsPerEpoch } = training;
   const started = performance.now();
   let best = { epoch: 0, accuracy: testAccuracy(model, validation), loss: Number.NaN };
   let bestWeights = model.getWeights().map((w) => w.clone());
@@ -222,17 +241,7 @@ async function trainEarlyStopped(
   try {
     while (epoch < run.epochs && epoch - best.epoch < stopping.patience) {
       epoch++;
-      const perm = tf.tensor1d(Int32Array.from(shuffler.permutation(subset.length)), 'int32');
-      const xEpoch = tf.gather(xs, perm);
-      const yEpoch = tf.gather(ys, perm);
-      const history = await model.fit(xEpoch, yEpoch, {
-        batchSize: run.batchSize,
-        epochs: 1,
-        shuffle: false,
-        verbose: 0,
-      });
-      tf.dispose([perm, xEpoch, yEpoch]);
-      const loss = Number(history.history.loss?.[0]);
+      const loss = (await training.fitEpoch()) ?? Number.NaN;
       const accuracy = testAccuracy(model, validation);
       const seconds = (performance.now() - started) / 1000;
       log(
@@ -292,7 +301,6 @@ async function trainEarlyStopped(
     };
   } finally {
     tf.dispose(bestWeights);
-    model.dispose();
-    tf.dispose([xs, ys]);
+    training.dispose();
   }
 }
