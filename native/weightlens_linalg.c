@@ -116,14 +116,19 @@ static void execute(napi_env env, void *data) {
   }
 }
 
+/* Rejects an async job's promise with an Error carrying its message. */
+static void reject_with_message(napi_env env, napi_deferred deferred, const char *text) {
+  napi_value message, error;
+  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, NULL, message, &error);
+  napi_reject_deferred(env, deferred, error);
+}
+
 static void complete(napi_env env, napi_status status, void *data) {
   EigenJob *job = data;
   if (status != napi_ok && job->error[0] == '\0') snprintf(job->error, sizeof job->error, "async work cancelled");
   if (job->error[0] != '\0') {
-    napi_value message, error;
-    napi_create_string_utf8(env, job->error, NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env, NULL, message, &error);
-    napi_reject_deferred(env, job->deferred, error);
+    reject_with_message(env, job->deferred, job->error);
   } else {
     void *buffer_data;
     napi_value buffer, array;
@@ -230,10 +235,7 @@ static void gram_complete(napi_env env, napi_status status, void *data) {
   GramJob *job = data;
   if (status != napi_ok && job->error[0] == '\0') snprintf(job->error, sizeof job->error, "async work cancelled");
   if (job->error[0] != '\0') {
-    napi_value message, error;
-    napi_create_string_utf8(env, job->error, NAPI_AUTO_LENGTH, &message);
-    napi_create_error(env, NULL, message, &error);
-    napi_reject_deferred(env, job->deferred, error);
+    reject_with_message(env, job->deferred, job->error);
   } else if (job->block) {
     napi_value undefined;
     napi_get_undefined(env, &undefined);
