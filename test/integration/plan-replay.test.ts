@@ -15,14 +15,13 @@ import {
   Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
+import { describe, expect, inject, it } from 'vitest';
 import { defaultAnalysisConfig } from '../../lib/spectral/index.ts';
-import { createWorker, type RunningWorker, workflowBundle } from '../../workers/create.ts';
+import { workflowBundle } from '../../workers/create.ts';
 import { runPlan } from '../../workers/plan-client.ts';
-import { connectClient } from '../../workers/sweep-client.ts';
 import { type RecordedHistory, replayZoo, sweepHistories } from '../fixtures/gen/temporal-histories.ts';
 import { uploadZoo } from './sweep-harness.ts';
+import { inProcessCpuWorker } from './worker-hooks.ts';
 
 const services = inject('services');
 const workflowsPath = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
@@ -40,30 +39,13 @@ async function replay(
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 describe('plan workflow replay', () => {
-  let prisma: PrismaClient;
-  let temporal: Awaited<ReturnType<typeof connectClient>>;
-  let worker: RunningWorker;
-  let running: Promise<void>;
-
-  beforeAll(async () => {
-    prisma = createPrismaClient(services.databaseUrl);
-    temporal = await connectClient(services);
-    worker = await createWorker({ queue: 'cpu', services, concurrency: 2, quiet: true });
-    running = worker.run();
-  });
-
-  afterAll(async () => {
-    await worker?.close();
-    await running?.catch(() => undefined);
-    await temporal?.close();
-    await prisma?.$disconnect();
-  });
+  const stack = inProcessCpuWorker(services, 2);
 
   it('a recorded plan (with its child sweep) replays against the current bundle, not against an altered one', async () => {
     const prefix = await uploadZoo(services, `plan-replay-${Date.now()}`, replayZoo().slice(0, 1));
     const run = await runPlan(
-      temporal.client,
-      prisma,
+      stack.temporal.client,
+      stack.prisma,
       `${prefix}/step-0000`,
       { method: 'alpha', bits: [2, 4, 8], avgBits: 4, sparsity: 0.5, scheme: 'symmetric', epsilon: 0.3 },
       defaultAnalysisConfig,
@@ -71,7 +53,7 @@ describe('plan workflow replay', () => {
     expect(run.result.status).toBe('succeeded');
     expect(run.stored.layers).toHaveLength(3);
 
-    const handle = temporal.client.workflow.getHandle(run.workflowId);
+    const handle = stack.temporal.client.workflow.getHandle(run.workflowId);
     const planHistory = await handle.fetchHistory();
     const childIds = (planHistory.events ?? []).flatMap(
       (e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? [],
@@ -83,7 +65,10 @@ describe('plan workflow replay', () => {
     expect(activities).toEqual(['preparePlan', 'computePlan']);
     const histories: RecordedHistory[] = [
       { workflowId: run.workflowId, history: planHistory },
-      ...(await sweepHistories(temporal.client, temporal.client.workflow.getHandle(childIds[0]!))),
+      ...(await sweepHistories(
+        stack.temporal.client,
+        stack.temporal.client.workflow.getHandle(childIds[0]!),
+      )),
     ];
     expect(histories.map((h) => h.workflowId.split('-')[0])).toEqual(['plan', 'sweep', 'checkpoint']);
 

@@ -4,36 +4,17 @@
  * waiting, run beside it on the same core). Sampled from the SDK's own count of the worker's
  * in-flight activities during a real sweep of one-layer batches on a one-slot in-process worker.
  */
-import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
+import { describe, expect, inject, it } from 'vitest';
 import { defaultAnalysisConfig } from '../../lib/spectral/index.ts';
-import { createWorker, type RunningWorker } from '../../workers/create.ts';
-import { connectClient, startSweep } from '../../workers/sweep-client.ts';
+import { startSweep } from '../../workers/sweep-client.ts';
 import { syntheticZoo } from './sweep-fixtures.ts';
 import { sweepResult, uploadZoo } from './sweep-harness.ts';
+import { inProcessCpuWorker } from './worker-hooks.ts';
 
 const services = inject('services');
 
 describe('a one-slot cpu worker', () => {
-  let prisma: PrismaClient;
-  let temporal: { client: Client; close(): Promise<void> };
-  let worker: RunningWorker;
-  let running: Promise<void>;
-
-  beforeAll(async () => {
-    prisma = createPrismaClient(services.databaseUrl);
-    temporal = await connectClient(services);
-    worker = await createWorker({ queue: 'cpu', services, concurrency: 1, quiet: true });
-    running = worker.run();
-  });
-
-  afterAll(async () => {
-    await worker?.close();
-    await running?.catch(() => undefined);
-    await temporal?.close();
-    await prisma?.$disconnect();
-  });
+  const stack = inProcessCpuWorker(services, 1);
 
   it('runs one activity and one analysis at a time while more layer batches are queued', async () => {
     // Six layers, one batch each (layerBatchFlops 0), all scheduled at once by the checkpoint workflow.
@@ -43,11 +24,11 @@ describe('a one-slot cpu worker', () => {
     let maxActivities = 0;
     let maxAnalyses = 0;
     const sampler = setInterval(() => {
-      maxActivities = Math.max(maxActivities, worker.worker.getStatus().numInFlightNonLocalActivities);
-      maxAnalyses = Math.max(maxAnalyses, worker.analysesRunning());
+      maxActivities = Math.max(maxActivities, stack.worker.worker.getStatus().numInFlightNonLocalActivities);
+      maxAnalyses = Math.max(maxAnalyses, stack.worker.analysesRunning());
     }, 5);
     try {
-      const started = await startSweep(temporal.client, prisma, {
+      const started = await startSweep(stack.temporal.client, stack.prisma, {
         sources: [prefix],
         config: defaultAnalysisConfig,
         tuning: { layerBatchFlops: 0 },

@@ -18,13 +18,13 @@ import {
   Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createPrismaClient, type PrismaClient } from '../../db/client.ts';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { defaultAnalysisConfig } from '../../lib/spectral/index.ts';
-import { createWorker, type RunningWorker, workflowBundle } from '../../workers/create.ts';
-import { connectClient, startSweep } from '../../workers/sweep-client.ts';
+import { workflowBundle } from '../../workers/create.ts';
+import { startSweep } from '../../workers/sweep-client.ts';
 import { type RecordedHistory, replayZoo, sweepHistories } from '../fixtures/gen/temporal-histories.ts';
 import { sweepResult, uploadZoo } from './sweep-harness.ts';
+import { inProcessCpuWorker } from './worker-hooks.ts';
 
 const services = inject('services');
 const fixture = fileURLToPath(new URL('../fixtures/temporal/sweep-7eb82cd.json', import.meta.url));
@@ -139,28 +139,11 @@ describe('workflow replay', () => {
   });
 
   describe('a history recorded by the current code', () => {
-    let prisma: PrismaClient;
-    let temporal: Awaited<ReturnType<typeof connectClient>>;
-    let worker: RunningWorker;
-    let running: Promise<void>;
-
-    beforeAll(async () => {
-      prisma = createPrismaClient(services.databaseUrl);
-      temporal = await connectClient(services);
-      worker = await createWorker({ queue: 'cpu', services, concurrency: 2, quiet: true });
-      running = worker.run();
-    });
-
-    afterAll(async () => {
-      await worker?.close();
-      await running?.catch(() => undefined);
-      await temporal?.close();
-      await prisma?.$disconnect();
-    });
+    const stack = inProcessCpuWorker(services, 2);
 
     it('replays against the current bundle (new branches)', async () => {
       const prefix = await uploadZoo(services, `workflow-replay-${Date.now()}`, replayZoo());
-      const started = await startSweep(temporal.client, prisma, {
+      const started = await startSweep(stack.temporal.client, stack.prisma, {
         sources: [prefix],
         config: defaultAnalysisConfig,
       });
@@ -169,7 +152,7 @@ describe('workflow replay', () => {
       expect(result.failed).toBe(1);
       expect(result.layersFailed).toBe(1);
 
-      const current = await sweepHistories(temporal.client, started.handle);
+      const current = await sweepHistories(stack.temporal.client, started.handle);
       expect(current).toHaveLength(4);
       const kinds = current.map(activityKinds);
       expect(kinds.flatMap((k) => k.queued)).toContain('analyzeLayerBatch');
