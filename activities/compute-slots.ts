@@ -1,19 +1,48 @@
 /**
  * A counting semaphore for the CPU-bound part of the layer activities: the solver runs at most
- * `size` layers at once in this process. A cpu worker takes no more activity tasks than it has
- * slots (workers/create.ts), so there a layer only waits here behind a batch's presolve; a gpu
- * worker takes one more task than slots, so a routed batch is read while another is on the device
- * and then waits here. A waiter waits as long as the work ahead of it takes: its activity keeps
- * heartbeating meanwhile (activities/layer.ts), and running it beside the holder instead would put
- * two long analyses on one slot's core (and their memory in one worker). Waiting respects the
- * activity's cancellation.
+ * `size` layers at once in this process. A cpu worker takes one activity task per slot and one
+ * more only shortly before a slot frees (activities/read-ahead.ts), so a layer waits here at most
+ * about one read, or behind a batch's presolve; a gpu worker takes one more task than slots, so a
+ * routed batch is read while another is on the device and then waits here. A waiter waits as long
+ * as the work ahead of it takes: its activity keeps heartbeating meanwhile (activities/layer.ts),
+ * and running it beside the holder instead would put two long analyses on one slot's core (and
+ * their memory in one worker). Waiting respects the activity's cancellation.
+ *
+ * Work can come with an estimate (a key for work of the same kind, e.g. a shape, and a relative
+ * cost): the slots learn durations from finished work, so `msUntilFree` can say when a slot is
+ * expected to free: the last duration of the same key, else the cost at the recent time per unit.
  */
+export interface WorkEstimate {
+  /** Work with equal keys takes about equally long (a layer's shape). */
+  key: string;
+  /** Relative cost, comparable across keys (a layer's flops). */
+  cost: number;
+}
+
+/** Keys whose last duration is remembered (a model has a handful of distinct layer shapes). */
+const REMEMBERED_KEYS = 256;
+/** Weight of the older history in the time-per-cost average (per finished job). */
+const RATE_DECAY = 0.7;
+
+interface RunningJob {
+  started: number;
+  /** Expected duration; undefined while nothing like it has finished yet. */
+  expectedMs: number | undefined;
+}
+
 export class ComputeSlots {
   private free: number;
   private readonly waiters: (() => void)[] = [];
   private active = 0;
+  private readonly jobs = new Set<RunningJob>();
+  private readonly lastMsByKey = new Map<string, number>();
+  private decayedMs = 0;
+  private decayedCost = 0;
 
-  constructor(readonly size: number) {
+  constructor(
+    readonly size: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     if (!Number.isInteger(size) || size < 1)
       throw new RangeError(`compute slots: ${size} (need an integer >= 1)`);
     this.free = size;
@@ -29,16 +58,55 @@ export class ComputeSlots {
     return this.free;
   }
 
+  /**
+   * Expected milliseconds until a slot is free: 0 when one is free now, Infinity while work waits
+   * for a slot or a running job has no estimate; otherwise the soonest expected end (0 once overdue).
+   */
+  msUntilFree(): number {
+    if (this.free > 0) return 0;
+    if (this.waiters.length > 0) return Number.POSITIVE_INFINITY;
+    const now = this.now();
+    let soonest = Number.POSITIVE_INFINITY;
+    for (const job of this.jobs) {
+      if (job.expectedMs === undefined) continue;
+      soonest = Math.min(soonest, Math.max(0, job.started + job.expectedMs - now));
+    }
+    return soonest;
+  }
+
   /** Run `work` once a slot is free (first come, first served); rejects if `signal` aborts first. */
-  async run<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async run<T>(work: () => Promise<T>, signal?: AbortSignal, estimate?: WorkEstimate): Promise<T> {
     await this.acquire(signal);
     this.active += 1;
+    const job: RunningJob = { started: this.now(), expectedMs: this.expectedMs(estimate) };
+    this.jobs.add(job);
     try {
-      return await work();
+      const result = await work();
+      this.learn(estimate, this.now() - job.started);
+      return result;
     } finally {
+      this.jobs.delete(job);
       this.active -= 1;
       this.release();
     }
+  }
+
+  private expectedMs(estimate: WorkEstimate | undefined): number | undefined {
+    if (!estimate) return undefined;
+    const same = this.lastMsByKey.get(estimate.key);
+    if (same !== undefined) return same;
+    return this.decayedCost > 0 ? (estimate.cost * this.decayedMs) / this.decayedCost : undefined;
+  }
+
+  private learn(estimate: WorkEstimate | undefined, ms: number): void {
+    if (!estimate || !(estimate.cost > 0)) return;
+    this.lastMsByKey.delete(estimate.key);
+    this.lastMsByKey.set(estimate.key, ms);
+    if (this.lastMsByKey.size > REMEMBERED_KEYS) {
+      this.lastMsByKey.delete(this.lastMsByKey.keys().next().value!);
+    }
+    this.decayedMs = RATE_DECAY * this.decayedMs + ms;
+    this.decayedCost = RATE_DECAY * this.decayedCost + estimate.cost;
   }
 
   private acquire(signal?: AbortSignal): Promise<void> {

@@ -10,6 +10,7 @@ import { CheckpointHeaderCache } from '../lib/formats/header-cache.ts';
 import { createStorage, type Storage } from '../storage/index.ts';
 import { ComputeSlots } from './compute-slots.ts';
 import { type EsdStore, S3EsdStore } from './esd-store.ts';
+import { ReadAheadGate } from './read-ahead.ts';
 
 export interface ActivityDeps {
   prisma: PrismaClient;
@@ -24,6 +25,8 @@ export interface ActivityDeps {
   openedCheckpoints: CheckpointHeaderCache;
   /** Bounds the layer analyses running at once in this process (the worker's --concurrency). */
   compute: ComputeSlots;
+  /** When the worker takes its next task, from the compute slots and measured read times. */
+  readAhead: ReadAheadGate;
 }
 
 /** The slice of infra/config.ts `Services` the activities use. */
@@ -49,13 +52,15 @@ export function createActivityDeps(
   const s3 = s3StorageOptions(services.s3);
   const prisma = createPrismaClient(services.databaseUrl);
   const esd = new S3EsdStore(services.s3.bucket, s3);
+  const compute = new ComputeSlots(options.computeSlots ?? availableParallelism());
   return {
     prisma,
     storage: createStorage({ s3 }),
     esd,
     workerName: `${os.hostname()}:${process.pid}`,
     openedCheckpoints: new CheckpointHeaderCache(),
-    compute: new ComputeSlots(options.computeSlots ?? availableParallelism()),
+    compute,
+    readAhead: new ReadAheadGate(compute),
     async warmUp() {
       await Promise.allSettled([prisma.sweep.findFirst({ select: { id: true } }), esd.warmUp()]);
     },

@@ -22,6 +22,7 @@ import { BadInputError, type FailureKind, failureKindOf, isBadInput } from '../l
 import type { PlannedLayer } from '../lib/layer-plan.ts';
 import { analyzeLayer } from '../lib/spectral/index.ts';
 import type { LayerWeights } from '../lib/types.ts';
+import { layerFlops } from '../workflows/layer-batches.ts';
 import { openBaseCached, openCached } from './checkpoint.ts';
 import { untilAborted } from './compute-slots.ts';
 import type { ActivityDeps } from './deps.ts';
@@ -179,13 +180,21 @@ async function analyzeBatch(
       try {
         const pre = presolved.get(layer.layerName);
         presolved.delete(layer.layerName);
+        const readStarted = performance.now();
         const weights = pre?.weights ?? (await readWeights(layer));
+        if (!pre) deps.readAhead.noteRead(performance.now() - readStarted);
         progress = { ...progress, phase: 'waiting for a compute slot' };
         const analysis = await untilAborted(
-          deps.compute.run(() => {
-            progress = { ...progress, phase: 'analyzing' };
-            return analyzeLayer(weights, input.config, layer.layerId, { solved: pre?.solved });
-          }, context.cancellationSignal),
+          deps.compute.run(
+            () => {
+              progress = { ...progress, phase: 'analyzing' };
+              return analyzeLayer(weights, input.config, layer.layerId, { solved: pre?.solved });
+            },
+            context.cancellationSignal,
+            pre?.solved
+              ? undefined
+              : { key: `${layer.layerType} ${layer.shape.join('×')}`, cost: layerFlops(layer) },
+          ),
           context.cancellationSignal,
         );
         context.cancellationSignal.throwIfAborted();

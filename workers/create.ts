@@ -27,6 +27,7 @@ import {
 } from '../activities/index.ts';
 import { type QueueKind, TASK_QUEUES } from '../contracts/queues.ts';
 import { connectWithTlsDiagnosis, temporalConnectOptions } from '../infra/tls.ts';
+import { readAheadSlotSupplier } from './activity-slots.ts';
 import type { WorkerMetrics } from './metrics.ts';
 import { terminalLogFunction } from './terminal-log.ts';
 
@@ -41,7 +42,8 @@ export interface CreateWorkerOptions {
   /**
    * Layer analyses (`cpu`) or curvature activities (`gpu`) run at once (default: the machine's
    * cores for `cpu`, analysis is CPU-bound; 1 for `gpu`, one tfjs backend per process). A `cpu`
-   * worker takes exactly this many activity tasks at once; a `gpu` worker GPU_IO_SLOTS more.
+   * worker takes this many activity tasks at once and one more just before a slot frees; a `gpu`
+   * worker GPU_IO_SLOTS more.
    */
   concurrency?: number;
   services: WorkerServices;
@@ -76,12 +78,16 @@ export interface RunningWorker {
 
 /**
  * Activity task slots of a gpu worker beyond its compute slots: one, so a routed batch is read (or
- * a curvature activity runs) while another batch is on the device. A cpu worker gets none: a task
- * it held beyond its compute slots would wait behind an analysis that can take many minutes (an
- * 8B-shaped MLP matrix), past its own start-to-close timeout when it is a small batch, while an
- * idle worker could have run it (inspect and summary are local activities and need no slot).
+ * a curvature activity runs) while another batch is on the device. A cpu worker takes its extra
+ * task only shortly before a compute slot frees (workers/activity-slots.ts): one held all along
+ * would wait behind an analysis that can take many minutes (an 8B-shaped MLP matrix), past its own
+ * start-to-close timeout when it is a small batch, while an idle worker could have run it.
  */
 export const GPU_IO_SLOTS = 1;
+
+/** The SDK's defaults for the slot kinds a tuner must also name (workflow, local activity, Nexus tasks). */
+const DEFAULT_WORKFLOW_TASK_SLOTS = 40;
+const DEFAULT_OTHER_TASK_SLOTS = 100;
 
 const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -145,10 +151,19 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Runnin
       taskQueue,
       ...(gpu ? {} : { workflowBundle: await workflowBundle() }),
       activities,
-      // cpu: one activity task per compute slot (activities/compute-slots.ts), so every task the
-      // worker holds is being analyzed, read or stored, and the rest stay in the queue for any
-      // worker. gpu: GPU_IO_SLOTS more, waiting (heartbeating) for the device.
-      maxConcurrentActivityTaskExecutions: concurrency + (gpu ? GPU_IO_SLOTS : 0),
+      // cpu: one activity task per compute slot, and one more read ahead just before a slot frees
+      // (workers/activity-slots.ts); the rest stay in the queue for any worker. gpu: GPU_IO_SLOTS
+      // more, waiting (heartbeating) for the device.
+      ...(gpu
+        ? { maxConcurrentActivityTaskExecutions: concurrency + GPU_IO_SLOTS }
+        : {
+            tuner: {
+              activityTaskSlotSupplier: readAheadSlotSupplier(concurrency, deps.readAhead),
+              workflowTaskSlotSupplier: { type: 'fixed-size', numSlots: DEFAULT_WORKFLOW_TASK_SLOTS },
+              localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: DEFAULT_OTHER_TASK_SLOTS },
+              nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: DEFAULT_OTHER_TASK_SLOTS },
+            },
+          }),
       // Activities heartbeat every 5 s; cancellation must reach them well inside the timeout.
       // After the grace, running activities are cancelled (they fail and are retried on another
       // worker without waiting for a heartbeat timeout); the force time bounds the whole exit.
