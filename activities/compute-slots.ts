@@ -53,6 +53,11 @@ export class ComputeSlots {
     return this.active;
   }
 
+  /** Work waiting for a slot right now. */
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
   /** Slots free right now. */
   get available(): number {
     return this.free;

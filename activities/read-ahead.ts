@@ -33,8 +33,13 @@ export class ReadAheadGate {
     return Math.min(MAX_LEAD_MS, Math.max(MIN_LEAD_MS, longest));
   }
 
-  /** Whether a task taken now would find a compute slot within about one read. */
-  isDue(): boolean {
+  /**
+   * Whether a task taken now, beside the `tasksHeld` this worker holds, would find a compute slot
+   * within about one read. Never while a held task is not yet computing (being read, or doing
+   * anything else): the slot that frees is that task's.
+   */
+  isDue(tasksHeld: number): boolean {
+    if (tasksHeld > this.compute.running + this.compute.waiting) return false;
     return this.compute.msUntilFree() <= this.leadMs();
   }
 }

@@ -12,7 +12,8 @@ export const READ_AHEAD_SLOTS = 1;
 const GATE_POLL_MS = 100;
 
 export interface ReadAheadGateView {
-  isDue(): boolean;
+  /** Whether one more task is worth taking beside the `tasksHeld` this worker holds. */
+  isDue(tasksHeld: number): boolean;
 }
 
 export function readAheadSlotSupplier(
@@ -21,7 +22,7 @@ export function readAheadSlotSupplier(
 ): CustomSlotSupplier<ActivitySlotInfo> & { readonly held: number } {
   let held = 0;
   const tryTake = (): SlotPermit | null => {
-    if (held < computeSlots || (held < computeSlots + READ_AHEAD_SLOTS && gate.isDue())) {
+    if (held < computeSlots || (held < computeSlots + READ_AHEAD_SLOTS && gate.isDue(held))) {
       held += 1;
       return {};
     }

@@ -115,11 +115,11 @@ describe('ReadAheadGate', () => {
     expect(gate.leadMs()).toBe(2_500);
     const job = h.started('mlp', 1);
     await Promise.resolve();
-    expect(gate.isDue()).toBe(false);
+    expect(gate.isDue(1)).toBe(false);
     h.advance(47_000);
-    expect(gate.isDue()).toBe(false);
+    expect(gate.isDue(1)).toBe(false);
     h.advance(600); // 2.4 s left
-    expect(gate.isDue()).toBe(true);
+    expect(gate.isDue(1)).toBe(true);
     job.finish();
     await job.done;
     for (let i = 0; i < 4; i++) gate.noteRead(10);
@@ -134,7 +134,25 @@ describe('ReadAheadGate', () => {
     const job = h.started('first', 1);
     await Promise.resolve();
     h.advance(3_600_000);
-    expect(gate.isDue()).toBe(false);
+    expect(gate.isDue(1)).toBe(false);
+    job.finish();
+    await job.done;
+  });
+
+  it('stays closed while a held task is not computing yet (its read will take the free slot)', async () => {
+    const h = harness();
+    const gate = new ReadAheadGate(h.slots);
+    await h.runFor('mlp', 1, 10_000);
+    // One task held, reading: the compute slot is free, but it is that task's.
+    expect(gate.isDue(1)).toBe(false);
+    // Nothing held: a task is welcome at once.
+    expect(gate.isDue(0)).toBe(true);
+    const job = h.started('mlp', 1);
+    await Promise.resolve();
+    h.advance(9_500);
+    expect(gate.isDue(1)).toBe(true);
+    // Two held (the analysing one and one being read): that read already waits for this slot.
+    expect(gate.isDue(2)).toBe(false);
     job.finish();
     await job.done;
   });
@@ -149,7 +167,13 @@ describe('readAheadSlotSupplier', () => {
   it('gives one slot per compute slot always, the extra one only through the open gate', async () => {
     vi.useFakeTimers();
     let due = false;
-    const supplier = readAheadSlotSupplier(2, { isDue: () => due });
+    const heldSeen: number[] = [];
+    const supplier = readAheadSlotSupplier(2, {
+      isDue: (held) => {
+        heldSeen.push(held);
+        return due;
+      },
+    });
     const abort = new AbortController();
     await supplier.reserveSlot(ctx, abort.signal);
     await supplier.reserveSlot(ctx, abort.signal);
@@ -163,6 +187,7 @@ describe('readAheadSlotSupplier', () => {
     await vi.advanceTimersByTimeAsync(200);
     await extra;
     expect(supplier.held).toBe(2 + READ_AHEAD_SLOTS);
+    expect(new Set(heldSeen)).toEqual(new Set([2]));
     // Never more than that, open gate or not.
     expect(supplier.tryReserveSlot(ctx)).toBeNull();
     supplier.releaseSlot({ permit: {} });
