@@ -22,7 +22,7 @@ import { BadInputError, type FailureKind, failureKindOf, isBadInput } from '../l
 import type { PlannedLayer } from '../lib/layer-plan.ts';
 import { analyzeLayer } from '../lib/spectral/index.ts';
 import type { LayerWeights } from '../lib/types.ts';
-import { layerFlops } from '../workflows/layer-batches.ts';
+import { layerAnalysisCost } from '../workflows/layer-batches.ts';
 import { openBaseCached, openCached } from './checkpoint.ts';
 import { untilAborted } from './compute-slots.ts';
 import type { ActivityDeps } from './deps.ts';
@@ -193,7 +193,7 @@ async function analyzeBatch(
             context.cancellationSignal,
             pre?.solved
               ? undefined
-              : { key: `${layer.layerType} ${layer.shape.join('×')}`, cost: layerFlops(layer) },
+              : { key: `${layer.layerType} ${layer.shape.join('×')}`, cost: layerAnalysisCost(layer) },
           ),
           context.cancellationSignal,
         );

@@ -23,19 +23,35 @@ export const MAX_LAYERS_PER_BATCH = 64;
 /** Bytes read per batch at most (a batch re-reads its tensors when retried). */
 const MAX_BATCH_BYTES = 256 * 1024 * 1024;
 
-/** Eigen-decomposition cost of a layer: rows·cols·min(rows, cols) per matrix (conv: per kernel position). */
-export function layerFlops(layer: LayerPlan): number {
+/** The matrices a layer's eigenvalues come from: `count` of short × long (conv: cin×cout per kernel position). */
+function layerMatrices(layer: LayerPlan): { count: number; short: number; long: number } {
   const shape = layer.shape;
   if (shape.length === 4 || shape.length === 3) {
-    // conv2d [kh, kw, in, out] / conv1d [k, in, out]: one in×out matrix per kernel position.
+    // conv2d [kh, kw, in, out] / conv1d [k, in, out]
     const cin = shape[shape.length - 2]!;
     const cout = shape[shape.length - 1]!;
-    const positions = shape.slice(0, -2).reduce((a, b) => a * b, 1);
-    return positions * cin * cout * Math.min(cin, cout);
+    const count = shape.slice(0, -2).reduce((a, b) => a * b, 1);
+    return { count, short: Math.min(cin, cout), long: Math.max(cin, cout) };
   }
   const rows = shape[0] ?? 1;
   const cols = shape.slice(1).reduce((a, b) => a * b, 1);
-  return rows * cols * Math.min(rows, cols);
+  return { count: 1, short: Math.min(rows, cols), long: Math.max(rows, cols) };
+}
+
+/** Eigen-decomposition cost of a layer: rows·cols·min(rows, cols) per matrix (conv: per kernel position). */
+export function layerFlops(layer: LayerPlan): number {
+  const { count, short, long } = layerMatrices(layer);
+  return count * short * short * long;
+}
+
+/**
+ * Relative running time of a layer's analysis, for telling how long one will take from how long
+ * another took: per matrix the Gram product (M²N, M the short side) and the eigensolver (M³), which
+ * costs about 3× as much per unit (bench:llm's fitted a·M²N + b·M³ gave b/a = 2.3–3.4).
+ */
+export function layerAnalysisCost(layer: LayerPlan): number {
+  const { count, short, long } = layerMatrices(layer);
+  return count * short * short * (long + 3 * short);
 }
 
 /** I/O and compute time of one layer at pessimistic speeds (5 MB/s reads, 20 MFLOP/s: pure TS, busy core). */
@@ -101,12 +117,7 @@ export interface RoutedBatch {
 
 /** The smaller side of the matrices a layer's eigenvalues come from (conv: one cin×cout per position). */
 export function layerMinDim(layer: LayerPlan): number {
-  const shape = layer.shape;
-  if (shape.length === 4 || shape.length === 3)
-    return Math.min(shape[shape.length - 2]!, shape[shape.length - 1]!);
-  const rows = shape[0] ?? 1;
-  const cols = shape.slice(1).reduce((a, b) => a * b, 1);
-  return Math.min(rows, cols);
+  return layerMatrices(layer).short;
 }
 
 export interface RouteOptions {

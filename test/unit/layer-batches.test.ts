@@ -10,6 +10,7 @@ import {
   batchTimeoutMs,
   DEFAULT_BATCH_FLOPS,
   GPU_SAME_SHAPE_MIN_LAYERS,
+  layerAnalysisCost,
   layerFlops,
   layerMinDim,
   layerTimeoutMs,
@@ -75,6 +76,19 @@ describe('batch timeouts', () => {
 
   it('counts every kernel position of a convolution', () => {
     expect(layerFlops(layer(0, [3, 3, 64, 128], 'conv2d'))).toBe(9 * 64 * 128 * 64);
+    expect(layerAnalysisCost(layer(0, [3, 3, 64, 128], 'conv2d'))).toBe(9 * 64 * 64 * (128 + 3 * 64));
+  });
+
+  it('analysis cost orders the 8B shapes as bench:llm measured them (4096×14336 1.3–1.4× a 4096²)', () => {
+    const mlp = layerAnalysisCost(layer(0, [4096, 14336]));
+    const square = layerAnalysisCost(layer(1, [4096, 4096]));
+    const kv = layerAnalysisCost(layer(2, [1024, 4096]));
+    expect(mlp / square).toBeGreaterThan(1.2);
+    expect(mlp / square).toBeLessThan(1.8);
+    // 1024×4096 took 0.27–0.41 s against 8.6–9.1 s for 4096² (3–5 %)
+    expect(kv / square).toBeGreaterThan(0.02);
+    expect(kv / square).toBeLessThan(0.06);
+    expect(layerAnalysisCost(layer(3, [14336, 4096]))).toBe(mlp);
   });
 });
 
