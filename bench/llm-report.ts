@@ -40,6 +40,13 @@ function overheadOf(m: SweepMeasurement): { seconds: number; fraction: number } 
   return { seconds: m.wallSeconds - ideal, fraction: (m.wallSeconds - ideal) / ideal };
 }
 
+/** Σ analysis per worker, busiest first. */
+function perWorkerSeconds(m: SweepMeasurement): number[] {
+  const byWorker = new Map<string, number>();
+  for (const l of m.layers) byWorker.set(l.worker, (byWorker.get(l.worker) ?? 0) + l.seconds);
+  return [...byWorker.values()].sort((a, b) => b - a);
+}
+
 export function printSweep(c: MeasuredCase, load: string): void {
   const m = c.sweep;
   const compute = computeSeconds(m);
@@ -67,6 +74,17 @@ export function printSweep(c: MeasuredCase, load: string): void {
     `  Σ per-layer analysis (stored durations): ${compute.toFixed(1)} s; overhead = wall − Σ/${m.workers} = ` +
       `${overhead.seconds.toFixed(1)} s = ${pct(overhead.fraction)} of compute — target ≤ 10%: ${verdict(overhead.fraction <= TARGETS.overhead)}`,
   );
+  if (m.workers > 1) {
+    // Split the overhead: uneven shares of the analyses (which worker got which matrix) against
+    // everything else (wall − the busiest worker's Σ analysis).
+    const shares = perWorkerSeconds(m);
+    const busiest = shares[0] ?? 0;
+    console.log(
+      `  Σ analysis per worker: ${shares.map((s) => `${s.toFixed(1)} s`).join(', ')}; uneven shares ` +
+        `${(busiest - compute / m.workers).toFixed(1)} s, the rest (wall − busiest worker's Σ) ` +
+        `${(m.wallSeconds - busiest).toFixed(1)} s = ${pct((m.wallSeconds - busiest) / busiest)} of its compute`,
+    );
+  }
 }
 
 /** Mean analysis seconds per (M, N) shape. */

@@ -29,6 +29,8 @@ export interface LayerTiming {
   M: number;
   N: number;
   seconds: number;
+  /** The worker that analyzed it ("host:pid"). */
+  worker: string;
 }
 
 export interface SweepMeasurement {
@@ -86,7 +88,7 @@ export async function measuredSweep(
         status: 'succeeded',
         checkpoint: { sweeps: { some: { sweepId: sweep.sweepId } } },
       },
-      select: { layerName: true, M: true, N: true, durationMs: true },
+      select: { layerName: true, M: true, N: true, durationMs: true, worker: true },
       orderBy: { layerId: 'asc' },
     });
     return {
@@ -104,6 +106,7 @@ export async function measuredSweep(
         M: Math.min(r.M ?? 0, r.N ?? 0),
         N: Math.max(r.M ?? 0, r.N ?? 0),
         seconds: (r.durationMs ?? 0) / 1000,
+        worker: r.worker ?? '',
       })),
       workflowId: sweep.workflowId,
       firstRunId,

@@ -105,20 +105,20 @@ describe('ComputeSlots.msUntilFree', () => {
 });
 
 describe('ReadAheadGate', () => {
-  it('opens one read before the slot is expected to free (the longest recent read, clamped)', async () => {
+  it('opens twice the longest recent read before the slot is expected to free (clamped)', async () => {
     const h = harness();
     const gate = new ReadAheadGate(h.slots);
     expect(gate.leadMs()).toBe(MIN_LEAD_MS);
     await h.runFor('mlp', 1, 50_000);
     gate.noteRead(2_500);
     gate.noteRead(800);
-    expect(gate.leadMs()).toBe(2_500);
+    expect(gate.leadMs()).toBe(5_000);
     const job = h.started('mlp', 1);
     await Promise.resolve();
     expect(gate.isDue(1)).toBe(false);
-    h.advance(47_000);
+    h.advance(44_000);
     expect(gate.isDue(1)).toBe(false);
-    h.advance(600); // 2.4 s left
+    h.advance(1_100); // 4.9 s left
     expect(gate.isDue(1)).toBe(true);
     job.finish();
     await job.done;
@@ -150,7 +150,7 @@ describe('ReadAheadGate', () => {
     const job = h.started('mlp', 1);
     await Promise.resolve();
     h.advance(9_500);
-    expect(gate.isDue(1)).toBe(true);
+    expect(gate.isDue(1)).toBe(true); // 0.5 s left, lead 1 s (no read noted yet)
     // Two held (the analysing one and one being read): that read already waits for this slot.
     expect(gate.isDue(2)).toBe(false);
     job.finish();
