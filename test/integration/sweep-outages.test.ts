@@ -139,7 +139,9 @@ describe('outages of dependencies never lose or falsify results', () => {
     });
   }
 
-  it('layers given up after the outage budget leave the checkpoint incomplete, unranked; resume completes it', async () => {
+  it('layers given up after the outage budget leave the checkpoint incomplete, unranked; resume completes it', {
+    timeout: 600_000,
+  }, async () => {
     const started = await sweep([await uploadZoo(services, `outage-${runId}/partial`, zoo)], {
       outageBudgetMs: 2_000,
     });
@@ -153,7 +155,8 @@ describe('outages of dependencies never lose or falsify results', () => {
       async () =>
         (await prisma.sweepCheckpoint.count({ where: { sweepId: started.sweepId, status: 'incomplete' } })) >
         0,
-      240_000,
+      // Two start-to-close floors (an attempt in flight when S3 stopped, then the give-up) and load.
+      420_000,
     );
     await startS3(stackState);
     const result = await sweepResult(started.handle);
