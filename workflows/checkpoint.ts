@@ -29,6 +29,7 @@ import {
   DEFAULT_BATCH_FLOPS,
   layerMinDim,
   layerTimeoutMs,
+  longestFirst,
   planLayerRoutes,
   type SpectralQueue,
 } from './layer-batches.ts';
@@ -62,6 +63,9 @@ function batchActivityOptions(startToCloseTimeoutMs: number, outageBudgetMs: num
 
 /** Marks histories that batch layers; older histories replay the one-activity-per-layer path. */
 const LAYER_BATCHES_PATCH = 'layer-batches';
+
+/** Marks histories that hand out the longest batches first; older ones keep model order. */
+const LONGEST_FIRST_PATCH = 'longest-first';
 
 /** Marks histories that asked whether gpu workers serve large layers; older ones never route. */
 const GPU_ROUTING_PATCH = 'gpu-routing';
@@ -215,7 +219,8 @@ async function spectralCheckpoint(input: CheckpointWorkflowInput): Promise<Check
       gpuMinDim,
       budgetFlops: input.layerBatchFlops ?? DEFAULT_BATCH_FLOPS,
     });
-    tasks = routes.map((route) => () => analyzeBatch(route.layers, contentHash, route.queue));
+    const ordered = patched(LONGEST_FIRST_PATCH) ? longestFirst(routes) : routes;
+    tasks = ordered.map((route) => () => analyzeBatch(route.layers, contentHash, route.queue));
   } else {
     tasks = layers.map((layer) => () => analyzeOne(layer));
   }
