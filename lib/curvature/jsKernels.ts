@@ -221,11 +221,13 @@ function indexKernel(scatter: boolean): tf.KernelFunc {
     const backend = anyBackend as tf.KernelBackend;
     const { x, index } = inputs as { x: tf.TensorInfo; index: tf.TensorInfo };
     const { shape } = attrs as unknown as { shape: number[] };
-    const source = readFloats(backend, x);
-    const indices = backend.readSync(index.dataId) as Int32Array;
     const size = shape.reduce((a, b) => a * b, 1);
+    // The output first: allocating can grow the wasm memory, which detaches every heap view taken
+    // before (they then read as empty, and the gather as NaN).
     const heapOut = hasHeap(backend) ? backend.makeOutput(shape, 'float32') : undefined;
     const out = heapOut && hasHeap(backend) ? backend.typedArrayFromHeap(heapOut) : new Float32Array(size);
+    const source = readFloats(backend, x);
+    const indices = backend.readSync(index.dataId) as Int32Array;
     if (scatter) {
       out.fill(0);
       for (let o = 0; o < indices.length; o++) {

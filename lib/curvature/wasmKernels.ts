@@ -121,9 +121,10 @@ function inputGradViaConv(
   if (bottom < 0 || right < 0 || top < 0 || left < 0) return undefined;
   const [, , ci, co] = filterShape;
   // Flipped filter [kh, kw, co, ci]: small (one layer's weights), built in JS.
-  const w = backend.typedArrayFromHeap(filter);
+  // Allocate before taking heap views: a growing wasm memory detaches the views taken earlier.
   const flippedInfo = backend.makeOutput([kh, kw, co, ci], 'float32');
   const flipped = backend.typedArrayFromHeap(flippedInfo);
+  const w = backend.typedArrayFromHeap(filter);
   for (let p = 0; p < kh; p++) {
     for (let q = 0; q < kw; q++) {
       const src = ((kh - 1 - p) * kw + (kw - 1 - q)) * ci * co;

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { initCurvatureBackend } from '../../../lib/curvature/backend.ts';
+import { GATHER_INDEX } from '../../../lib/curvature/jsKernels.ts';
 import { SeededRandom } from '../../../lib/curvature/vector.ts';
 
 const rng = new SeededRandom(3);
@@ -109,5 +110,84 @@ describe('wasm BatchMatMul with transposes equals the cpu one', () => {
       );
       expectClose(got, expected);
     }
+  });
+});
+
+interface GrowableWasmBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  wasm: { _malloc(bytes: number): number; _free(offset: number): void; HEAPU8: Uint8Array };
+}
+
+/**
+ * The first output allocations of `run` grow the wasm memory (a block as large as the whole heap is
+ * taken and given back), as happens when a kernel runs on a fragmented heap: heap views a kernel
+ * took before its allocation are detached by that and read as empty. Two at most, so the heap
+ * stays a few times its size.
+ */
+async function withGrowingHeap<T>(run: () => T): Promise<T> {
+  await initCurvatureBackend('wasm', () => {});
+  const backend = tf.backend() as unknown as GrowableWasmBackend;
+  const makeOutput = backend.makeOutput;
+  let grown = 0;
+  backend.makeOutput = function (this: GrowableWasmBackend, shape, dtype) {
+    const info = makeOutput.call(this, shape, dtype);
+    if (grown >= 2) return info;
+    const before = this.wasm.HEAPU8.byteLength;
+    this.wasm._free(this.wasm._malloc(before));
+    if (this.wasm.HEAPU8.byteLength > before) grown += 1;
+    return info;
+  };
+  try {
+    const result = run();
+    expect(grown).toBeGreaterThan(0);
+    return result;
+  } finally {
+    backend.makeOutput = makeOutput;
+  }
+}
+
+describe('wasm kernels allocate their output before reading the heap', () => {
+  it('Conv2DBackpropInput (flipped filter) while the memory grows', async () => {
+    const xShape: [number, number, number, number] = [2, 5, 5, 2];
+    const dyShape = [2, 5, 5, 3];
+    const filterShape = [3, 3, 2, 3];
+    const dy = { shape: dyShape, values: randomArray(dyShape) };
+    const filter = { shape: filterShape, values: randomArray(filterShape) };
+    const [, expected] = await onBoth([dy, filter], (d, f) =>
+      tf.conv2dTranspose(d as tf.Tensor4D, f as tf.Tensor4D, xShape, 1, 'same'),
+    );
+    const got = await withGrowingHeap(() =>
+      tf.tidy(() =>
+        tf
+          .conv2dTranspose(
+            tf.tensor4d(dy.values, dyShape as [number, number, number, number]),
+            tf.tensor4d(filter.values, filterShape as [number, number, number, number]),
+            xShape,
+            1,
+            'same',
+          )
+          .dataSync(),
+      ),
+    );
+    expectClose(got as Float32Array, expected);
+  });
+
+  it('the gather index kernel while the memory grows', async () => {
+    const values = randomArray([12]);
+    const index = Int32Array.from([11, -1, 0, 5, 5, 3]);
+    const got = await withGrowingHeap(() =>
+      tf.tidy(() =>
+        (
+          tf
+            .engine()
+            .runKernel(
+              GATHER_INDEX,
+              { x: tf.tensor1d(values), index: tf.tensor1d(index, 'int32') },
+              { shape: [6] },
+            ) as tf.Tensor
+        ).dataSync(),
+      ),
+    );
+    expect(Array.from(got)).toEqual(Array.from(index, (i) => (i >= 0 ? values[i]! : 0)));
   });
 });
