@@ -29,7 +29,6 @@ import {
   DEFAULT_BATCH_FLOPS,
   layerMinDim,
   layerTimeoutMs,
-  longestFirst,
   planLayerRoutes,
   type SpectralQueue,
 } from './layer-batches.ts';
@@ -63,9 +62,6 @@ function batchActivityOptions(startToCloseTimeoutMs: number, outageBudgetMs: num
 
 /** Marks histories that batch layers; older histories replay the one-activity-per-layer path. */
 const LAYER_BATCHES_PATCH = 'layer-batches';
-
-/** Marks histories that hand out the longest batches first; older ones keep model order. */
-const LONGEST_FIRST_PATCH = 'longest-first';
 
 /** Marks histories that asked whether gpu workers serve large layers; older ones never route. */
 const GPU_ROUTING_PATCH = 'gpu-routing';
@@ -219,8 +215,7 @@ async function spectralCheckpoint(input: CheckpointWorkflowInput): Promise<Check
       gpuMinDim,
       budgetFlops: input.layerBatchFlops ?? DEFAULT_BATCH_FLOPS,
     });
-    const ordered = patched(LONGEST_FIRST_PATCH) ? longestFirst(routes) : routes;
-    tasks = ordered.map((route) => () => analyzeBatch(route.layers, contentHash, route.queue));
+    tasks = routes.map((route) => () => analyzeBatch(route.layers, contentHash, route.queue));
   } else {
     tasks = layers.map((layer) => () => analyzeOne(layer));
   }

@@ -192,21 +192,3 @@ export function planLayerRoutes(layers: readonly LayerPlan[], options: RouteOpti
     ).map((batch): RoutedBatch => ({ queue: 'cpu', layers: batch })),
   ];
 }
-
-/** Estimated running time of a batch, in layerAnalysisCost units (plus the fixed per-layer work). */
-export function batchAnalysisCost(layers: readonly LayerPlan[]): number {
-  return layers.reduce((sum, layer) => sum + layerAnalysisCost(layer) + PER_LAYER_FLOPS, 0);
-}
-
-/**
- * The batches in the order they are handed out: the longest first (ties keep model order). Workers
- * take tasks in the order they were scheduled, so with the long ones first a checkpoint ends on short
- * tasks and no worker idles while another finishes a large matrix (list scheduling's
- * longest-processing-time rule, within 4/3 of the best split).
- */
-export function longestFirst<T extends { layers: readonly LayerPlan[] }>(batches: readonly T[]): T[] {
-  return batches
-    .map((batch, index) => ({ batch, index, cost: batchAnalysisCost(batch.layers) }))
-    .sort((a, b) => b.cost - a.cost || a.index - b.index)
-    .map(({ batch }) => batch);
-}

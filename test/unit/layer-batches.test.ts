@@ -14,7 +14,6 @@ import {
   layerFlops,
   layerMinDim,
   layerTimeoutMs,
-  longestFirst,
   MAX_LAYERS_PER_BATCH,
   planLayerBatches,
   planLayerRoutes,
@@ -174,64 +173,6 @@ const mixed = [
   layer(4, [512, 512]),
   layer(5, [4096, 14336]),
 ];
-
-/** Llama-3-8B decoder layers in model order: q, k, v, o, gate, up, down (weights stored out × in). */
-function llamaLayers(decoderLayers: number): LayerPlan[] {
-  const shapes = [
-    [4096, 4096],
-    [1024, 4096],
-    [1024, 4096],
-    [4096, 4096],
-    [14336, 4096],
-    [14336, 4096],
-    [4096, 14336],
-  ];
-  return Array.from({ length: decoderLayers }, (_, d) =>
-    shapes.map((shape, i) => layer(d * 7 + i, shape)),
-  ).flat();
-}
-
-/** When the last task ends, workers taking the next task in list order as they free up, times ∝ cost. */
-function makespan(batches: readonly LayerPlan[][], workers: number): number {
-  const free = new Array<number>(workers).fill(0);
-  for (const batch of batches) {
-    const at = free.indexOf(Math.min(...free));
-    free[at]! += batch.reduce((sum, l) => sum + layerAnalysisCost(l), 0);
-  }
-  return Math.max(...free);
-}
-
-describe('longestFirst', () => {
-  it('hands out the longest batches first, ties in model order, each batch once', () => {
-    const batches = planLayerBatches(llamaLayers(2)).map((layers) => ({ layers }));
-    const ordered = longestFirst(batches);
-    expect(ordered.map((b) => b.layers[0]!.layerId)).toEqual([4, 5, 6, 11, 12, 13, 0, 3, 7, 10, 1, 2, 8, 9]);
-    expect(ordered.map((b) => b.layers[0]!.layerId).sort((a, b) => a - b)).toEqual(
-      batches.map((b) => b.layers[0]!.layerId),
-    );
-  });
-
-  it('ends a multi-worker checkpoint no later than model order, within 4/3 of the best split', () => {
-    for (const decoderLayers of [1, 2, 3, 32]) {
-      const batches = planLayerBatches(llamaLayers(decoderLayers));
-      for (const workers of [2, 3, 4]) {
-        const total = batches.flat().reduce((sum, l) => sum + layerAnalysisCost(l), 0);
-        const longest = Math.max(...batches.map((b) => b.reduce((s, l) => s + layerAnalysisCost(l), 0)));
-        const bound = Math.max(total / workers, longest);
-        const sorted = makespan(
-          longestFirst(batches.map((layers) => ({ layers }))).map((b) => b.layers),
-          workers,
-        );
-        expect(sorted).toBeLessThanOrEqual(makespan(batches, workers));
-        expect(sorted).toBeLessThanOrEqual((4 / 3) * bound);
-      }
-    }
-    // Two 8B decoder layers on two workers: model order leaves one worker idle for a gate/up/down.
-    const two = planLayerBatches(llamaLayers(2));
-    const sorted = longestFirst(two.map((layers) => ({ layers }))).map((b) => b.layers);
-    expect(makespan(sorted, 2)).toBeLessThan(makespan(two, 2));
-  });
-});
 
 describe('planLayerRoutes', () => {
   it('without gpu workers gives exactly planLayerBatches, all on cpu', () => {
